@@ -1,0 +1,79 @@
+// The result model: everything a report writer may see. Plain values, no behaviour.
+//
+//   LabResult r = run_lab(...);
+//   for (const TestResult& t : r.tests) if (t.status != Status::passed) ...
+//
+// Status is the one contract for test outcomes; docs/report-format.md maps it to each format.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ipcg {
+
+enum class Status {
+  passed,            // the property held
+  failed,            // the property was violated; message + evidence say how
+  timeout,           // the wall-clock or CPU limit ran out; the process tree was killed
+  crashed,           // a student process died of a signal (not the syscall filter)
+  killed_by_filter,  // a student process made a syscall the lab's policy kills (SIGSYS)
+  build_failed,      // the submission did not compile; the compiler output is the feedback
+  skipped,           // not run (filtered out with --only, or an earlier stage made it moot)
+  error,             // the grader itself could not run the test (an internal error)
+};
+
+std::string_view to_string(Status s);
+
+enum class Visibility { visible, hidden };
+std::string_view to_string(Visibility v);
+
+enum class IsolationLevel { full, reduced };
+std::string_view to_string(IsolationLevel l);
+
+struct IsolationInfo {
+  IsolationLevel level = IsolationLevel::reduced;
+  std::string setting;  // "root" / "unprivileged" / "container without namespaces"
+  std::string reason;   // why reduced; empty when full
+};
+
+struct TestResult {
+  std::string name;
+  std::string description;
+  std::string property;  // the property the test checks, e.g. "unused pipe ends closed"
+  Visibility visibility = Visibility::visible;
+  Status status = Status::error;
+  double score = 0;
+  double max_score = 0;
+  std::string message;                // one line: what went wrong, or empty when passed
+  std::vector<std::string> evidence;  // pids, fds, expected vs got, where blocked
+  std::string output;                 // captured student output (capped), for feedback
+  double duration_seconds = 0;
+};
+
+struct BuildResult {
+  bool ok = false;
+  std::string compiler_output;  // capped; the feedback when the build fails
+  double duration_seconds = 0;
+};
+
+struct LabResult {
+  std::string lab;        // "lab1"
+  std::string title;
+  std::string mechanism;  // "anonymous pipe"
+  std::string submission; // the folder graded
+  double score = 0;
+  double max_score = 0;
+  std::uint64_t seed = 0;
+  IsolationInfo isolation;
+  std::string grader_version;
+  std::string spec_hash;  // sha256 of lab.toml: a regrade can show it used the same tests
+  BuildResult build;
+  std::vector<TestResult> tests;
+  double duration_seconds = 0;
+
+  bool all_passed() const;
+};
+
+}  // namespace ipcg

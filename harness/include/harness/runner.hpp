@@ -1,0 +1,38 @@
+// Grades one submission of one lab: copy the submission in, build student and reference
+// programs in the sandbox, run every selected test's check, score.
+//
+//   RunOptions opt{.submission = "tests/submissions/lab1/reference", .seed = 42};
+//   IPCG_TRY(LabResult r, grade(lab_spec, opt));
+//
+// A student's build failure, crash or timeout is a verdict inside LabResult, never an Error;
+// an Error means the grader could not do its job (bad config, internal failure).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "harness/error.hpp"
+#include "harness/lab_spec.hpp"
+#include "harness/result.hpp"
+
+namespace ipcg {
+
+struct GradeOptions {
+  std::filesystem::path submission;    // folder holding the student's sources
+  std::uint64_t seed = 0;
+  std::optional<std::string> only;     // run just this test
+  bool include_hidden = true;          // students' local runs see only public tests' details
+  bool allow_namespaces = true;
+  bool verbose = false;
+  std::filesystem::path tools_root;    // libexec/ipcgrade: <tools_root>/<lab folder>/<tool>
+  std::string grader_version;
+};
+
+Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options);
+
+// Derives a test's seed from the run seed and the test name (stable across runs and machines).
+std::uint64_t test_seed(std::uint64_t run_seed, std::string_view test_name);
+
+}  // namespace ipcg
