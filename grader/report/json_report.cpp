@@ -1,1 +1,66 @@
-// placeholder: being written
+#include "report/json_report.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace ipcg {
+namespace {
+
+// ordered_json keeps the fields in schema order, so a person reading the file finds them where
+// docs/report-format.md lists them.
+using Json = nlohmann::ordered_json;
+
+Json isolation_json(const IsolationInfo& iso) {
+  return {{"level", to_string(iso.level)}, {"setting", iso.setting}, {"reason", iso.reason}};
+}
+
+Json build_json(const BuildResult& b) {
+  return {{"ok", b.ok}, {"output", b.compiler_output}, {"duration_seconds", b.duration_seconds}};
+}
+
+// Withheld fields keep their types (empty string, empty array) so consumers need no special
+// case; "details_withheld" says the emptiness is deliberate.
+Json test_json(const TestResult& t, const JsonOptions& options) {
+  const bool withheld = t.visibility == Visibility::hidden && !options.show_hidden_details;
+  return {{"name", t.name},
+          {"description", t.description},
+          {"property", t.property},
+          {"score", t.score},
+          {"max_score", t.max_score},
+          {"status", to_string(t.status)},
+          {"visibility", to_string(t.visibility)},
+          {"details_withheld", withheld},
+          {"message", withheld ? std::string() : t.message},
+          {"evidence", withheld ? std::vector<std::string>() : t.evidence},
+          {"output", withheld ? std::string() : t.output},
+          {"duration_seconds", t.duration_seconds}};
+}
+
+Json tests_json(const std::vector<TestResult>& tests, const JsonOptions& options) {
+  Json array = Json::array();
+  for (const TestResult& t : tests) array.push_back(test_json(t, options));
+  return array;
+}
+
+}  // namespace
+
+std::string json_report(const LabResult& r, const JsonOptions& options) {
+  const Json doc = {{"schema_version", kJsonSchemaVersion},
+                    {"lab", r.lab},
+                    {"title", r.title},
+                    {"mechanism", r.mechanism},
+                    {"submission", r.submission},
+                    {"score", r.score},
+                    {"max_score", r.max_score},
+                    {"seed", r.seed},
+                    {"isolation", isolation_json(r.isolation)},
+                    {"grader_version", r.grader_version},
+                    {"spec_hash", r.spec_hash},
+                    {"duration_seconds", r.duration_seconds},
+                    {"build", build_json(r.build)},
+                    {"tests", tests_json(r.tests, options)}};
+  // Student output may hold any bytes; replace makes each invalid one U+FFFD instead of
+  // throwing, so the document is always valid UTF-8.
+  return doc.dump(options.indent, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace ipcg

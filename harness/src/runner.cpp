@@ -1,1 +1,137 @@
-// placeholder: being written
+#include "harness/runner.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "build.hpp"
+#include "harness/check.hpp"
+#include "harness/sandbox.hpp"
+
+namespace ipcg {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Every test names a registered check: found before anything runs, so a typo is a config error.
+Result<void> validate_checks(const LabSpec& lab) {
+  for (const auto& test : lab.tests)
+    if (!CheckRegistry::instance().find(test.check))
+      return fail(Errc::config, fmt::format("{}:{}: tests '{}': check '{}' is not registered (known: {})",
+                                            lab.toml_path.string(), test.line, test.name, test.check,
+                                            fmt::join(CheckRegistry::instance().names(), ", ")));
+  return {};
+}
+
+TestResult result_skeleton(const TestSpec& test) {
+  TestResult r;
+  r.name = test.name;
+  r.description = test.description;
+  r.property = test.property;
+  r.visibility = test.visibility;
+  r.max_score = test.points;
+  return r;
+}
+
+// The build output that makes a test unrunnable: the first student program it needs that failed.
+std::string build_failure_for(const TestSpec& test, const LabSpec& lab, const BuiltImpl& student) {
+  if (!student.sources_ok) return student.output;
+  for (const auto& [program, spec] : lab.programs) {
+    auto role = test.roles.find(program);
+    const bool student_runs = role == test.roles.end() || role->second == Impl::student;
+    if (student_runs && !student.programs.at(program).ok) return student.programs.at(program).output;
+  }
+  return {};
+}
+
+TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const GradeOptions& options,
+                   const BuiltImpl& student, const BuiltImpl& reference) {
+  TestResult r = result_skeleton(test);
+  const auto started = Clock::now();
+  if (auto failure = build_failure_for(test, lab, student); !failure.empty()) {
+    r.status = Status::build_failed;
+    r.message = "the submission did not build; see the build output";
+    return r;
+  }
+  const std::uint64_t seed = test_seed(options.seed, test.name);
+  TestContext ctx{lab, test, box, seed, std::mt19937_64(seed), student.bin_dir, reference.bin_dir,
+                  options.tools_root / lab.folder, options.verbose};
+  CheckOutcome outcome;
+  try {
+    outcome = (*CheckRegistry::instance().find(test.check))(ctx);
+  } catch (const std::exception& e) {
+    outcome = CheckOutcome::with(Status::error, std::string("internal error in check: ") + e.what());
+  }
+  r.status = outcome.status;
+  r.message = std::move(outcome.message);
+  r.evidence = std::move(outcome.evidence);
+  r.output = std::move(outcome.output);
+  r.score = r.status == Status::passed ? test.points : 0;
+  r.duration_seconds = seconds_since(started);
+  return r;
+}
+
+}  // namespace
+
+std::uint64_t test_seed(std::uint64_t run_seed, std::string_view test_name) {
+  // FNV-1a over the name, mixed with the run seed by splitmix64: stable everywhere.
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : test_name) h = (h ^ c) * 1099511628211ull;
+  std::uint64_t z = run_seed + h + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options) {
+  const auto started = Clock::now();
+  IPCG_CHECK(validate_checks(lab));
+  if (options.only && !lab.find_test(*options.only))
+    return fail(Errc::usage, fmt::format("{} has no test named '{}'", lab.id, *options.only));
+
+  SandboxConfig config;
+  config.syscall_sets = lab.syscall_sets;
+  config.allow_namespaces = options.allow_namespaces;
+  IPCG_TRY(Sandbox box, Sandbox::create(config));
+
+  LabResult result;
+  result.lab = lab.id;
+  result.title = lab.title;
+  result.mechanism = lab.mechanism;
+  result.submission = options.submission.string();
+  result.seed = options.seed;
+  result.isolation = box.isolation();
+  result.grader_version = options.grader_version;
+  result.spec_hash = lab.spec_hash;
+
+  IPCG_TRY(BuiltImpl reference, build_impl(box, lab, lab.reference_dir, "reference"));
+  if (!reference.all_ok())
+    return fail(Errc::config, "the reference implementation of " + lab.id + " does not build:\n" +
+                                  reference.feedback());
+  IPCG_TRY(BuiltImpl student, build_impl(box, lab, options.submission, "student"));
+  result.build.ok = student.all_ok();
+  result.build.duration_seconds = student.seconds;
+  result.build.compiler_output = student.feedback();
+
+  for (const auto& test : lab.tests) {
+    // With --only, the score is out of the selected test: skipped tests count for nothing.
+    if (options.only && test.name != *options.only) {
+      TestResult skipped = result_skeleton(test);
+      skipped.status = Status::skipped;
+      skipped.message = "not selected (--only " + *options.only + ")";
+      result.tests.push_back(std::move(skipped));
+      continue;
+    }
+    result.tests.push_back(run_one(lab, test, box, options, student, reference));
+    result.max_score += test.points;
+    result.score += result.tests.back().score;
+  }
+  result.duration_seconds = seconds_since(started);
+  return result;
+}
+
+}  // namespace ipcg

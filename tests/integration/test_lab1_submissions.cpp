@@ -1,1 +1,87 @@
-// placeholder: being written
+// Grades every sample submission of lab1 with the real grader binary and checks the verdicts
+// against what each sample declares in its expect.toml: exactly the listed tests fail, their
+// messages name the property's evidence, and the grader leaves no process behind.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <toml++/toml.h>
+
+#include "run_grader.hpp"
+
+namespace fs = std::filesystem;
+using ipcg::testing::leftover_children;
+using ipcg::testing::run_grader;
+
+namespace {
+
+struct Expectation {
+  std::set<std::string> fails;
+  std::vector<std::string> mentions;
+  std::string only;
+};
+
+Expectation read_expectation(const fs::path& dir) {
+  Expectation e;
+  if (!fs::exists(dir / "expect.toml")) return e;  // the reference: everything passes
+  auto doc = toml::parse_file((dir / "expect.toml").string());
+  if (auto* fails = doc["fails"].as_array())
+    for (auto& f : *fails) e.fails.insert(f.value_or(std::string()));
+  if (auto* mentions = doc["mentions"].as_array())
+    for (auto& m : *mentions) e.mentions.push_back(m.value_or(std::string()));
+  e.only = doc["only"].value_or(std::string());
+  return e;
+}
+
+std::vector<std::string> sample_dirs() {
+  std::vector<std::string> dirs{std::string(IPCG_SOURCE_DIR) + "/reference/lab1-pipe"};
+  for (const auto& entry : fs::directory_iterator(std::string(IPCG_SOURCE_DIR) + "/tests/submissions/lab1"))
+    if (entry.is_directory()) dirs.push_back(entry.path().string());
+  std::sort(dirs.begin() + 1, dirs.end());
+  return dirs;
+}
+
+std::string test_text(const nlohmann::json& t) {
+  std::string text = t.value("message", "");
+  for (const auto& line : t.value("evidence", nlohmann::json::array())) text += "\n" + line.get<std::string>();
+  return text;
+}
+
+class Lab1Submission : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Lab1Submission, FailsExactlyWhatItDeclares) {
+  const fs::path dir = GetParam();
+  const Expectation want = read_expectation(dir);
+  std::vector<std::string> args{"run", "lab1", "--submission", dir.string(), "--format", "json", "--seed", "7",
+                                "--show-hidden"};
+  if (!want.only.empty()) args.insert(args.end(), {"--only", want.only});
+  const auto run = run_grader(args);
+  EXPECT_TRUE(leftover_children().empty()) << "the grader left processes behind";
+  ASSERT_EQ(run.exit_code, want.fails.empty() ? 0 : 1) << run.err << run.out;
+  const auto report = nlohmann::json::parse(run.out);
+  EXPECT_EQ(report["seed"], 7);
+
+  std::set<std::string> failed;
+  std::string failed_text;
+  for (const auto& t : report["tests"]) {
+    if (t["status"] == "passed" || t["status"] == "skipped") continue;
+    failed.insert(t["name"]);
+    failed_text += test_text(t) + "\n";
+    EXPECT_EQ(t["score"], 0) << t["name"];
+  }
+  EXPECT_EQ(failed, want.fails) << failed_text;
+  for (const auto& m : want.mentions) EXPECT_NE(failed_text.find(m), std::string::npos) << "missing '" << m << "' in:\n" << failed_text;
+  if (want.fails.empty()) EXPECT_EQ(report["score"], report["max_score"]);
+}
+
+std::string sample_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string name = fs::path(info.param).filename().string();
+  if (info.index == 0) name = "reference";
+  for (auto& c : name) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Samples, Lab1Submission, ::testing::ValuesIn(sample_dirs()), sample_name);
+
+}  // namespace

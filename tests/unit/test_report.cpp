@@ -1,1 +1,465 @@
-// placeholder: being written
+// Report writers: text and JSON over hand-built LabResults, checked against golden files, plus
+// the properties a golden file cannot show (students cannot forge lines, hidden stays hidden,
+// JSON is valid UTF-8 and its numbers round-trip).
+//
+// Golden files live in tests/unit/data/report/. After an intended change of the layout,
+// regenerate them and review the diff before committing:
+//   IPCG_UPDATE_GOLDEN=1 ./test_report && git diff tests/unit/data/report
+// Without the variable a missing or different golden file fails the test.
+#include "report/exit_code.hpp"
+#include "report/format.hpp"
+#include "report/json_report.hpp"
+#include "report/sanitize.hpp"
+#include "report/text_report.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+namespace ipcg {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string kGoldenDir = std::string(IPCG_SOURCE_DIR) + "/tests/unit/data/report/";
+
+TestResult make_test(std::string name, Status status, double score, double max_score) {
+  TestResult t;
+  t.name = std::move(name);
+  t.description = "checks " + t.name;
+  t.property = "output equals the reference's";
+  t.status = status;
+  t.score = score;
+  t.max_score = max_score;
+  t.duration_seconds = 0.042;
+  return t;
+}
+
+LabResult lab_header() {
+  LabResult r;
+  r.lab = "lab1";
+  r.title = "Anonymous pipes: pipelines and a duplex conversation";
+  r.mechanism = "anonymous pipe";
+  r.submission = "submissions/alice";
+  r.seed = 42;
+  r.isolation = {IsolationLevel::full, "root", ""};
+  r.grader_version = "0.1.0";
+  r.spec_hash = "abcd1234ef5678900fedcba987654321abcd1234ef5678900fedcba987654321";
+  r.duration_seconds = 3.24;
+  return r;
+}
+
+void add_runtime_failures(LabResult& r) {
+  TestResult closed = make_test("pipe_ends_closed", Status::failed, 0, 10);
+  closed.property = "unused pipe ends closed";
+  closed.message = "child pid 412 still holds the write end of the pipe";
+  closed.evidence = {"pid 412 fd 4 -> pipe:[31337] (write end)",
+                     "pid 413 blocked in read(3) for 2.0 s: the EOF never came"};
+  closed.output = "reading...\n";
+  r.tests.push_back(closed);
+  TestResult slow = make_test("pipeline_larger_than_pipe_buffer", Status::timeout, 0, 10);
+  slow.message = "wall-clock limit of 5000 ms exceeded; the process tree was killed";
+  slow.evidence = {"pid 415 blocked in pipe_write: the reader never drained the pipe"};
+  slow.duration_seconds = 5.01;
+  r.tests.push_back(slow);
+  TestResult crash = make_test("duplex_conversation", Status::crashed, 0, 10);
+  crash.property = "parent and child exchange every message";
+  crash.message = "pid 420 killed by SIGSEGV (Segmentation fault)";
+  crash.output = "ping 1\nping 2\n[... output truncated: 65536 of 70000 bytes shown ...]\n";
+  r.tests.push_back(crash);
+  TestResult filtered = make_test("no_forbidden_syscalls", Status::killed_by_filter, 0, 5);
+  filtered.property = "only pipe, file and process syscalls";
+  filtered.message = "pid 421 made a forbidden syscall: socket (41)";
+  filtered.evidence = {"allowed syscall sets: process, file, pipe"};
+  r.tests.push_back(filtered);
+}
+
+void add_hidden_and_other(LabResult& r) {
+  TestResult secret = make_test("pipeline_single_stage", Status::failed, 0, 5);
+  secret.visibility = Visibility::hidden;
+  secret.message = "SECRET-MESSAGE: expected 'abc' got 'ab'";
+  secret.evidence = {"SECRET-EVIDENCE"};
+  secret.output = "SECRET-OUTPUT\n";
+  r.tests.push_back(secret);
+  TestResult hidden_pass = make_test("pipeline_many_stages", Status::passed, 5, 5);
+  hidden_pass.visibility = Visibility::hidden;
+  hidden_pass.output = "SECRET-PASS-OUTPUT\n";
+  r.tests.push_back(hidden_pass);
+  TestResult skipped = make_test("duplex_large_messages", Status::skipped, 0, 5);
+  skipped.message = "not selected by --only";
+  r.tests.push_back(skipped);
+  TestResult error = make_test("pipeline_fd_hygiene", Status::error, 0, 5);
+  error.message = "grader error: could not create cgroup: Permission denied";
+  r.tests.push_back(error);
+}
+
+// One test of every runtime status, two of them hidden; built, 15 of 65 points.
+LabResult mixed_result() {
+  LabResult r = lab_header();
+  r.build = {true, "pipeline.c:12:7: warning: unused variable 'n' [-Wunused-variable]\n", 0.81};
+  TestResult pass = make_test("pipeline_two_stages", Status::passed, 10, 10);
+  pass.output = "HELLO PIPES\nENIL DNOCES\n";
+  r.tests.push_back(pass);
+  add_runtime_failures(r);
+  add_hidden_and_other(r);
+  r.score = 15;
+  r.max_score = 65;
+  return r;
+}
+
+LabResult build_failed_result() {
+  LabResult r = lab_header();
+  r.isolation = {IsolationLevel::reduced, "unprivileged",
+                 "user namespaces are not available (AppArmor restricts them)"};
+  r.build = {false,
+             "pipeline.c: In function 'run_pipeline':\n"
+             "pipeline.c:7:8: error: expected ';' before 'return'\n"
+             "    7 |   x = 1\n      |        ^\n",
+             0.35};
+  for (const char* name : {"pipeline_two_stages", "pipeline_single_stage"}) {
+    TestResult t = make_test(name, Status::build_failed, 0, 10);
+    t.message = "the submission did not build";
+    t.duration_seconds = 0;
+    r.tests.push_back(t);
+  }
+  r.tests.back().visibility = Visibility::hidden;
+  r.max_score = 20;
+  return r;
+}
+
+std::string text_of(const LabResult& r, TextOptions options) {
+  std::ostringstream os;
+  write_text_report(r, os, options);
+  return os.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+bool updating_goldens() {
+  const char* update = std::getenv("IPCG_UPDATE_GOLDEN");
+  return update != nullptr && std::string(update) == "1";
+}
+
+void expect_golden(const std::string& name, const std::string& actual) {
+  const std::string path = kGoldenDir + name;
+  if (updating_goldens()) {
+    std::ofstream(path, std::ios::binary) << actual;
+    std::cout << "updated " << path << '\n';
+  }
+  const std::string expected = read_file(path);
+  ASSERT_FALSE(expected.empty()) << path << " is missing: run with IPCG_UPDATE_GOLDEN=1";
+  EXPECT_EQ(actual, expected) << "differs from " << path
+                              << " (if intended: IPCG_UPDATE_GOLDEN=1, then review the diff)";
+}
+
+// --- golden files -------------------------------------------------------------------------
+
+TEST(TextReportGolden, PlainWithholdsHiddenDetails) {
+  expect_golden("text_plain.txt", text_of(mixed_result(), {}));
+}
+
+TEST(TextReportGolden, Color) {
+  expect_golden("text_color.txt", text_of(mixed_result(), {.color = true}));
+}
+
+TEST(TextReportGolden, Verbose) {
+  expect_golden("text_verbose.txt", text_of(mixed_result(), {.verbose = true}));
+}
+
+TEST(TextReportGolden, HiddenDetailsForTeachingAssistants) {
+  expect_golden("text_hidden_details.txt",
+                text_of(mixed_result(), {.verbose = true, .show_hidden_details = true}));
+}
+
+TEST(TextReportGolden, BuildFailed) {
+  expect_golden("text_build_failed.txt", text_of(build_failed_result(), {}));
+}
+
+TEST(JsonReportGolden, Default) {
+  expect_golden("report.json", json_report(mixed_result()) + "\n");
+}
+
+TEST(JsonReportGolden, HiddenDetailsForTeachingAssistants) {
+  expect_golden("report_hidden_details.json",
+                json_report(mixed_result(), {.show_hidden_details = true}) + "\n");
+}
+
+TEST(JsonReportGolden, BuildFailed) {
+  expect_golden("report_build_failed.json", json_report(build_failed_result()) + "\n");
+}
+
+// --- the status contract --------------------------------------------------------------------
+
+const Status kAllStatuses[] = {Status::passed,       Status::failed,  Status::timeout,
+                               Status::crashed,      Status::killed_by_filter,
+                               Status::build_failed, Status::skipped, Status::error};
+
+TEST(StatusContract, TagsAreDistinctTwelveColumnsAndDocumented) {
+  std::set<std::string_view> tags;
+  const std::string doc = read_file(std::string(IPCG_SOURCE_DIR) + "/docs/report-format.md");
+  for (Status s : kAllStatuses) {
+    EXPECT_EQ(text_tag(s).size(), 12u) << text_tag(s);
+    tags.insert(text_tag(s));
+    // The contract table names both renderings of every status.
+    EXPECT_THAT(doc, HasSubstr(std::string("`") + std::string(text_tag(s)) + "`"));
+    EXPECT_THAT(doc, HasSubstr(std::string("`") + std::string(to_string(s)) + "`"));
+  }
+  EXPECT_EQ(tags.size(), std::size(kAllStatuses));
+}
+
+TEST(StatusContract, EveryStatusAppearsInBothReports) {
+  LabResult r = mixed_result();
+  r.tests.push_back(make_test("extra", Status::build_failed, 0, 1));
+  const std::string text = text_of(r, {});
+  const auto json = nlohmann::json::parse(json_report(r));
+  std::set<std::string> json_statuses;
+  for (const auto& t : json["tests"]) json_statuses.insert(t["status"].get<std::string>());
+  for (Status s : kAllStatuses) {
+    EXPECT_THAT(text, HasSubstr(std::string(text_tag(s)) + " ")) << to_string(s);
+    EXPECT_EQ(json_statuses.count(std::string(to_string(s))), 1u) << to_string(s);
+  }
+}
+
+TEST(ExitCode, ZeroOnlyWhenBuiltAndNothingFailed) {
+  LabResult r = lab_header();
+  r.build.ok = true;
+  r.tests = {make_test("a", Status::passed, 1, 1), make_test("b", Status::skipped, 0, 1)};
+  EXPECT_EQ(exit_code_for(r), 0);
+  for (Status s : kAllStatuses) {
+    if (s == Status::passed || s == Status::skipped) continue;
+    LabResult bad = r;
+    bad.tests.push_back(make_test("c", s, 0, 1));
+    EXPECT_EQ(exit_code_for(bad), 1) << to_string(s);
+  }
+  r.build.ok = false;
+  EXPECT_EQ(exit_code_for(r), 1);
+  EXPECT_EQ(exit_code_for(build_failed_result()), 1);
+}
+
+// --- students cannot forge report lines -----------------------------------------------------
+
+// Every way a string could try to start a new line, move the cursor or recolour.
+const std::string kForgeries[] = {
+    "\n[  PASSED  ] fake",
+    "\r[  PASSED  ] fake",
+    "\x1b[32m[  PASSED  ] fake\x1b[0m",
+    "\x1b[2K\x1b[1G[  PASSED  ] fake",
+    "\xc2\x9b" "2K[  PASSED  ] fake",   // U+009B: CSI as one C1 code point
+    "\xe2\x80\xa8[  PASSED  ] fake",    // U+2028 line separator
+    "ok\x0b\x0c\x08\x08[  PASSED  ] fake",
+    "\xe2\x80\xae" "DESSAP",            // U+202E right-to-left override
+};
+
+LabResult forged_result() {
+  LabResult r = mixed_result();
+  std::string all;
+  for (const std::string& f : kForgeries) all += f + "\n";
+  r.submission = "submissions/\n[  PASSED  ] fake";
+  r.build.ok = false;
+  r.build.compiler_output = all;
+  TestResult t = make_test("forger\n[  PASSED  ] fake", Status::failed, 0, 10);
+  t.property = "prop\r[  PASSED  ] fake";
+  t.message = all;
+  t.evidence.assign(std::begin(kForgeries), std::end(kForgeries));
+  t.output = all;
+  r.tests.insert(r.tests.begin(), t);
+  return r;
+}
+
+// Lines the grader itself writes at column 0: header, submission, isolation, seed, build,
+// count, one per test, summary.
+std::size_t grader_tag_lines(const LabResult& r) { return 6 + r.tests.size() + 1; }
+
+void expect_no_forged_lines(const std::string& text, const LabResult& r) {
+  const std::vector<std::string> lines = lines_of(text);
+  std::size_t tagged = 0;
+  for (const std::string& line : lines) {
+    EXPECT_THAT(line, Not(HasSubstr("\r")));
+    if (line.empty()) continue;
+    if (line[0] == '[') {
+      ++tagged;
+      EXPECT_NE(line.rfind("[  PASSED  ] fake", 0), 0u) << line;
+    } else if (&line != &lines.back()) {  // the last line is the grader's provenance line
+      EXPECT_EQ(line.rfind("    ", 0), 0u) << "student text at column 0: " << line;
+    }
+  }
+  EXPECT_EQ(tagged, grader_tag_lines(r)) << text;
+  EXPECT_TRUE(is_valid_utf8(text));
+}
+
+TEST(TextReportSafety, StudentStringsCannotStartALineWithATag) {
+  const LabResult r = forged_result();
+  for (TextOptions options : {TextOptions{}, TextOptions{.verbose = true},
+                              TextOptions{.verbose = true, .show_hidden_details = true}}) {
+    const std::string text = text_of(r, options);
+    expect_no_forged_lines(text, r);
+    EXPECT_THAT(text, Not(HasSubstr("\x1b")));
+    EXPECT_THAT(text, Not(HasSubstr("\xc2\x9b")));
+    EXPECT_THAT(text, Not(HasSubstr("\xe2\x80\xa8")));
+    EXPECT_THAT(text, Not(HasSubstr("\xe2\x80\xae")));
+    // Escaped, not dropped: the TA can still see what the student tried.
+    EXPECT_THAT(text, HasSubstr("\\x1b[32m[  PASSED  ] fake"));
+    EXPECT_THAT(text, HasSubstr("\\r[  PASSED  ] fake"));
+  }
+}
+
+TEST(TextReportSafety, WithColorTheOnlyEscapesAreTheGradersOwn) {
+  const LabResult r = forged_result();
+  std::string text = text_of(r, {.color = true, .verbose = true});
+  for (const char* sgr : {"\x1b[0;31m", "\x1b[0;32m", "\x1b[0;33m", "\x1b[m"}) {
+    for (auto at = text.find(sgr); at != std::string::npos; at = text.find(sgr))
+      text.erase(at, std::string_view(sgr).size());
+  }
+  EXPECT_THAT(text, Not(HasSubstr("\x1b")));
+  expect_no_forged_lines(text, r);
+}
+
+TEST(TextReportSafety, MultiLineStudentTextIsIndentedLineByLine) {
+  LabResult r = lab_header();
+  r.build.ok = true;
+  TestResult t = make_test("t", Status::failed, 0, 1);
+  t.message = "first\nsecond\r\nthird\n";
+  t.evidence = {"e1\n\ne2"};
+  r.tests = {t};
+  EXPECT_THAT(text_of(r, {}),
+              HasSubstr("    first\n    second\n    third\n    e1\n    \n    e2\n[=========="));
+}
+
+// --- hidden tests ---------------------------------------------------------------------------
+
+TEST(HiddenTests, TextWithholdsMessageEvidenceAndOutputUnlessAsked) {
+  const std::string student = text_of(mixed_result(), {.verbose = true});
+  EXPECT_THAT(student, Not(HasSubstr("SECRET")));
+  EXPECT_THAT(student, HasSubstr("[  FAILED  ] pipeline_single_stage (0/5 pts"));
+  EXPECT_THAT(student, HasSubstr("(hidden test: details withheld)"));
+  const std::string ta = text_of(mixed_result(), {.verbose = true, .show_hidden_details = true});
+  for (const char* secret : {"SECRET-MESSAGE", "SECRET-EVIDENCE", "SECRET-OUTPUT",
+                             "SECRET-PASS-OUTPUT"})
+    EXPECT_THAT(ta, HasSubstr(secret));
+  EXPECT_THAT(ta, Not(HasSubstr("withheld")));
+}
+
+TEST(HiddenTests, JsonWithholdsMessageEvidenceAndOutputUnlessAsked) {
+  EXPECT_THAT(json_report(mixed_result()), Not(HasSubstr("SECRET")));
+  const auto doc = nlohmann::json::parse(json_report(mixed_result()));
+  const auto& hidden = doc["tests"][5];
+  ASSERT_EQ(hidden["visibility"], "hidden");
+  EXPECT_EQ(hidden["details_withheld"], true);
+  EXPECT_EQ(hidden["message"], "");
+  EXPECT_TRUE(hidden["evidence"].is_array() && hidden["evidence"].empty());
+  EXPECT_EQ(hidden["score"], 0);
+  EXPECT_EQ(hidden["status"], "failed");
+  const auto ta = nlohmann::json::parse(json_report(mixed_result(), {.show_hidden_details = true}));
+  EXPECT_EQ(ta["tests"][5]["details_withheld"], false);
+  EXPECT_EQ(ta["tests"][5]["evidence"][0], "SECRET-EVIDENCE");
+  EXPECT_EQ(ta["tests"][6]["output"], "SECRET-PASS-OUTPUT\n");
+}
+
+// --- JSON -----------------------------------------------------------------------------------
+
+TEST(JsonReport, NumbersRoundTripExactly) {
+  LabResult r = mixed_result();
+  r.seed = std::numeric_limits<std::uint64_t>::max();
+  r.score = 0.1 + 0.2;
+  r.max_score = 1e6 / 3;
+  r.duration_seconds = 1e-9;
+  r.tests[0].score = 7.25;
+  r.tests[0].duration_seconds = 0.123456789012345;
+  for (int indent : {2, -1}) {
+    const auto doc = nlohmann::json::parse(json_report(r, {.indent = indent}));
+    EXPECT_EQ(doc["schema_version"].get<int>(), kJsonSchemaVersion);
+    EXPECT_EQ(doc["seed"].get<std::uint64_t>(), r.seed);
+    EXPECT_EQ(doc["score"].get<double>(), r.score);
+    EXPECT_EQ(doc["max_score"].get<double>(), r.max_score);
+    EXPECT_EQ(doc["duration_seconds"].get<double>(), r.duration_seconds);
+    EXPECT_EQ(doc["tests"][0]["score"].get<double>(), 7.25);
+    EXPECT_EQ(doc["tests"][0]["duration_seconds"].get<double>(), r.tests[0].duration_seconds);
+    EXPECT_EQ(doc["tests"].size(), r.tests.size());
+  }
+}
+
+TEST(JsonReport, CompactIndentIsOneLine) {
+  EXPECT_THAT(json_report(mixed_result(), {.indent = -1}), Not(HasSubstr("\n")));
+}
+
+TEST(JsonReport, InvalidUtf8BecomesReplacementCharacters) {
+  LabResult r = mixed_result();
+  const std::string bad = "a\xff" "b\xc0\xaf" "c\xe2\x82" "d\xed\xa0\x80" "e";
+  r.submission = bad;
+  r.build.compiler_output = bad;
+  r.tests[1].message = bad;
+  r.tests[1].evidence = {bad};
+  r.tests[1].output = bad + "\x1b[31m";
+  const std::string text = json_report(r);
+  EXPECT_TRUE(is_valid_utf8(text));
+  const auto doc = nlohmann::json::parse(text);  // throws on invalid UTF-8
+  const std::string message = doc["tests"][1]["message"].get<std::string>();
+  EXPECT_TRUE(is_valid_utf8(message));
+  EXPECT_THAT(message, HasSubstr("a\xef\xbf\xbd"));
+  EXPECT_EQ(message.front(), 'a');
+  EXPECT_EQ(message.back(), 'e');
+  // Control characters survive as JSON escapes: the document stays faithful to what ran.
+  EXPECT_THAT(text, HasSubstr("\\u001b[31m"));
+  EXPECT_TRUE(is_valid_utf8(text_of(r, {.verbose = true})));
+}
+
+// --- helpers --------------------------------------------------------------------------------
+
+TEST(Sanitize, EscapesControlsAndRepairsUtf8) {
+  EXPECT_EQ(sanitize_for_display("plain — ünïcode\tok\n"), "plain — ünïcode\tok\n");
+  EXPECT_EQ(sanitize_for_display("a\x1b[31mb"), "a\\x1b[31mb");
+  EXPECT_EQ(sanitize_for_display("a\rb\r\n"), "a\\rb\n");
+  EXPECT_EQ(sanitize_for_display(std::string("nul\0x\x7f", 6)), "nul\\x00x\\x7f");
+  EXPECT_EQ(sanitize_for_display("\xc2\x9b" "1m"), "\\u009b1m");
+  EXPECT_EQ(sanitize_for_display("\xe2\x80\xae"), "\\u202e");
+  EXPECT_EQ(sanitize_for_display("\xff\xfe"), "\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(sanitize_for_display("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd");  // overlong '/'
+  EXPECT_EQ(sanitize_for_display("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(sanitize_for_display("x\xe2\x82"), "x\xef\xbf\xbd\xef\xbf\xbd");  // cut short
+  EXPECT_EQ(sanitize_for_display("\xf0\x9f\x99\x82"), "\xf0\x9f\x99\x82");   // U+1F642 kept
+}
+
+TEST(Sanitize, LinesAndOneLine) {
+  EXPECT_TRUE(display_lines("").empty());
+  EXPECT_EQ(display_lines("a\n"), std::vector<std::string>{"a"});
+  EXPECT_EQ(display_lines("a\n\nb"), (std::vector<std::string>{"a", "", "b"}));
+  EXPECT_EQ(display_one_line("a\nb\r\n"), "a\\nb\\n");
+}
+
+TEST(Sanitize, Utf8Validity) {
+  EXPECT_TRUE(is_valid_utf8("ascii — ü 🙂"));
+  EXPECT_FALSE(is_valid_utf8("\xff"));
+  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xe0\x80\xaf"));      // overlong
+}
+
+TEST(Format, PointsAndDurations) {
+  EXPECT_EQ(format_points(10), "10");
+  EXPECT_EQ(format_points(7.5), "7.5");
+  EXPECT_EQ(format_points(0.1 + 0.2), "0.3");
+  EXPECT_EQ(format_points(-1e-12), "0");
+  EXPECT_EQ(format_duration(0.0421), "42 ms");
+  EXPECT_EQ(format_duration(3.24), "3.2 s");
+  EXPECT_EQ(format_duration(0.9999), "1.0 s");
+}
+
+}  // namespace
+}  // namespace ipcg

@@ -55,6 +55,8 @@ struct TestContext {
 
   // The program for `name` as the test's roles say (student or reference), as a box path.
   std::string program(const std::string& name) const;
+  // The reference's build of a program, whatever the roles say (for expected outputs).
+  std::string reference_program(const std::string& name) const;
   // A trusted helper tool as a box path.
   std::string tool(const std::string& name) const;
   // A SpawnSpec with this test's limits and argv, ready to add fds to.

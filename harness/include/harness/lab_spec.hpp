@@ -1,7 +1,7 @@
 // A lab's policy as plain data, read from labs/<lab>/lab.toml.
 //
 //   Result<LabSpec> spec = load_lab_spec("labs/lab1-pipe/lab.toml");
-//   if (!spec) -> spec.error().message is "labs/lab1-pipe/lab.toml:12:3: key 'tests[2].points': ..."
+//   if (!spec) -> spec.error().message is "labs/lab1-pipe/lab.toml:57:10: tests[3].points: expected a number, got string"
 //   for (const TestSpec& t : spec->tests) ...
 //
 // The format is documented in docs/lab-format.md. Nothing here runs anything.
@@ -32,6 +32,20 @@ struct Limits {
   std::uint64_t output_bytes = 64ull << 10;  // per captured stream
 };
 
+// The compiler's defaults, for the keys a lab's [build.limits] leaves out: compiling is slower
+// and hungrier than a test run, but still bounded.
+inline Limits default_build_limits() {
+  Limits l;
+  l.wall = std::chrono::milliseconds{60000};
+  l.cpu_seconds = 60;
+  l.address_space_bytes = 2048ull << 20;
+  l.processes = 32;
+  l.file_size_bytes = 64ull << 20;
+  l.open_files = 256;
+  l.output_bytes = 64ull << 10;
+  return l;
+}
+
 // Which implementation a role runs.
 enum class Impl { student, reference };
 std::string_view to_string(Impl i);
@@ -48,7 +62,7 @@ struct BuildSpec {
   std::string compiler = "cc";
   std::vector<std::string> cflags;
   std::vector<std::string> ldflags;
-  Limits limits;  // for the compiler
+  Limits limits = default_build_limits();  // for the compiler
 };
 
 struct TestSpec {
@@ -61,7 +75,7 @@ struct TestSpec {
   std::map<std::string, Impl> roles;  // program name -> which implementation runs it
   Limits limits;         // the lab's run limits with this test's overrides applied
   nlohmann::json params = nlohmann::json::object();  // check-specific parameters
-  int line = 0;          // line in lab.toml, for error messages
+  int line = 0;          // line of the test's [[tests]] header in lab.toml, for error messages
 };
 
 struct LabSpec {
@@ -73,7 +87,7 @@ struct LabSpec {
   std::filesystem::path dir;        // absolute path of labs/<folder>
   std::filesystem::path toml_path;
   std::filesystem::path skeleton_dir;    // where a student works (default: <dir>/skeleton)
-  std::filesystem::path reference_dir;   // reference implementation (default: <root>/reference/<folder>)
+  std::filesystem::path reference_dir;   // reference implementation (default: <reference_root>/<folder>)
   BuildSpec build;
   std::map<std::string, ProgramSpec> programs;
   std::vector<std::string> syscall_sets;  // named sets this lab allows beyond the baseline
@@ -84,11 +98,13 @@ struct LabSpec {
   const TestSpec* find_test(std::string_view name) const;
 };
 
-// Reads and validates one lab.toml. `reference_root` is the folder holding reference/<folder>.
+// Reads and validates one lab.toml. `reference_root` is the reference/ folder itself: the default
+// reference_dir is <reference_root>/<folder>. Every error is Errc::config (Errc::io if the file
+// cannot be read) with the message "<file>:<line>:<column>: <key path>: <what is wrong>".
 Result<LabSpec> load_lab_spec(const std::filesystem::path& toml_path,
                               const std::filesystem::path& reference_root);
 
-// Every labs/*/lab.toml under labs_root, sorted by lab number.
+// Every <labs_root>/*/lab.toml, sorted by lab number. Duplicate numbers or ids are an error.
 Result<std::vector<LabSpec>> load_all_labs(const std::filesystem::path& labs_root,
                                            const std::filesystem::path& reference_root);
 

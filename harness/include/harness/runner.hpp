@@ -23,7 +23,6 @@ struct GradeOptions {
   std::filesystem::path submission;    // folder holding the student's sources
   std::uint64_t seed = 0;
   std::optional<std::string> only;     // run just this test
-  bool include_hidden = true;          // students' local runs see only public tests' details
   bool allow_namespaces = true;
   bool verbose = false;
   std::filesystem::path tools_root;    // libexec/ipcgrade: <tools_root>/<lab folder>/<tool>

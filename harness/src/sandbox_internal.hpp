@@ -1,0 +1,104 @@
+// Private to harness_sandbox: the plan a child follows after clone, the messages of the spawn
+// protocol, and /proc helpers. Nothing here is public API.
+//
+// The process tree of one spawn, in both isolation levels:
+//
+//   grader ── keeper ── target ── (the student's children...)
+//
+// The keeper is pid 1 of new namespaces (full) or a child subreaper (reduced): either way every
+// orphan of the tree re-parents to it, so "the tree" is exactly the keeper's descendants. It reaps
+// them all, reports the target's wait status to the grader, and lives until the grader closes the
+// control socket or kills it.
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harness/sandbox.hpp"
+#include "harness/seccomp_filter.hpp"
+
+namespace ipcg::internal {
+
+// The step a child was at when it failed, sent to the grader over the report pipe.
+enum class Step : std::int32_t {
+  keeper_parent_death, keeper_close_fds, keeper_signals, keeper_subreaper,
+  mount_private, mount_tmp, mkdir_box, bind_box, remount_box, mount_shm, mount_mqueue,
+  mount_proc, loopback_up, hostname, fork_target, send_forked,
+  target_parent_death, target_signals, map_fds, chdir, setsid, rlimit, setgroups, setgid,
+  setuid, no_new_privs, seccomp, exec,
+};
+std::string_view to_string(Step step);
+
+struct StepFailure {
+  std::int32_t step = 0;
+  std::int32_t error = 0;  // errno
+};
+
+// Keeper -> grader over the control socket (SOCK_SEQPACKET keeps messages whole).
+struct KeeperMessage {
+  enum Kind : std::int32_t { forked = 1, exited = 2 };
+  std::int32_t kind = 0;
+  std::int32_t value = 0;  // forked: target pid in the keeper's namespace; exited: wait status
+};
+// Grader -> keeper: "I hold a pidfd of the target; you may start reaping."
+constexpr char kAck = 'a';
+
+struct ResourceLimit {
+  int resource;
+  rlim_t soft;
+  rlim_t hard;
+};
+
+// Everything the keeper and the target need, computed before clone. After clone only
+// async-signal-safe calls are allowed (another grader thread may hold malloc's lock), so the
+// children only read this.
+struct ChildPlan {
+  bool namespaces = false;
+  pid_t grader_pid = 0;
+  int control_fd = -1;  // the keeper's end of the control socket
+  int report_fd = -1;   // write end of the CLOEXEC report pipe (StepFailure records)
+  int box_dir_fd = -1;  // O_PATH of the host work folder, bind-mounted at /tmp/box (full)
+  const char* tmpfs_options = "";
+  std::vector<char*> argv;              // null-terminated
+  std::vector<char*> envp;              // null-terminated
+  std::vector<const char*> exec_paths;  // execve candidates, in order (a PATH search, done here)
+  const char* cwd = "/";
+  std::vector<ResourceLimit> limits;
+  std::vector<FdMapping> fds;
+  int max_child_fd = 2;
+  bool change_ids = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  const SeccompFilter* filter = nullptr;
+};
+
+// The first function of the cloned keeper; never returns.
+[[noreturn]] void keeper_main(const ChildPlan& plan);
+
+// clone3 (or clone where a container's seccomp hides clone3) with fork semantics: the child
+// continues on a copy of the stack. *pidfd receives a pidfd when pidfd != nullptr.
+pid_t raw_clone(unsigned long flags, int* pidfd);
+
+// Clones the keeper, runs the spawn protocol and returns the handle of the running target.
+Result<SandboxedProcess> launch(const ChildPlan& plan);
+
+// --- /proc, for the tree walk ---------------------------------------------------------------
+struct ProcStat {
+  pid_t pid = 0;
+  char state = '?';
+  pid_t ppid = 0;
+  std::uint64_t start_time = 0;  // clock ticks after boot: with the pid, names a process uniquely
+};
+std::optional<ProcStat> read_proc_stat(pid_t pid);
+// Children of every thread of pid (from /proc/PID/task/TID/children).
+std::vector<pid_t> proc_children(pid_t pid);
+// Tasks (threads) of uid on the host: what RLIMIT_NPROC counts.
+int count_user_tasks(uid_t uid);
+
+}  // namespace ipcg::internal

@@ -1,0 +1,76 @@
+// Shared pieces of lab1's checks: building argv for the drivers and stages, seeded inputs,
+// reading the drivers' control lines, and the gate (trusted stages that stop themselves so the
+// grader can read /proc at a well-defined moment).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/check.hpp"
+#include "harness/proc_inspector.hpp"
+
+namespace lab1 {
+
+using namespace ipcg;
+using Stages = std::vector<std::vector<std::string>>;
+using Clock = std::chrono::steady_clock;
+
+// x86_64 syscall numbers the gate logic waits on.
+inline constexpr long kSysRead = 0, kSysWrite = 1, kSysPoll = 7, kSysSelect = 23, kSysReadv = 19,
+                      kSysWait4 = 61, kSysWaitid = 247, kSysPselect6 = 270, kSysPpoll = 271;
+inline constexpr int kControlFd = 3;
+// How long to wait for a stopped tree to settle (the parent to block) before looking anyway.
+inline constexpr std::chrono::milliseconds kSettleGrace{1000};
+inline constexpr std::chrono::milliseconds kPollInterval{2};
+
+Stages stages_param(const TestSpec& test);  // throws std::runtime_error when malformed
+// A stage as argv: a name like "upper" runs the trusted stage tool; an absolute path runs as is.
+std::vector<std::string> stage_argv(const TestContext& ctx, const std::vector<std::string>& stage, bool gate);
+std::vector<std::string> pipeline_argv(const TestContext& ctx, const std::string& program, const Stages& stages,
+                                       bool gate_stages, bool gate_after);
+std::string stage_label(const ProcessSnapshot& s, std::size_t index);  // "stage 2 (upper)"
+
+// params.input, or params.random_input_bytes of seeded printable text in lines.
+std::string test_input(TestContext& ctx);
+std::string random_text(std::mt19937_64& rng, std::size_t bytes, bool newlines);
+
+RunRequest driver_request(const TestContext& ctx, std::vector<std::string> argv, std::string input);
+std::vector<std::string> control_lines(const RunOutcome& out);
+std::vector<std::string> split_lines(const std::string& text);
+
+// "output differs at byte 1234 (line 17): expected "abc", got "abd"".
+std::string describe_difference(const std::string& expected, const std::string& got);
+std::string printable(const std::string& s, std::size_t max = 60);
+
+bool is_gated(const ProcessSnapshot& s, const std::string& mode = "");
+bool blocked_in(const ProcessSnapshot& s, std::initializer_list<long> syscalls);
+std::vector<ProcessSnapshot> live_snapshots(const SandboxedProcess& p);
+const ProcessSnapshot* find_pid(const std::vector<ProcessSnapshot>& snaps, pid_t pid);
+
+// Words for one fd: "fd 4 = write end of pipe:[9183]".
+std::string describe_fd(const FdInfo& fd);
+std::string end_name(PipeEnd end);
+// Bytes waiting in the pipe that `pid` holds as `fd` (opened again through /proc), or nullopt.
+std::optional<int> unread_bytes(pid_t pid, int fd);
+// rchar of /proc/PID/io: bytes this process has read so far (identifies a new stop of a gate).
+std::optional<std::uint64_t> bytes_read(pid_t pid);
+bool is_grader_pipe(const RunContext& run, std::uint64_t inode);
+
+// Measures how long a condition has been waiting; starts on first call.
+class Grace {
+ public:
+  bool expired(std::chrono::milliseconds limit) {
+    if (!since_) since_ = Clock::now();
+    return Clock::now() - *since_ > limit;
+  }
+  void reset() { since_.reset(); }
+
+ private:
+  std::optional<Clock::time_point> since_;
+};
+
+}  // namespace lab1

@@ -1,0 +1,214 @@
+// lab1 checks on the duplex conversation: replies (both pairings), strict alternation and one
+// direction per pipe. The gated responder (`stage --gate respond`) stops after reading each
+// request, so the grader can look at the parent while the reply is still owed.
+#include <fmt/format.h>
+#include <sys/wait.h>
+
+#include <csignal>
+
+#include "common.hpp"
+
+namespace lab1 {
+namespace {
+
+std::vector<std::string> requests_param(TestContext& ctx) {
+  const auto& p = ctx.test.params;
+  if (p.contains("random_request_bytes"))
+    return {random_text(ctx.rng, p["random_request_bytes"].get<std::size_t>(), false)};
+  if (!p.contains("requests")) throw std::runtime_error("params.requests or params.random_request_bytes is required");
+  return p["requests"].get<std::vector<std::string>>();
+}
+
+std::string upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string joined_requests(const std::vector<std::string>& requests) {
+  std::string text;
+  for (const auto& r : requests) text += r + "\n";
+  return text;
+}
+
+RunRequest parent_request(TestContext& ctx, const std::vector<std::string>& child_argv,
+                          const std::vector<std::string>& requests) {
+  std::vector<std::string> argv{ctx.program("parent")};
+  argv.insert(argv.end(), child_argv.begin(), child_argv.end());
+  return driver_request(ctx, std::move(argv), joined_requests(requests));
+}
+
+// Compares the replies the parent driver printed with the ones the protocol defines.
+std::optional<CheckOutcome> judge_replies(const std::vector<std::string>& requests, const std::string& output) {
+  const auto replies = split_lines(output);
+  for (std::size_t k = 0; k < requests.size(); ++k) {
+    const std::string want = fmt::format("{} {}", k + 1, upper(requests[k]));
+    if (k >= replies.size())
+      return CheckOutcome::fail(fmt::format("got {} replies, expected {}", replies.size(), requests.size()));
+    const auto& got = replies[k];
+    if (got == want) continue;
+    if (got.size() < want.size() && want.compare(0, got.size(), got) == 0)
+      return CheckOutcome::fail(fmt::format("reply {} is {} bytes, expected {}: its tail was lost (a short write "
+                                            "not retried?)", k + 1, got.size(), want.size()));
+    return CheckOutcome::fail(fmt::format("reply {}: expected {}, got {}", k + 1, printable(want), printable(got)));
+  }
+  if (replies.size() > requests.size())
+    return CheckOutcome::fail(fmt::format("got {} replies to {} requests", replies.size(), requests.size()));
+  return std::nullopt;
+}
+
+// The driver's control lines: "reply k len"..., then "status S" or "error step errno".
+std::optional<CheckOutcome> judge_control(const RunOutcome& out) {
+  auto lines = control_lines(out);
+  if (lines.empty()) return CheckOutcome::fail("the parent reported nothing: it died before conv_start returned");
+  const std::string& last = lines.back();
+  char step[32];
+  int err = 0, status = 0;
+  if (std::sscanf(last.c_str(), "error %31s %d", step, &err) == 2)
+    return CheckOutcome::fail(fmt::format("conv_{} failed: {}", step, std::strerror(err)));
+  if (std::sscanf(last.c_str(), "status %d", &status) != 1)
+    return CheckOutcome::fail("the conversation did not finish: last report was " + printable(last));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return CheckOutcome::fail(fmt::format("the child ended with wait status {} instead of exiting 0 at EOF", status));
+  return std::nullopt;
+}
+
+CheckOutcome conversation(TestContext& ctx) {
+  const auto requests = requests_param(ctx);
+  std::vector<std::string> child{ctx.program("child")};
+  for (const auto& arg : ctx.test.params.value("child_args", std::vector<std::string>{})) child.push_back(arg);
+  IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.sandbox, parent_request(ctx, child, requests)));
+  if (auto bad = abnormal_ending(out, "the conversation")) {
+    bad->output = out.captures[2].display();
+    return *bad;
+  }
+  if (auto bad = judge_replies(requests, out.captures[1].data)) return *bad;
+  if (auto bad = judge_control(out)) return *bad;
+  return CheckOutcome::pass();
+}
+
+// --- the gated responder ---------------------------------------------------------------------
+
+struct Stop {
+  ProcessSnapshot responder;
+  std::optional<ProcessSnapshot> parent;
+  std::string note;
+};
+
+// A new stop of the responder with the parent settled: blocked reading the reply pipe, or
+// blocked writing (the request pipe is full), or gone; after a grace period, whatever it does.
+std::optional<Stop> try_stop(const SandboxedProcess& p, std::uint64_t last_rchar, Grace& grace) {
+  auto snaps = live_snapshots(p);
+  const ProcessSnapshot* responder = nullptr;
+  for (const auto& s : snaps)
+    if (is_gated(s, "respond") && s.state == 'T') responder = &s;
+  if (!responder || bytes_read(responder->pid).value_or(0) == last_rchar) return std::nullopt;
+  Stop stop{*responder, std::nullopt, ""};
+  const auto* parent = find_pid(snaps, p.pid());
+  if (!parent) return stop;
+  stop.parent = *parent;
+  const FdInfo* reply_pipe = responder->fd(1);
+  // Blocked writing (the request pipe is full) or waiting for input in poll/select: settled.
+  bool settled = blocked_in(*parent, {kSysWrite, kSysPoll, kSysSelect, kSysPselect6, kSysPpoll});
+  if (blocked_in(*parent, {kSysRead, kSysReadv}) && reply_pipe && !parent->syscall_args.empty()) {
+    const FdInfo* fd = parent->fd(static_cast<int>(parent->syscall_args[0]));
+    settled = fd && fd->inode == reply_pipe->inode;
+  }
+  if (!settled) {
+    if (!grace.expired(kSettleGrace)) return std::nullopt;
+    stop.note = fmt::format("the parent pid {} was not blocked reading the reply (state {}, {})", parent->pid,
+                            parent->state, parent->syscall ? syscall_name(*parent->syscall) : "no syscall");
+  }
+  return stop;
+}
+
+CheckOutcome alternation(TestContext& ctx) {
+  const auto requests = requests_param(ctx);
+  std::vector<std::string> evidence, notes;
+  std::size_t stops = 0;
+  std::uint64_t last_rchar = 0;
+  Grace grace;
+  auto req = parent_request(ctx, {ctx.tool("stage"), "--gate", "respond"}, requests);
+  req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
+    auto stop = try_stop(p, last_rchar, grace);
+    if (!stop) return TickAction::keep_going;
+    ++stops;
+    const pid_t responder = stop->responder.pid;
+    if (auto early = unread_bytes(responder, 0); early && *early > 0)
+      evidence.push_back(fmt::format("after request {}, {} more bytes were already in the request pipe before reply "
+                                     "{} was read: pid {} sent request {} early",
+                                     stops, *early, stops, p.pid(), stops + 1));
+    if (!stop->note.empty()) notes.push_back(stop->note);
+    last_rchar = bytes_read(responder).value_or(0);
+    grace.reset();
+    ::kill(responder, SIGCONT);
+    return TickAction::keep_going;
+  };
+  IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.sandbox, std::move(req)));
+  if (!evidence.empty()) {
+    evidence.insert(evidence.end(), notes.begin(), notes.end());
+    return CheckOutcome::fail("requests and replies do not strictly alternate", evidence);
+  }
+  if (auto bad = abnormal_ending(out, "the conversation")) return *bad;
+  if (stops != requests.size())
+    return CheckOutcome::fail(fmt::format("the child received {} of {} requests", stops, requests.size()));
+  if (auto bad = judge_replies(requests, out.captures[1].data)) return *bad;
+  return CheckOutcome::pass();
+}
+
+// Which pipe ends parent and child hold at the first stop (request 1 read, reply owed).
+std::vector<std::string> duplex_findings(const Stop& stop, const RunContext& rc) {
+  std::vector<std::string> found;
+  const auto& child = stop.responder;
+  const FdInfo* in = child.fd(0);
+  const FdInfo* out = child.fd(1);
+  if (in && out && in->kind == FdKind::pipe && in->inode == out->inode)
+    found.push_back(fmt::format("pid {} (child) reads and writes the same {} (fd 0 and fd 1): one pipe used both "
+                                "ways; a pipe carries one direction", child.pid, in->target));
+  for (const auto& fd : child.fds)
+    if (fd.fd > 2 && (fd.kind == FdKind::pipe || fd.kind == FdKind::fifo))
+      found.push_back(fmt::format("pid {} (child) holds {}: leaked into the exec'ed child", child.pid, describe_fd(fd)));
+  if (!stop.parent) return found;
+  for (const auto& fd : stop.parent->fds) {
+    if (fd.kind != FdKind::pipe || is_grader_pipe(rc, fd.inode)) continue;
+    const bool request_pipe = in && fd.inode == in->inode;
+    const bool reply_pipe = out && fd.inode == out->inode;
+    if (request_pipe && fd.end != PipeEnd::write)
+      found.push_back(fmt::format("pid {} (parent) holds {}, the request pipe's {}: the parent only writes requests",
+                                  stop.parent->pid, describe_fd(fd), end_name(fd.end)));
+    else if (reply_pipe && fd.end != PipeEnd::read)
+      found.push_back(fmt::format("pid {} (parent) holds {}, the reply pipe's {}: the parent only reads replies",
+                                  stop.parent->pid, describe_fd(fd), end_name(fd.end)));
+    else if (!request_pipe && !reply_pipe)
+      found.push_back(fmt::format("pid {} (parent) holds {}, which the conversation does not use",
+                                  stop.parent->pid, describe_fd(fd)));
+  }
+  return found;
+}
+
+CheckOutcome duplex_ends(TestContext& ctx) {
+  const auto requests = requests_param(ctx);
+  std::optional<std::vector<std::string>> findings;
+  Grace grace;
+  auto req = parent_request(ctx, {ctx.tool("stage"), "--gate", "respond"}, requests);
+  req.on_tick = [&](SandboxedProcess& p, const RunContext& rc) {
+    auto stop = try_stop(p, 0, grace);
+    if (!stop) return TickAction::keep_going;
+    findings = duplex_findings(*stop, rc);
+    if (!findings->empty() && !stop->note.empty()) findings->push_back(stop->note);
+    return TickAction::kill;
+  };
+  IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.sandbox, std::move(req)));
+  if (!findings) {
+    if (auto bad = abnormal_ending(out, "the conversation")) return *bad;
+    return CheckOutcome::fail("the child never received a request");
+  }
+  if (findings->empty()) return CheckOutcome::pass();
+  return CheckOutcome::fail("a pipe is used in both directions or an end is held by the wrong process", *findings);
+}
+
+IPCG_REGISTER_CHECK("lab1.conversation", conversation);
+IPCG_REGISTER_CHECK("lab1.alternation", alternation);
+IPCG_REGISTER_CHECK("lab1.duplex_ends", duplex_ends);
+
+}  // namespace
+}  // namespace lab1

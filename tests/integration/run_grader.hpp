@@ -1,0 +1,24 @@
+// Runs the grader binary as a child process, as a user would, and collects what it printed.
+// The test process is a child subreaper, so anything the grader leaves running re-parents to it
+// and shows up in leftover_children().
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace ipcg::testing {
+
+struct GraderRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+GraderRun run_grader(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {});
+// Processes whose parent is this test process (after run_grader returned: leaks of the grader).
+std::vector<pid_t> leftover_children();
+std::string read_file(const std::string& path);
+
+}  // namespace ipcg::testing

@@ -1,0 +1,1 @@
+/* A sample driver; only its existence matters. */

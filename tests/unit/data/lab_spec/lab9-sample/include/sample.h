@@ -1,0 +1,1 @@
+/* The sample lab API; only its existence matters. */

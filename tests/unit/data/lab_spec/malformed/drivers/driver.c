@@ -1,0 +1,1 @@
+/* A driver the malformed labs name; never compiled. */

@@ -1,0 +1,1 @@
+/* The lab API header the malformed labs name. */
