@@ -4,6 +4,7 @@
 #include "harness/lab_spec.hpp"
 
 #include <fcntl.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,7 +14,6 @@
 #include <cstring>
 #include <functional>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "harness/unique_fd.hpp"
 
@@ -61,16 +61,26 @@ Failure config_error(const std::string& file, Position at, std::string_view path
 
 std::string type_name(toml::node_type type) {
   switch (type) {
-    case toml::node_type::table: return "table";
-    case toml::node_type::array: return "array";
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "float";
-    case toml::node_type::boolean: return "boolean";
-    case toml::node_type::date: return "date";
-    case toml::node_type::time: return "time";
-    case toml::node_type::date_time: return "date-time";
-    case toml::node_type::none: break;
+    case toml::node_type::table:
+      return "table";
+    case toml::node_type::array:
+      return "array";
+    case toml::node_type::string:
+      return "string";
+    case toml::node_type::integer:
+      return "integer";
+    case toml::node_type::floating_point:
+      return "float";
+    case toml::node_type::boolean:
+      return "boolean";
+    case toml::node_type::date:
+      return "date";
+    case toml::node_type::time:
+      return "time";
+    case toml::node_type::date_time:
+      return "date-time";
+    case toml::node_type::none:
+      break;
   }
   return "nothing";
 }
@@ -335,13 +345,20 @@ Json array_to_json(const toml::array& array) {
 
 Json to_json(const toml::node& node) {
   switch (node.type()) {
-    case toml::node_type::table: return table_to_json(*node.as_table());
-    case toml::node_type::array: return array_to_json(*node.as_array());
-    case toml::node_type::string: return node.as_string()->get();
-    case toml::node_type::integer: return node.as_integer()->get();
-    case toml::node_type::floating_point: return node.as_floating_point()->get();
-    case toml::node_type::boolean: return node.as_boolean()->get();
-    default: break;
+    case toml::node_type::table:
+      return table_to_json(*node.as_table());
+    case toml::node_type::array:
+      return array_to_json(*node.as_array());
+    case toml::node_type::string:
+      return node.as_string()->get();
+    case toml::node_type::integer:
+      return node.as_integer()->get();
+    case toml::node_type::floating_point:
+      return node.as_floating_point()->get();
+    case toml::node_type::boolean:
+      return node.as_boolean()->get();
+    default:
+      break;
   }
   // Dates and times have no JSON type; their TOML (RFC 3339) text is the faithful rendering.
   std::ostringstream text;
@@ -364,7 +381,8 @@ Result<int> read_lab_number(const Section& lab, Loaded& out) {
   if (!number) return lab.missing("number");
   const toml::node& at = *lab.get("number");
   if (*number <= 0 || *number > INT_MAX) {
-    return lab.error_at(at, lab.path_of("number"), "expected a positive integer, got " + std::to_string(*number));
+    return lab.error_at(at, lab.path_of("number"),
+                        "expected a positive integer, got " + std::to_string(*number));
   }
   out.number_at = position_of(at.source());
   return static_cast<int>(*number);
@@ -376,7 +394,8 @@ Result<std::string> read_lab_id(const Section& lab, Loaded& out) {
   if (!id) return "lab" + std::to_string(out.spec.number);
   out.id_at = position_of(lab.get("id")->source());
   if (!valid_name(*id)) {
-    return lab.error_at(*lab.get("id"), lab.path_of("id"), "expected a name of [A-Za-z0-9_.-], got " + in_quotes(*id));
+    return lab.error_at(*lab.get("id"), lab.path_of("id"),
+                        "expected a name of [A-Za-z0-9_.-], got " + in_quotes(*id));
   }
   return *id;
 }
@@ -409,11 +428,13 @@ Result<void> read_lab_table(const Section& root, const fs::path& reference_root,
 Result<std::vector<std::string>> read_sources(const Section& build) {
   if (build.get("sources") == nullptr) return build.missing("sources");
   IPCG_TRY(auto items, build.string_items("sources"));
-  if (items.empty()) return build.error_at(*build.get("sources"), build.path_of("sources"), "must list at least one file");
+  if (items.empty())
+    return build.error_at(*build.get("sources"), build.path_of("sources"), "must list at least one file");
   std::vector<std::string> sources;
   for (const Item& item : items) {
     const std::string& s = item.value;
-    if (s.empty() || s.front() == '.' || s.find('/') != std::string::npos || s.find('\0') != std::string::npos) {
+    if (s.empty() || s.front() == '.' || s.find('/') != std::string::npos ||
+        s.find('\0') != std::string::npos) {
       return build.error_at(*item.node, item.path,
                             "expected a plain file name (no '/', no leading '.'), got " + in_quotes(s));
     }
@@ -441,7 +462,8 @@ Result<void> read_build(const Section& root, LabSpec& spec) {
   IPCG_TRY(spec.build.sources, read_sources(build));
   IPCG_TRY(spec.build.headers, read_headers(build, spec.dir));
   IPCG_TRY(auto compiler, build.string("compiler"));
-  if (compiler && compiler->empty()) return build.error_at(*build.get("compiler"), build.path_of("compiler"), "must not be empty");
+  if (compiler && compiler->empty())
+    return build.error_at(*build.get("compiler"), build.path_of("compiler"), "must not be empty");
   spec.build.compiler = compiler.value_or("cc");
   IPCG_TRY(spec.build.cflags, build.strings("cflags"));
   IPCG_TRY(spec.build.ldflags, build.strings("ldflags"));
@@ -464,7 +486,8 @@ Result<void> read_programs(const Section& root, LabSpec& spec) {
     const std::string name(key.str());
     const std::string path = programs->path_of(name);
     if (!valid_name(name)) {
-      return config_error(root.file(), position_of(key.source()), path, "expected a program name of [A-Za-z0-9_.-]");
+      return config_error(root.file(), position_of(key.source()), path,
+                          "expected a program name of [A-Za-z0-9_.-]");
     }
     if (!value.is_table()) return programs->type_error(value, path, "a table");
     IPCG_TRY(auto program, read_program(Section(root.file(), *value.as_table(), path), name, spec.dir));
@@ -482,7 +505,8 @@ Result<void> read_sandbox(const Section& root, LabSpec& spec) {
   IPCG_TRY(auto items, sandbox->string_items("syscalls"));
   for (const Item& item : items) {
     if (!valid_name(item.value)) {
-      return sandbox->error_at(*item.node, item.path, "expected a syscall set name, got " + in_quotes(item.value));
+      return sandbox->error_at(*item.node, item.path,
+                               "expected a syscall set name, got " + in_quotes(item.value));
     }
     spec.syscall_sets.push_back(item.value);
   }
@@ -494,7 +518,8 @@ Result<void> read_sandbox(const Section& root, LabSpec& spec) {
 Result<std::string> read_test_name(const Section& test) {
   IPCG_TRY(auto name, test.required_string("name"));
   if (!valid_name(name)) {
-    return test.error_at(*test.get("name"), test.path_of("name"), "expected a name of [A-Za-z0-9_.-], got " + in_quotes(name));
+    return test.error_at(*test.get("name"), test.path_of("name"),
+                         "expected a name of [A-Za-z0-9_.-], got " + in_quotes(name));
   }
   return name;
 }
@@ -505,7 +530,8 @@ Result<double> read_points(const Section& test) {
   if (!std::isfinite(*points) || *points < 0) {
     std::ostringstream got;
     got << *points;
-    return test.error_at(*test.get("points"), test.path_of("points"), "expected a number >= 0, got " + got.str());
+    return test.error_at(*test.get("points"), test.path_of("points"),
+                         "expected a number >= 0, got " + got.str());
   }
   return *points;
 }
@@ -550,8 +576,8 @@ Result<Json> read_params(const Section& test) {
 }
 
 Result<TestSpec> read_test(const Section& test, const LabSpec& spec) {
-  IPCG_CHECK(test.allow_only({"name", "description", "property", "points", "visibility", "check", "roles",
-                              "params", "limits"}));
+  IPCG_CHECK(test.allow_only(
+      {"name", "description", "property", "points", "visibility", "check", "roles", "params", "limits"}));
   TestSpec t;
   t.line = static_cast<int>(position_of(test.table().source()).line);
   IPCG_TRY(t.name, read_test_name(test));
@@ -570,11 +596,15 @@ Result<TestSpec> read_test(const Section& test, const LabSpec& spec) {
 Result<const toml::array*> tests_array(const Section& root) {
   const toml::node* tests = root.get("tests");
   if (tests == nullptr) {
-    return config_error(root.file(), {}, "tests", "no [[tests]]: a lab needs at least one test");
+    return config_error(root.file(), {}, "tests",
+                        "required key is missing: a lab needs at least one [[tests]] table");
+  }
+  const toml::array* array = tests->as_array();
+  if (array != nullptr && array->empty()) {
+    return root.error_at(*tests, "tests", "a lab needs at least one [[tests]] table");
   }
   if (!tests->is_array_of_tables()) return root.type_error(*tests, "tests", "an array of tables ([[tests]])");
-  if (tests->as_array()->empty()) return root.error_at(*tests, "tests", "a lab needs at least one test");
-  return tests->as_array();
+  return array;
 }
 
 Result<void> read_tests(const Section& root, LabSpec& spec) {
@@ -640,7 +670,8 @@ Result<void> check_unique(const Loaded& lab, const std::vector<Loaded>& earlier)
                           std::to_string(lab.spec.number) + " is also the number of " + other.file);
     }
     if (other.spec.id == lab.spec.id) {
-      return config_error(lab.file, lab.id_at, "lab.id", in_quotes(lab.spec.id) + " is also the id of " + other.file);
+      return config_error(lab.file, lab.id_at, "lab.id",
+                          in_quotes(lab.spec.id) + " is also the id of " + other.file);
     }
   }
   return {};
@@ -672,7 +703,9 @@ const LabSpec* find_lab(const std::vector<LabSpec>& labs, std::string_view key) 
   const std::function<bool(const LabSpec&)> matchers[] = {
       [&](const LabSpec& l) { return l.id == key; },
       [&](const LabSpec& l) { return l.folder == key; },
-      [&](const LabSpec& l) { return std::to_string(l.number) == key || "lab" + std::to_string(l.number) == key; },
+      [&](const LabSpec& l) {
+        return std::to_string(l.number) == key || "lab" + std::to_string(l.number) == key;
+      },
   };
   for (const auto& matches : matchers) {
     auto it = std::find_if(labs.begin(), labs.end(), matches);

@@ -34,7 +34,9 @@ struct DirCloser {
 };
 using DirPtr = std::unique_ptr<DIR, DirCloser>;
 
-// A whole /proc file relative to a directory fd. /proc files report size 0: read until EOF.
+// A whole /proc file relative to a directory fd. /proc files report size 0, so we read until
+// a short read: seq_file and cmdline reads fill the buffer unless the content has ended, and
+// skipping the read that would return 0 saves a syscall per file (a snapshot is syscall-bound).
 Sys<std::string> read_at(int dirfd, const char* name) {
   UniqueFd fd(::openat(dirfd, name, O_RDONLY | O_CLOEXEC));
   if (!fd) return tl::unexpected(errno);
@@ -44,8 +46,8 @@ Sys<std::string> read_at(int dirfd, const char* name) {
     const ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return tl::unexpected(errno);
-    if (n == 0) return out;
     out.append(buf, static_cast<std::size_t>(n));
+    if (static_cast<std::size_t>(n) < sizeof buf) return out;
   }
 }
 
@@ -103,7 +105,7 @@ bool classify(int fd_dir, const char* name, FdInfo& info) {
   if (info.kind == FdKind::pipe || info.kind == FdKind::socket) {
     info.inode = pi::bracket_number(info.target, info.kind == FdKind::pipe ? "pipe:[" : "socket:[")
                      .value_or(0);
-  } else {
+  } else if (info.kind != FdKind::anon) {  // anon inodes mostly share one inode: no use stat'ing
     // stat through the magic link: the open file itself, even if its path was unlinked.
     struct stat st {};
     if (::fstatat(fd_dir, name, &st, 0) != 0) return !is_gone(errno);
@@ -144,14 +146,18 @@ Result<std::vector<FdInfo>> read_fds(int dir, pid_t pid) {
   UniqueFd info_dir(::openat(dir, "fdinfo", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!info_dir && is_gone(errno)) return gone(pid, errno);
   if (!fd_dir || !info_dir) return std::vector<FdInfo>{};  // not allowed to look: no fds known
-  DirPtr listing(::fdopendir(fd_dir.release()));
-  if (!listing) return sys_fail("fdopendir");
+  DirPtr listing(::fdopendir(fd_dir.get()));
+  if (!listing) return is_gone(errno) ? gone(pid, errno) : sys_fail("fdopendir");
+  fd_dir.release();  // the DIR owns it now
   std::vector<FdInfo> fds;
+  errno = 0;
   while (const dirent* e = ::readdir(listing.get())) {
-    const auto n = decimal(e->d_name);
-    if (!n) continue;
-    if (auto info = read_fd(::dirfd(listing.get()), info_dir.get(), *n)) fds.push_back(std::move(*info));
+    if (auto n = decimal(e->d_name))
+      if (auto info = read_fd(::dirfd(listing.get()), info_dir.get(), *n)) fds.push_back(std::move(*info));
+    errno = 0;
   }
+  // The listing of a process that exits meanwhile ends with ENOENT: a partial list would lie.
+  if (is_gone(errno)) return gone(pid, errno);
   std::sort(fds.begin(), fds.end(), [](const FdInfo& a, const FdInfo& b) { return a.fd < b.fd; });
   return fds;
 }
@@ -170,7 +176,7 @@ Result<ProcessSnapshot> ProcInspector::snapshot(pid_t pid) const {
   // meanwhile, reads through the old directory fail instead of describing a stranger.
   const auto path = root_ / std::to_string(pid);
   UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir) return gone(pid, errno);
+  if (!dir) return is_gone(errno) ? gone(pid, errno) : sys_fail("open " + path.string());
   ProcessSnapshot s;
   s.pid = pid;
   IPCG_CHECK(read_stat(dir.get(), s));

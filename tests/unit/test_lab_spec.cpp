@@ -62,6 +62,32 @@ std::vector<int> tests_header_lines(const fs::path& toml) {
   return lines;
 }
 
+// A fresh directory, removed with everything in it at the end of the test.
+class TempTree {
+ public:
+  TempTree() {
+    std::string pattern = ::testing::TempDir() + "lab_spec_XXXXXX";
+    if (::mkdtemp(pattern.data()) != nullptr) root_ = pattern;
+  }
+  ~TempTree() {
+    std::error_code ec;
+    if (!root_.empty()) fs::remove_all(root_, ec);
+  }
+  const fs::path& root() const { return root_; }
+
+  // labs/<folder>/lab.toml with one test; `id` empty means the default.
+  void add_lab(const std::string& folder, int number, const std::string& id = "") const {
+    std::string text = "[lab]\nnumber = " + std::to_string(number) + "\n";
+    if (!id.empty()) text += "id = \"" + id + "\"\n";
+    text += "title = \"t\"\nmechanism = \"m\"\n[build]\nsources = [\"a.c\"]\n";
+    text += "[[tests]]\nname = \"t\"\nproperty = \"p\"\npoints = 1\ncheck = \"c\"\n";
+    write_text(root_ / folder / "lab.toml", text);
+  }
+
+ private:
+  fs::path root_;
+};
+
 // ---- the real lab 1 -----------------------------------------------------------------------------
 
 class Lab1 : public ::testing::Test {
@@ -97,7 +123,8 @@ TEST_F(Lab1, BuildProgramsSandbox) {
   EXPECT_EQ(lab_->build.compiler, "cc");
   EXPECT_EQ(lab_->build.cflags.size(), 4u);
   EXPECT_TRUE(lab_->build.ldflags.empty());
-  expect_limits(lab_->build.limits, {60000, 60, 2048, 32, 64, 256, 64});  // output_kb: default
+  // [build.limits] leaves out output_kb: the compiler's default applies, not the run default.
+  EXPECT_EQ(lab_->build.limits.output_bytes, default_build_limits().output_bytes);
   ASSERT_EQ(lab_->programs.size(), 3u);
   for (const char* name : {"pipeline", "parent", "child"}) {
     const ProgramSpec& program = lab_->programs.at(name);
@@ -107,7 +134,6 @@ TEST_F(Lab1, BuildProgramsSandbox) {
   }
   EXPECT_EQ(lab_->programs.at("pipeline").driver, lab_->dir / "grading/drivers/pipeline_driver.c");
   EXPECT_THAT(lab_->syscall_sets, ElementsAre("process", "file", "pipe"));
-  expect_limits(lab_->run_limits, {5000, 5, 512, 64, 16, 64, 64});
 }
 
 TEST_F(Lab1, Tests) {
@@ -140,9 +166,16 @@ TEST_F(Lab1, TestDetails) {
   EXPECT_EQ(conversation->roles.at("parent"), Impl::student);
   EXPECT_EQ(conversation->roles.at("child"), Impl::reference);
 
+  // Only wall_ms is overridden; the other limits are the lab's [limits]. (Exact values are the
+  // lab's to tune; the sample lab below pins down the arithmetic.)
   const TestSpec* ends = lab_->find_test("pipeline_ends_when_input_ends");
   ASSERT_NE(ends, nullptr);
-  expect_limits(ends->limits, {3000, 5, 512, 64, 16, 64, 64});  // only wall_ms overridden
+  EXPECT_EQ(ends->limits.wall, milliseconds(3000));
+  EXPECT_EQ(ends->limits.cpu_seconds, lab_->run_limits.cpu_seconds);
+  EXPECT_EQ(ends->limits.address_space_bytes, lab_->run_limits.address_space_bytes);
+  EXPECT_EQ(ends->limits.processes, lab_->run_limits.processes);
+  EXPECT_EQ(ends->limits.output_bytes, lab_->run_limits.output_bytes);
+  EXPECT_EQ(first->limits.wall, lab_->run_limits.wall);  // no override: the lab's limits
 }
 
 // ---- a sample lab that uses every key -----------------------------------------------------------
@@ -240,6 +273,34 @@ TEST(LabSpec, ExplicitLabKeys) {
   expect_limits(spec->run_limits, {5000, 5, 512, 64, 16, 64, 64});  // Limits{} defaults
 }
 
+// The annotated example in docs/lab-format.md must load, so the documentation cannot drift from
+// the loader. It names lab1's drivers and header: the temporary lab links to lab1's folders.
+TEST(LabSpec, DocumentationExampleLoads) {
+  std::istringstream doc(read_text(kSource / "docs/lab-format.md"));
+  std::string line, example;
+  bool in_section = false, in_block = false;
+  while (std::getline(doc, line)) {
+    if (line.rfind("## Annotated example", 0) == 0) in_section = true;
+    if (in_section && !in_block && line == "```toml") {
+      in_block = true;
+    } else if (in_block && line == "```") {
+      break;
+    } else if (in_block) {
+      example += line + "\n";
+    }
+  }
+  ASSERT_FALSE(example.empty()) << "no ```toml block after \"## Annotated example\"";
+  TempTree tree;
+  const fs::path lab = tree.root() / "lab1-pipe";
+  write_text(lab / "lab.toml", example);
+  fs::create_directory_symlink(kSource / "labs/lab1-pipe/include", lab / "include");
+  fs::create_directory_symlink(kSource / "labs/lab1-pipe/grading", lab / "grading");
+  auto spec = load_lab_spec(lab / "lab.toml", kReferenceRoot);
+  ASSERT_TRUE(spec) << spec.error().message;
+  EXPECT_EQ(spec->id, "lab1");
+  EXPECT_EQ(spec->tests.size(), 3u);
+}
+
 TEST(LabSpec, ImplNames) {
   EXPECT_EQ(to_string(Impl::student), "student");
   EXPECT_EQ(to_string(Impl::reference), "reference");
@@ -296,7 +357,8 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{"negative_points", 17, "tests[0].points", "expected a number >= 0, got -5"},
         Malformed{"unknown_key", 17, "tests[0].pionts", "unknown key"},
         Malformed{"unknown_section", 21, "limit", "unknown key"},
-        Malformed{"duplicate_test_name", 22, "tests[1].name", "duplicate test name \"first\" (first at line 14)"},
+        Malformed{"duplicate_test_name", 22, "tests[1].name",
+                  "duplicate test name \"first\" (first at line 14)"},
         Malformed{"bad_visibility", 18, "tests[0].visibility", "got \"secret\""},
         Malformed{"unknown_role_program", 19, "tests[0].roles.other", "no program \"other\""},
         Malformed{"bad_role_impl", 19, "tests[0].roles.prog", "got \"teacher\""},
@@ -311,7 +373,7 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{"unknown_limit", 18, "tests[0].limits.wall_sec", "unknown key"},
         Malformed{"bad_test_name", 15, "tests[0].name", "got \"has space\""},
         Malformed{"missing_check", 14, "tests[0].check", "required key is missing"},
-        Malformed{"no_tests", 1, "tests", "at least one test"},
+        Malformed{"no_tests", 1, "tests", "at least one [[tests]] table"},
         Malformed{"tests_not_array", 2, "tests", "expected an array of tables"},
         Malformed{"bad_syscalls", 15, "sandbox.syscalls", "expected an array of strings, got string"},
         Malformed{"params_not_table", 18, "tests[0].params", "expected a table, got integer"}),
@@ -331,32 +393,6 @@ TEST(LabSpecMalformed, DirectoryIsAnIoError) {
 }
 
 // ---- load_all_labs and find_lab -----------------------------------------------------------------
-
-// A fresh directory, removed with everything in it at the end of the test.
-class TempTree {
- public:
-  TempTree() {
-    std::string pattern = ::testing::TempDir() + "lab_spec_XXXXXX";
-    if (::mkdtemp(pattern.data()) != nullptr) root_ = pattern;
-  }
-  ~TempTree() {
-    std::error_code ec;
-    if (!root_.empty()) fs::remove_all(root_, ec);
-  }
-  const fs::path& root() const { return root_; }
-
-  // labs/<folder>/lab.toml with one test; `id` empty means the default.
-  void add_lab(const std::string& folder, int number, const std::string& id = "") const {
-    std::string text = "[lab]\nnumber = " + std::to_string(number) + "\n";
-    if (!id.empty()) text += "id = \"" + id + "\"\n";
-    text += "title = \"t\"\nmechanism = \"m\"\n[build]\nsources = [\"a.c\"]\n";
-    text += "[[tests]]\nname = \"t\"\nproperty = \"p\"\npoints = 1\ncheck = \"c\"\n";
-    write_text(root_ / folder / "lab.toml", text);
-  }
-
- private:
-  fs::path root_;
-};
 
 TEST(LoadAllLabs, SortedByNumberIgnoringFoldersWithoutLabToml) {
   TempTree tree;
@@ -381,7 +417,8 @@ TEST(LoadAllLabs, DuplicateNumberNamesBothFiles) {
   auto labs = load_all_labs(tree.root(), kReferenceRoot);
   ASSERT_FALSE(labs);
   EXPECT_EQ(labs.error().code, Errc::config);
-  EXPECT_THAT(labs.error().message, StartsWith((tree.root() / "y-one/lab.toml").string() + ":2:10: lab.number: "));
+  EXPECT_THAT(labs.error().message,
+              StartsWith((tree.root() / "y-one/lab.toml").string() + ":2:10: lab.number: "));
   EXPECT_THAT(labs.error().message, HasSubstr((tree.root() / "x-one/lab.toml").string()));
 }
 
@@ -401,7 +438,8 @@ TEST(LoadAllLabs, OneMalformedLabFailsTheLoad) {
   write_text(tree.root() / "bad/lab.toml", "[lab]\nnumber = \"two\"\n");
   auto labs = load_all_labs(tree.root(), kReferenceRoot);
   ASSERT_FALSE(labs);
-  EXPECT_THAT(labs.error().message, StartsWith((tree.root() / "bad/lab.toml").string() + ":2:10: lab.number: "));
+  EXPECT_THAT(labs.error().message,
+              StartsWith((tree.root() / "bad/lab.toml").string() + ":2:10: lab.number: "));
 }
 
 TEST(LoadAllLabs, MissingRootIsAnIoError) {

@@ -4,7 +4,8 @@
 //   ProcInspector proc;                          // or ProcInspector("/some/proc/root") in tests
 //   IPCG_TRY(ProcessSnapshot s, proc.snapshot(pid));
 //   for (const FdInfo& fd : s.fds) if (fd.kind == FdKind::pipe && fd.end == PipeEnd::write) ...
-//   HangReport h = proc.diagnose_hang(pids);     // "pid 412 blocked in read on pipe:[9183]; ..."
+//   HangReport h = proc.diagnose_hang(proc.snapshot_all(proc.descendants(root_pid)));
+//   h.summary();  // "pid 412 (cat) blocked in read on fd 0 = pipe:[9183] (read end)\n..."
 #pragma once
 
 #include <sys/types.h>
@@ -26,7 +27,7 @@ struct FdInfo {
   int fd = -1;
   std::string target;          // readlink of /proc/PID/fd/N: "pipe:[9183]", "/dev/null"
   FdKind kind = FdKind::other;
-  std::uint64_t inode = 0;     // for pipe:[N] and socket:[N]; st_ino otherwise
+  std::uint64_t inode = 0;     // for pipe:[N] and socket:[N]; st_ino for paths; 0 for anon_inode:
   PipeEnd end = PipeEnd::none; // from the fdinfo flags' access mode (pipes and FIFOs)
   unsigned flags = 0;          // the octal flags: line of fdinfo
   bool cloexec = false;        // O_CLOEXEC: will not survive exec
