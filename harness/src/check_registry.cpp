@@ -55,10 +55,16 @@ SpawnSpec TestContext::spawn_spec(std::vector<std::string> argv) const {
 
 namespace {
 
+// A fork bomb hangs with hundreds of processes: keep the report readable.
+constexpr std::size_t kMaxProcessLines = 12;
+
 std::vector<std::string> hang_evidence(const RunOutcome& out) {
   std::vector<std::string> evidence;
   if (!out.hang) return evidence;
-  for (const auto& p : out.hang->processes) evidence.push_back(p.description);
+  const auto& procs = out.hang->processes;
+  for (std::size_t i = 0; i < procs.size() && i < kMaxProcessLines; ++i) evidence.push_back(procs[i].description);
+  if (procs.size() > kMaxProcessLines)
+    evidence.push_back(fmt::format("... and {} more processes", procs.size() - kMaxProcessLines));
   for (const auto& f : out.hang->findings) evidence.push_back(f);
   return evidence;
 }

@@ -167,12 +167,24 @@ class Diagnosis {
     if (p.syscall_args.empty()) return "";
     switch (shape_of(*p.syscall).arg) {
       case Arg::fd: return " on " + fd_words(p, int_arg(p, 0));
-      case Arg::wait: return wait_words(*wait_target(p));
+      case Arg::wait: return wait_words(host_target(p));
       case Arg::msq: return " on SysV message queue id " + std::to_string(int_arg(p, 0));
       case Arg::sem: return " on SysV semaphore set id " + std::to_string(int_arg(p, 0));
       case Arg::none: break;
     }
     return "";
+  }
+
+  // wait4's pid and pgid arguments are in the waiter's pid namespace: translate them to the
+  // host ids the snapshots use, through the NSpid/NSpgid of the processes we know.
+  WaitTarget host_target(const ProcessSnapshot& waiter) const {
+    WaitTarget t = *wait_target(waiter);
+    if (waiter.ns_pid == waiter.pid || waiter.ns_pid == 0) return t;
+    for (const auto& c : procs_) {
+      if (t.kind == WaitTarget::child && c.ppid == waiter.pid && c.ns_pid == t.id) return {t.kind, c.pid};
+      if (t.kind == WaitTarget::group && c.ns_pgid == t.id && t.id != waiter.pgid) return {t.kind, c.pgid};
+    }
+    return t;
   }
 
   std::string wait_words(const WaitTarget& t) const {
@@ -254,7 +266,7 @@ class Diagnosis {
   }
 
   void explain_child_wait(const ProcessSnapshot& p) {
-    const WaitTarget t = *wait_target(p);
+    const WaitTarget t = host_target(p);
     std::vector<pid_t> alive;
     for (const auto& c : procs_)
       if (c.ppid == p.pid && c.state != 'Z' && awaited(t, c)) alive.push_back(c.pid);

@@ -81,6 +81,8 @@ void read_status(int dir, ProcessSnapshot& s) {
   if (!text) return;
   const auto f = pi::parse_status(*text);
   s.uid = f.uid;
+  s.ns_pid = f.ns_pid ? f.ns_pid : s.pid;
+  s.ns_pgid = f.ns_pgid ? f.ns_pgid : s.pgid;
   s.voluntary_switches = f.voluntary, s.involuntary_switches = f.involuntary;
 }
 

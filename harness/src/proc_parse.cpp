@@ -75,6 +75,8 @@ StatusFields parse_status(std::string_view text) {
     s.voluntary = to_number<std::uint64_t>(*w).value_or(0);
   if (auto w = first_word(line_value(text, "nonvoluntary_ctxt_switches")))
     s.involuntary = to_number<std::uint64_t>(*w).value_or(0);
+  if (auto w = words(line_value(text, "NSpid")); !w.empty()) s.ns_pid = to_number<pid_t>(w.back()).value_or(0);
+  if (auto w = words(line_value(text, "NSpgid")); !w.empty()) s.ns_pgid = to_number<pid_t>(w.back()).value_or(0);
   return s;
 }
 

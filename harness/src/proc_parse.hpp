@@ -31,6 +31,7 @@ std::optional<StatFields> parse_stat(std::string_view text);
 struct StatusFields {
   uid_t uid = 0;  // the real uid (first of the four on the Uid: line)
   std::uint64_t voluntary = 0, involuntary = 0;
+  pid_t ns_pid = 0, ns_pgid = 0;  // last values of NSpid/NSpgid (innermost namespace); 0 if absent
 };
 // /proc/PID/status; missing lines leave their defaults.
 StatusFields parse_status(std::string_view text);

@@ -1,1 +1,350 @@
-// placeholder: being written
+// The Sandbox: decides the isolation level, owns a slot uid and a work folder, and turns a
+// SpawnSpec into the plan the cloned children follow (sandbox_child.cpp) before handing it to
+// launch() (sandbox_process.cpp).
+#include "harness/sandbox.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <set>
+
+#include "sandbox_internal.hpp"
+
+namespace ipcg {
+namespace {
+
+// One uid per concurrent sandbox (as isolate does), so RLIMIT_NPROC and kill rights are per box.
+constexpr uid_t kSlotBase = 61000;
+constexpr int kSlotCount = 1000;
+// Caps on what a run may keep in its private /tmp and /dev/shm.
+constexpr const char* kTmpfsOptions = "size=64m,nr_inodes=4096,mode=1777";
+constexpr const char* kBoxDir = "/tmp/box";
+constexpr const char* kReducedMeans = "no namespaces; isolation is rlimits, seccomp and process-group kill";
+constexpr int kMaxRemoveDepth = 256;
+
+// ---- isolation -------------------------------------------------------------------------------
+
+// 0 when a child can be cloned into new IPC, PID, mount, net and UTS namespaces, else errno.
+// The answer does not change while we run: probe once.
+int probe_namespaces() {
+  static const int result = [] {
+    const pid_t pid = internal::raw_clone(
+        CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS, nullptr);
+    if (pid < 0) return errno;
+    if (pid == 0) ::_exit(0);
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    return 0;
+  }();
+  return result;
+}
+
+std::string refused_reason(int error) {
+  const std::string why = error == EPERM ? "EPERM from clone: a container that forbids them"
+                                         : std::string(std::strerror(error)) + " from clone";
+  return "namespaces refused (" + why + "); " + kReducedMeans;
+}
+
+// ---- slots -----------------------------------------------------------------------------------
+
+struct Slot {
+  UniqueFd lock;  // flock held for the sandbox's lifetime
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+
+// A root-owned folder for the lock files, refusing a symlink or someone else's folder.
+bool usable_lock_dir(const char* path, mode_t mode) {
+  if (::mkdir(path, mode) != 0 && errno != EEXIST) return false;
+  struct stat st {};
+  return ::lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0 &&
+         (st.st_mode & 022) == 0;
+}
+
+Result<std::string> lock_dir() {
+  if (usable_lock_dir("/run/ipcgrade", 0755)) return std::string("/run/ipcgrade");
+  if (usable_lock_dir("/tmp/ipcgrade-slots", 0700)) return std::string("/tmp/ipcgrade-slots");
+  return fail(Errc::system, "no usable folder for sandbox slot locks (/run/ipcgrade, /tmp/ipcgrade-slots)");
+}
+
+// The first slot whose lock we get and whose uid runs nothing (a crashed grader's leftovers
+// would count against RLIMIT_NPROC and could be signalled by the new tree).
+Result<Slot> claim_slot() {
+  IPCG_TRY(std::string dir, lock_dir());
+  for (int n = 0; n < kSlotCount; ++n) {
+    const std::string path = dir + "/slot-" + std::to_string(n) + ".lock";
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd) return sys_fail("open " + path);
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;
+    const uid_t uid = kSlotBase + static_cast<uid_t>(n);
+    if (internal::count_user_tasks(uid) > 0) continue;
+    return Slot{std::move(fd), uid, static_cast<gid_t>(uid)};
+  }
+  return fail(Errc::system, "all " + std::to_string(kSlotCount) + " sandbox slots are busy");
+}
+
+// ---- the work folder -------------------------------------------------------------------------
+
+void remove_children(int dir_fd, int depth);
+
+// Removes name under dir_fd without following symlinks: a symlink or file is unlinked, a
+// folder is opened O_NOFOLLOW|O_DIRECTORY and emptied through its descriptor.
+void remove_entry(int dir_fd, const char* name, int depth) {
+  if (::unlinkat(dir_fd, name, 0) == 0 || errno == ENOENT) return;
+  if (errno != EISDIR || depth > kMaxRemoveDepth) return;
+  UniqueFd path_fd(::openat(dir_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!path_fd) return;
+  // The sandboxed code may have left a folder unreadable or unwritable: make it ours to empty.
+  const std::string magic = "/proc/self/fd/" + std::to_string(path_fd.get());
+  ::chmod(magic.c_str(), 0700);
+  UniqueFd fd(::openat(path_fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd) remove_children(fd.get(), depth + 1);
+  ::unlinkat(dir_fd, name, AT_REMOVEDIR);
+}
+
+void remove_children(int dir_fd, int depth) {
+  std::vector<std::string> names;
+  const int copy = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  DIR* dir = copy >= 0 ? ::fdopendir(copy) : nullptr;
+  if (!dir) {
+    if (copy >= 0) ::close(copy);
+    return;
+  }
+  while (dirent* entry = ::readdir(dir)) {
+    const std::string_view name = entry->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(dir);
+  for (const std::string& name : names) remove_entry(dir_fd, name.c_str(), depth);
+}
+
+Result<std::filesystem::path> make_work_dir(const std::filesystem::path& requested) {
+  std::filesystem::path parent = requested;
+  if (parent.empty()) {
+    const char* tmpdir = std::getenv("TMPDIR");
+    parent = tmpdir && *tmpdir ? tmpdir : "/tmp";
+  }
+  std::string templ = (parent / "ipcgrade-XXXXXX").string();
+  if (!::mkdtemp(templ.data())) return sys_fail("mkdtemp in " + parent.string());
+  // 0711: a slot uid may reach what it is given inside, but may not list or create here.
+  if (::chmod(templ.c_str(), 0711) != 0) return sys_fail("chmod " + templ);
+  return std::filesystem::path(templ);
+}
+
+bool valid_dir_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
+}
+
+// ---- the plan --------------------------------------------------------------------------------
+
+bool has_key(const std::vector<std::string>& env, std::string_view key) {
+  return std::any_of(env.begin(), env.end(), [&](const std::string& kv) {
+    return kv.size() > key.size() && kv.compare(0, key.size(), key) == 0 && kv[key.size()] == '=';
+  });
+}
+
+std::vector<std::string> clean_env(const std::vector<std::string>& given) {
+  std::vector<std::string> env = given;
+  if (!has_key(env, "PATH")) env.emplace_back("PATH=/usr/local/bin:/usr/bin:/bin");
+  if (!has_key(env, "HOME")) env.emplace_back("HOME=/tmp");
+  if (!has_key(env, "LANG")) env.emplace_back("LANG=C.UTF-8");
+  return env;
+}
+
+// execve does no PATH search: a bare name is looked up here, in the child's PATH.
+std::vector<std::string> exec_candidates(const std::string& program, const std::vector<std::string>& env) {
+  if (program.find('/') != std::string::npos) return {program};
+  std::string path;
+  for (const std::string& kv : env)
+    if (kv.rfind("PATH=", 0) == 0) path = kv.substr(5);
+  std::vector<std::string> out;
+  for (size_t start = 0; start <= path.size();) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    const std::string dir = end > start ? path.substr(start, end - start) : ".";
+    out.push_back(dir + "/" + program);
+    start = end + 1;
+  }
+  return out;
+}
+
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+// An unprivileged process cannot raise a hard limit: ask for at most what it has.
+internal::ResourceLimit clamp(int resource, rlim_t soft, rlim_t hard, bool privileged) {
+  rlimit now{};
+  if (!privileged && ::getrlimit(resource, &now) == 0) {
+    hard = std::min(hard, now.rlim_max);
+    soft = std::min(soft, hard);
+  }
+  return {resource, soft, hard};
+}
+
+// Zero or negative limits mean "no limit". RLIMIT_NPROC counts every task of the real uid, so
+// without a slot uid it is the user's current count plus the keeper plus the allowance.
+std::vector<internal::ResourceLimit> resource_limits(const Limits& l, bool slot) {
+  const bool root = ::geteuid() == 0;
+  auto cap = [](auto v) { return v > 0 ? static_cast<rlim_t>(v) : RLIM_INFINITY; };
+  const rlim_t cpu = cap(l.cpu_seconds);
+  // The soft CPU limit sends SIGXCPU; the hard one, a second later, SIGKILL.
+  const rlim_t cpu_hard = cpu == RLIM_INFINITY ? cpu : cpu + 1;
+  rlim_t nproc = cap(l.processes);
+  if (!slot && nproc != RLIM_INFINITY) nproc += internal::count_user_tasks(::getuid()) + 1;
+  return {clamp(RLIMIT_CPU, cpu, cpu_hard, root),
+          clamp(RLIMIT_AS, cap(l.address_space_bytes), cap(l.address_space_bytes), root),
+          clamp(RLIMIT_NPROC, nproc, nproc, root),
+          clamp(RLIMIT_FSIZE, cap(l.file_size_bytes), cap(l.file_size_bytes), root),
+          clamp(RLIMIT_NOFILE, cap(l.open_files), cap(l.open_files), root),
+          clamp(RLIMIT_CORE, 0, 0, root)};
+}
+
+Result<void> validate(const SpawnSpec& spec) {
+  if (spec.argv.empty() || spec.argv[0].empty()) return fail(Errc::usage, "spawn: empty argv");
+  if (spec.fds.size() > internal::kMaxFdMappings)
+    return fail(Errc::usage, "spawn: more than " + std::to_string(internal::kMaxFdMappings) + " fd mappings");
+  std::set<int> targets;
+  for (const FdMapping& m : spec.fds) {
+    if (m.child_fd < 0 || !targets.insert(m.child_fd).second)
+      return fail(Errc::usage, "spawn: child fd " + std::to_string(m.child_fd) + " mapped twice or negative");
+    if (::fcntl(m.parent_fd, F_GETFD) < 0) return sys_fail("spawn: parent fd " + std::to_string(m.parent_fd));
+  }
+  return {};
+}
+
+std::once_flag g_subreaper_once;
+
+}  // namespace
+
+struct Sandbox::Impl {
+  IsolationInfo isolation;
+  SeccompFilter filter;
+  std::optional<Slot> slot;  // root only
+  std::filesystem::path host_dir;
+  std::filesystem::path box_dir;
+  UniqueFd work_fd;  // the host work folder, for *at() calls
+
+  bool full() const { return isolation.level == IsolationLevel::full; }
+
+  ~Impl() {
+    if (!work_fd) return;
+    remove_children(work_fd.get(), 0);
+    ::rmdir(host_dir.c_str());
+  }
+};
+
+IsolationInfo detect_isolation(bool allow_namespaces) {
+  IsolationInfo info;
+  if (::geteuid() != 0) {
+    info.setting = "unprivileged";
+    info.reason = std::string("not running as root: ") + kReducedMeans;
+    return info;
+  }
+  info.setting = "root";
+  const char* forced = std::getenv("IPCGRADE_ISOLATION");
+  if (forced && std::string_view(forced) == "reduced") {
+    info.reason = std::string("reduced isolation requested (IPCGRADE_ISOLATION=reduced): ") + kReducedMeans;
+    return info;
+  }
+  if (!allow_namespaces) {
+    info.reason = std::string("reduced isolation requested (namespaces disabled): ") + kReducedMeans;
+    return info;
+  }
+  if (const int error = probe_namespaces(); error != 0) {
+    info.setting = "container without namespaces";
+    info.reason = refused_reason(error);
+    return info;
+  }
+  info.level = IsolationLevel::full;
+  return info;
+}
+
+Result<Sandbox> Sandbox::create(const SandboxConfig& config) {
+  auto impl = std::make_unique<Impl>();
+  impl->isolation = detect_isolation(config.allow_namespaces);
+  IPCG_TRY(impl->filter, SeccompFilter::compile(config.syscall_sets));
+  if (::geteuid() == 0) {
+    IPCG_TRY(impl->slot, claim_slot());
+  }
+  IPCG_TRY(impl->host_dir, make_work_dir(config.work_parent));
+  impl->work_fd = UniqueFd(::open(impl->host_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!impl->work_fd) return sys_fail("open " + impl->host_dir.string());
+  impl->box_dir = impl->full() ? std::filesystem::path(kBoxDir) : impl->host_dir;
+  // Backstop: if a keeper dies early, its orphans come to the grader rather than to init.
+  if (!impl->full()) std::call_once(g_subreaper_once, [] { ::prctl(PR_SET_CHILD_SUBREAPER, 1); });
+  return Sandbox(std::move(impl));
+}
+
+Sandbox::Sandbox(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Sandbox::Sandbox(Sandbox&&) noexcept = default;
+Sandbox& Sandbox::operator=(Sandbox&&) noexcept = default;
+Sandbox::~Sandbox() = default;
+
+const IsolationInfo& Sandbox::isolation() const { return impl_->isolation; }
+const std::filesystem::path& Sandbox::host_work_dir() const { return impl_->host_dir; }
+const std::filesystem::path& Sandbox::box_work_dir() const { return impl_->box_dir; }
+
+std::filesystem::path Sandbox::to_box(const std::filesystem::path& host_path) const {
+  if (!impl_->full()) return host_path;
+  const std::filesystem::path rel = host_path.lexically_normal().lexically_relative(impl_->host_dir);
+  if (rel.empty() || *rel.begin() == "..") return host_path;
+  return rel == "." ? impl_->box_dir : impl_->box_dir / rel;
+}
+
+Result<std::filesystem::path> Sandbox::make_writable_dir(const std::string& name) {
+  if (!valid_dir_name(name)) return fail(Errc::usage, "make_writable_dir: bad folder name '" + name + "'");
+  if (::mkdirat(impl_->work_fd.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
+    return sys_fail("mkdir " + name + " in the work folder");
+  UniqueFd fd(::openat(impl_->work_fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return sys_fail("open " + name + " in the work folder");
+  if (impl_->slot && ::fchown(fd.get(), impl_->slot->uid, impl_->slot->gid) != 0)
+    return sys_fail("chown " + name + " to the slot uid");
+  if (::fchmod(fd.get(), 0755) != 0) return sys_fail("chmod " + name);
+  return impl_->host_dir / name;
+}
+
+Result<SandboxedProcess> Sandbox::spawn(const SpawnSpec& spec) {
+  IPCG_CHECK(validate(spec));
+  const std::vector<std::string> env = clean_env(spec.env);
+  const std::vector<std::string> candidates = exec_candidates(spec.argv[0], env);
+  const std::string cwd = spec.cwd.empty() ? impl_->box_dir.string() : (impl_->box_dir / spec.cwd).string();
+
+  internal::ChildPlan plan;
+  plan.namespaces = impl_->full();
+  if (plan.namespaces) plan.box_host_path = impl_->host_dir.c_str();
+  plan.tmpfs_options = kTmpfsOptions;
+  plan.argv = c_strings(spec.argv);
+  plan.envp = c_strings(env);
+  for (const std::string& c : candidates) plan.exec_paths.push_back(c.c_str());
+  plan.cwd = cwd.c_str();
+  plan.limits = resource_limits(spec.limits, impl_->slot.has_value());
+  plan.fds = spec.fds;
+  for (const FdMapping& m : spec.fds) plan.target_keep.push_back(m.child_fd);
+  std::sort(plan.target_keep.begin(), plan.target_keep.end());
+  plan.max_child_fd = std::max(2, plan.target_keep.empty() ? 2 : plan.target_keep.back());
+  if (impl_->slot) {
+    plan.change_ids = true;
+    plan.uid = impl_->slot->uid;
+    plan.gid = impl_->slot->gid;
+  }
+  plan.filter = &impl_->filter;
+  return internal::launch(plan);
+}
+
+}  // namespace ipcg

@@ -12,8 +12,11 @@
 #pragma once
 
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,7 +32,7 @@ namespace ipcg::internal {
 enum class Step : std::int32_t {
   keeper_parent_death, keeper_close_fds, keeper_signals, keeper_subreaper,
   mount_private, mount_tmp, mkdir_box, bind_box, remount_box, mount_shm, mount_mqueue,
-  mount_proc, loopback_up, hostname, fork_target, send_forked,
+  mount_proc, loopback_up, hostname, fork_target,
   target_parent_death, target_signals, map_fds, chdir, setsid, rlimit, setgroups, setgid,
   setuid, no_new_privs, seccomp, exec,
 };
@@ -49,6 +52,9 @@ struct KeeperMessage {
 // Grader -> keeper: "I hold a pidfd of the target; you may start reaping."
 constexpr char kAck = 'a';
 
+// The most descriptors one spawn may map (the child copies them through a stack array).
+constexpr size_t kMaxFdMappings = 64;
+
 struct ResourceLimit {
   int resource;
   rlim_t soft;
@@ -63,7 +69,8 @@ struct ChildPlan {
   pid_t grader_pid = 0;
   int control_fd = -1;  // the keeper's end of the control socket
   int report_fd = -1;   // write end of the CLOEXEC report pipe (StepFailure records)
-  int box_dir_fd = -1;  // O_PATH of the host work folder, bind-mounted at /tmp/box (full)
+  const char* box_host_path = nullptr;  // the host work folder, bind-mounted at /tmp/box (full)
+  std::vector<int> keeper_keep;         // sorted: every fd the keeper needs until the fork
   const char* tmpfs_options = "";
   std::vector<char*> argv;              // null-terminated
   std::vector<char*> envp;              // null-terminated
@@ -71,6 +78,7 @@ struct ChildPlan {
   const char* cwd = "/";
   std::vector<ResourceLimit> limits;
   std::vector<FdMapping> fds;
+  std::vector<int> target_keep;  // sorted child fds of `fds`
   int max_child_fd = 2;
   bool change_ids = false;
   uid_t uid = 0;
@@ -85,8 +93,15 @@ struct ChildPlan {
 // continues on a copy of the stack. *pidfd receives a pidfd when pidfd != nullptr.
 pid_t raw_clone(unsigned long flags, int* pidfd);
 
+// pidfds through syscall(): glibc 2.36's <sys/pidfd.h> lacks extern "C" and cannot be used
+// from C++. Both return -1/errno like the libc calls.
+inline int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+inline int pidfd_kill(int pidfd) {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0));
+}
+
 // Clones the keeper, runs the spawn protocol and returns the handle of the running target.
-Result<SandboxedProcess> launch(const ChildPlan& plan);
+Result<SandboxedProcess> launch(ChildPlan& plan);
 
 // --- /proc, for the tree walk ---------------------------------------------------------------
 struct ProcStat {

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <linux/seccomp.h>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -147,7 +148,7 @@ Result<void> add_socket_rules(scmp_filter_ctx ctx, const std::set<int>& allowed)
     for (int family = 0; family < AF_MAX; ++family) {
       if (allowed.count(family)) continue;
       const int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
-                                      SCMP_A0_64(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, family));
+                                      SCMP_A0_64(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, static_cast<scmp_datum_t>(family)));
       if (rc < 0) return seccomp_fail("rule for " + std::string(name), rc);
     }
   }
@@ -201,7 +202,9 @@ Result<SeccompFilter> SeccompFilter::compile(const std::vector<std::string>& all
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc < 0)
     return seccomp_fail("badarch attribute", rc);
   IPCG_CHECK(add_kill_rules(ctx.get()));
-  if (auto families = allowed_families(listed)) IPCG_CHECK(add_socket_rules(ctx.get(), *families));
+  if (auto families = allowed_families(listed)) {
+    IPCG_CHECK(add_socket_rules(ctx.get(), *families));
+  }
 
   SeccompFilter filter;
   IPCG_TRY(std::string bpf, export_to_string(ctx.get(), seccomp_export_bpf));

@@ -153,14 +153,9 @@ static int wait_stages(const pid_t pids[], int n) {
     return last_ok ? last_status : -1;  /* errno: from the failed waitpid of the last stage */
 }
 
-int run_pipeline(char *const *const stages[], int n, int in_fd, int out_fd) {
-    if (stages == NULL || n < 1) {
-        errno = EINVAL;
-        return -1;
-    }
-    pid_t *pids = calloc((size_t)n, sizeof *pids);
-    if (pids == NULL) return -1;
-
+/* Forks the stages one by one, wiring each to the next; returns how many were started (n, or
+ * fewer if pipe() or fork() failed, with errno set). */
+static int start_stages(char *const *const stages[], int n, int in_fd, int out_fd, pid_t pids[]) {
     /* `input` is what the next stage reads: in_fd for the first, then the read end of the pipe
      * the previous stage writes. The parent owns it only when it is a pipe end (!= in_fd). */
     int input = in_fd;
@@ -190,17 +185,23 @@ int run_pipeline(char *const *const stages[], int n, int in_fd, int out_fd) {
          * ever seeing EOF. */
         if (input != in_fd) close(input);
         close_quietly(p[1]);
-        input = p[0];
+        input = p[0];  /* -1 after the last stage */
     }
+    if (input != in_fd) close_quietly(input);  /* only after a failure: the pipe had no reader */
+    return started;
+}
 
-    int result;
-    if (started < n) {
-        if (input != in_fd) close_quietly(input);
-        abandon(pids, started);
-        result = -1;
-    } else {
-        result = wait_stages(pids, n);
+int run_pipeline(char *const *const stages[], int n, int in_fd, int out_fd) {
+    if (stages == NULL || n < 1) {
+        errno = EINVAL;
+        return -1;
     }
+    pid_t *pids = calloc((size_t)n, sizeof *pids);
+    if (pids == NULL) return -1;
+    int started = start_stages(stages, n, in_fd, out_fd, pids);
+    int result = -1;
+    if (started < n) abandon(pids, started);
+    else result = wait_stages(pids, n);
     int saved = errno;
     free(pids);
     errno = saved;

@@ -38,6 +38,10 @@ struct ProcessSnapshot {
   pid_t ppid = 0;
   pid_t pgid = 0;
   pid_t sid = 0;
+  // The same ids as the process itself sees them, in its innermost pid namespace (NSpid/NSpgid of
+  // status); equal to pid/pgid outside a namespace. Syscall arguments (wait4's pid) use these.
+  pid_t ns_pid = 0;
+  pid_t ns_pgid = 0;
   char state = '?';             // R, S, D, T, t, Z, X
   std::string comm;             // from stat
   std::string exe;              // readlink of /proc/PID/exe (empty if unreadable or zombie)

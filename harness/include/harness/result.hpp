@@ -38,6 +38,14 @@ struct IsolationInfo {
   std::string reason;   // why reduced; empty when full
 };
 
+// One run of a test under one seed, when the runner ran it more than once (reruns under other
+// seeds to tell a real failure from a flaky one). JUnit reports mixed attempts as flakyFailure.
+struct Attempt {
+  std::uint64_t seed = 0;
+  Status status = Status::error;
+  std::string message;
+};
+
 struct TestResult {
   std::string name;
   std::string description;
@@ -50,6 +58,7 @@ struct TestResult {
   std::vector<std::string> evidence;  // pids, fds, expected vs got, where blocked
   std::string output;                 // captured student output (capped), for feedback
   double duration_seconds = 0;
+  std::vector<Attempt> attempts;      // empty: the test ran once, under the report's seed
 };
 
 struct BuildResult {

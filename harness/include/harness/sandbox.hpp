@@ -7,11 +7,19 @@
 //   IPCG_TRY(auto proc, box.spawn(spec));  // SandboxedProcess: kills and reaps its tree when destroyed
 //
 // Full isolation (root, namespaces allowed): a pid-1 init in new IPC, PID, mount, network and UTS
-// namespaces; private tmpfs on /tmp and /dev/shm, an mqueue mount, its own /proc; the work folder
-// bind-mounted at /tmp/box; loopback up. The target then gets rlimits, setsid, a slot uid/gid
-// (setgroups(0)), no_new_privs and the seccomp filter, loaded last, right before execve.
-// Reduced (not root, or namespaces refused): rlimits, setsid, seccomp, process-group kill and a
-// child-subreaper sweep; isolation() says why. Never a silent downgrade.
+// namespaces; private tmpfs on /tmp and /dev/shm, an mqueue mount (when /dev/mqueue exists), its
+// own /proc; the work folder bind-mounted at /tmp/box; loopback up; hostname "ipcgrade". The
+// target then gets setsid, rlimits, a slot uid/gid (setgroups(0)), no_new_privs and the seccomp
+// filter, loaded last, right before execve with a clean environment.
+// Reduced (not root, or namespaces refused): the same minus namespaces and mounts (and minus the
+// uid change when not root); the init is then a child subreaper instead of pid 1, so orphans of
+// the tree still re-parent to it and kill_tree sweeps its descendants. isolation() says why.
+// Never a silent downgrade.
+//
+// In both levels the tree is grader -> init ("ipcg-keeper") -> target -> ...; the init reaps
+// everything, reports the target's wait status, and dies with the grader (PR_SET_PDEATHSIG, which
+// follows the *thread* that called spawn: keep that thread alive while the process runs).
+// Destroy every SandboxedProcess before its Sandbox (the Sandbox deletes the work folder).
 #pragma once
 
 #include <sys/types.h>
@@ -43,11 +51,11 @@ struct FdMapping {
 };
 
 struct SpawnSpec {
-  std::vector<std::string> argv;  // argv[0]: path of the program as seen inside the box
+  std::vector<std::string> argv;  // argv[0]: path inside the box, or a name looked up in PATH
   std::vector<std::string> env;   // "K=V"; a minimal PATH/HOME/LANG is added when absent
   std::filesystem::path cwd;      // inside the box; default: the box work folder
-  Limits limits;
-  std::vector<FdMapping> fds;     // everything else is closed before exec
+  Limits limits;                  // rlimits of 0 mean none; wall and output_bytes are run()'s
+  std::vector<FdMapping> fds;     // everything else is closed before exec (at most 64)
 };
 
 class SandboxedProcess {
@@ -57,13 +65,14 @@ class SandboxedProcess {
   ~SandboxedProcess();  // kill_tree() + reap
 
   pid_t pid() const;            // host pid of the target process (for /proc)
-  int exit_fd() const;          // becomes readable when the target has exited
+  int exit_fd() const;          // a pidfd of the target: readable when the target has exited
   // After exit_fd() is readable: the target's wait status (as from waitpid). Idempotent.
   std::optional<int> wait_status();
   // Live processes of this tree (target and every descendant, setsid'd ones and orphans
-  // included), as host pids. Used by the inspector; empty once everything is gone.
+  // included), as host pids. Used by the inspector; empty once everything is gone. Zombies not
+  // yet reaped by a student process are included (they are evidence); the init's are not.
   std::vector<pid_t> processes() const;
-  // SIGKILL the whole tree (pid namespace, or process group + orphan sweep) and reap it.
+  // SIGKILL the whole tree (the pid namespace, or a sweep of the init's descendants) and reap it.
   void kill_tree();
 
   struct Impl;
@@ -85,7 +94,8 @@ class Sandbox {
   const std::filesystem::path& box_work_dir() const;   // the same folder as the sandbox sees it
   // A path under host_work_dir() as seen inside the box; other paths are returned unchanged.
   std::filesystem::path to_box(const std::filesystem::path& host_path) const;
-  // Creates a folder under the work folder that the sandboxed uid may write (0755/owned by slot uid).
+  // Creates a folder under the work folder that the sandboxed uid may write (0755, owned by the
+  // slot uid as root; a plain 0755 folder otherwise). An existing one is reused.
   Result<std::filesystem::path> make_writable_dir(const std::string& name);
 
   Result<SandboxedProcess> spawn(const SpawnSpec& spec);

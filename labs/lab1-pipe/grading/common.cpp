@@ -50,7 +50,7 @@ std::vector<std::string> pipeline_argv(const TestContext& ctx, const std::string
 std::string stage_label(const ProcessSnapshot& s, std::size_t index) {
   std::string mode = s.comm;
   for (std::size_t i = 1; i < s.cmdline.size(); ++i)
-    if (s.cmdline[i] != "--gate") { mode = s.cmdline[i]; break; }
+    if (!s.cmdline[i].starts_with("--gate")) { mode = s.cmdline[i]; break; }
   return fmt::format("stage {} ({})", index + 1, mode);
 }
 
@@ -118,7 +118,7 @@ std::string describe_difference(const std::string& expected, const std::string& 
 }
 
 bool is_gated(const ProcessSnapshot& s, const std::string& mode) {
-  if (s.cmdline.size() < 2 || s.cmdline[1] != "--gate") return false;
+  if (s.cmdline.size() < 2 || (s.cmdline[1] != "--gate" && s.cmdline[1] != "--gate-each")) return false;
   return mode.empty() || (s.cmdline.size() > 2 && s.cmdline[2] == mode);
 }
 
@@ -160,14 +160,19 @@ std::optional<int> unread_bytes(pid_t pid, int fd) {
   return n;
 }
 
-std::optional<std::uint64_t> bytes_read(pid_t pid) {
+namespace {
+std::optional<std::uint64_t> io_counter(pid_t pid, std::string_view name) {
   std::ifstream io(fmt::format("/proc/{}/io", pid));
   std::string key;
   std::uint64_t value = 0;
   while (io >> key >> value)
-    if (key == "rchar:") return value;
+    if (key == name) return value;
   return std::nullopt;
 }
+}  // namespace
+
+std::optional<std::uint64_t> bytes_read(pid_t pid) { return io_counter(pid, "rchar:"); }
+std::optional<std::uint64_t> bytes_written(pid_t pid) { return io_counter(pid, "wchar:"); }
 
 bool is_grader_pipe(const RunContext& run, std::uint64_t inode) {
   return std::any_of(run.pipe_inodes.begin(), run.pipe_inodes.end(),

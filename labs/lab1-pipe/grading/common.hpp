@@ -58,6 +58,7 @@ std::string end_name(PipeEnd end);
 std::optional<int> unread_bytes(pid_t pid, int fd);
 // rchar of /proc/PID/io: bytes this process has read so far (identifies a new stop of a gate).
 std::optional<std::uint64_t> bytes_read(pid_t pid);
+std::optional<std::uint64_t> bytes_written(pid_t pid);  // wchar of /proc/PID/io
 bool is_grader_pipe(const RunContext& run, std::uint64_t inode);
 
 // Measures how long a condition has been waiting; starts on first call.

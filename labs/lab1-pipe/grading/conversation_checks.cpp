@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <csignal>
+#include <map>
 
 #include "common.hpp"
 
@@ -46,7 +47,7 @@ std::optional<CheckOutcome> judge_replies(const std::vector<std::string>& reques
       return CheckOutcome::fail(fmt::format("got {} replies, expected {}", replies.size(), requests.size()));
     const auto& got = replies[k];
     if (got == want) continue;
-    if (got.size() < want.size() && want.compare(0, got.size(), got) == 0)
+    if (!got.empty() && got.size() < want.size() && want.compare(0, got.size(), got) == 0)
       return CheckOutcome::fail(fmt::format("reply {} is {} bytes, expected {}: its tail was lost (a short write "
                                             "not retried?)", k + 1, got.size(), want.size()));
     return CheckOutcome::fail(fmt::format("reply {}: expected {}, got {}", k + 1, printable(want), printable(got)));
@@ -72,15 +73,46 @@ std::optional<CheckOutcome> judge_control(const RunOutcome& out) {
   return std::nullopt;
 }
 
+std::size_t reply_bytes(const std::vector<std::string>& requests) {
+  std::size_t total = 0;
+  for (std::size_t k = 0; k < requests.size(); ++k) total += fmt::format("{} ", k + 1).size() + requests[k].size() + 1;
+  return total;
+}
+
 CheckOutcome conversation(TestContext& ctx) {
   const auto requests = requests_param(ctx);
   std::vector<std::string> child{ctx.program("child")};
   for (const auto& arg : ctx.test.params.value("child_args", std::vector<std::string>{})) child.push_back(arg);
-  IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.sandbox, parent_request(ctx, child, requests)));
+  auto req = parent_request(ctx, child, requests);
+  // How much the child has written (wchar), to explain a hang: a reply cut short leaves the
+  // parent waiting for the rest of its line.
+  std::map<pid_t, std::uint64_t> written;
+  req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
+    for (pid_t pid : p.processes())
+      if (pid != p.pid())
+        if (auto w = bytes_written(pid)) written[pid] = *w;
+    return TickAction::keep_going;
+  };
+  IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.sandbox, std::move(req)));
   if (auto bad = abnormal_ending(out, "the conversation")) {
+    const std::size_t owed = reply_bytes(requests);
+    const auto role = ctx.test.roles.find("child");
+    const bool student_child = role == ctx.test.roles.end() || role->second == Impl::student;
+    // Hints about the child's writing are about the student's code only when the child is theirs.
+    for (const auto& [pid, w] : student_child ? written : decltype(written){}) {
+      if (w == 0)
+        bad->evidence.push_back(fmt::format("pid {} (child) wrote nothing of the {} bytes of replies it owed "
+                                            "(replies buffered and never flushed?)", pid, owed));
+      else if (w < owed)
+        bad->evidence.push_back(fmt::format("pid {} (child) wrote {} of the {} bytes of replies it owed: part of a "
+                                            "reply was never written (a short write not retried?)", pid, w, owed));
+    }
     bad->output = out.captures[2].display();
     return *bad;
   }
+  if (out.captures[1].truncated)
+    return CheckOutcome::fail(fmt::format("the replies came to {} bytes, more than the {} this test expects",
+                                          out.captures[1].total_bytes, out.captures[1].data.size()));
   if (auto bad = judge_replies(requests, out.captures[1].data)) return *bad;
   if (auto bad = judge_control(out)) return *bad;
   return CheckOutcome::pass();
@@ -94,9 +126,25 @@ struct Stop {
   std::string note;
 };
 
-// A new stop of the responder with the parent settled: blocked reading the reply pipe, or
-// blocked writing (the request pipe is full), or gone; after a grace period, whatever it does.
-std::optional<Stop> try_stop(const SandboxedProcess& p, std::uint64_t last_rchar, Grace& grace) {
+// Where the gated responder stops: once right after exec (--gate), or after each request
+// (--gate-each).
+enum class StopAt { exec, each_request };
+
+// Has the parent done all it will do while the responder is stopped? After a request: blocked
+// reading the reply pipe, blocked writing (the request pipe is full) or waiting in poll/select.
+// After exec: blocked in any of those or in wait (it may have "read" its own request back).
+bool parent_settled(const ProcessSnapshot& parent, const ProcessSnapshot& responder, StopAt at) {
+  if (blocked_in(parent, {kSysWrite, kSysPoll, kSysSelect, kSysPselect6, kSysPpoll})) return true;
+  if (at == StopAt::exec && blocked_in(parent, {kSysRead, kSysReadv, kSysWait4, kSysWaitid})) return true;
+  const FdInfo* reply_pipe = responder.fd(1);
+  if (!blocked_in(parent, {kSysRead, kSysReadv}) || !reply_pipe || parent.syscall_args.empty()) return false;
+  const FdInfo* fd = parent.fd(static_cast<int>(parent.syscall_args[0]));
+  return fd && fd->inode == reply_pipe->inode;
+}
+
+// A new stop of the responder with the parent settled or gone; after a grace period, whatever
+// the parent does (noted). `last_rchar` tells a new stop from the one already handled.
+std::optional<Stop> try_stop(const SandboxedProcess& p, StopAt at, std::uint64_t last_rchar, Grace& grace) {
   auto snaps = live_snapshots(p);
   const ProcessSnapshot* responder = nullptr;
   for (const auto& s : snaps)
@@ -106,14 +154,7 @@ std::optional<Stop> try_stop(const SandboxedProcess& p, std::uint64_t last_rchar
   const auto* parent = find_pid(snaps, p.pid());
   if (!parent) return stop;
   stop.parent = *parent;
-  const FdInfo* reply_pipe = responder->fd(1);
-  // Blocked writing (the request pipe is full) or waiting for input in poll/select: settled.
-  bool settled = blocked_in(*parent, {kSysWrite, kSysPoll, kSysSelect, kSysPselect6, kSysPpoll});
-  if (blocked_in(*parent, {kSysRead, kSysReadv}) && reply_pipe && !parent->syscall_args.empty()) {
-    const FdInfo* fd = parent->fd(static_cast<int>(parent->syscall_args[0]));
-    settled = fd && fd->inode == reply_pipe->inode;
-  }
-  if (!settled) {
+  if (!parent_settled(*parent, *responder, at)) {
     if (!grace.expired(kSettleGrace)) return std::nullopt;
     stop.note = fmt::format("the parent pid {} was not blocked reading the reply (state {}, {})", parent->pid,
                             parent->state, parent->syscall ? syscall_name(*parent->syscall) : "no syscall");
@@ -127,9 +168,9 @@ CheckOutcome alternation(TestContext& ctx) {
   std::size_t stops = 0;
   std::uint64_t last_rchar = 0;
   Grace grace;
-  auto req = parent_request(ctx, {ctx.tool("stage"), "--gate", "respond"}, requests);
+  auto req = parent_request(ctx, {ctx.tool("stage"), "--gate-each", "respond"}, requests);
   req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
-    auto stop = try_stop(p, last_rchar, grace);
+    auto stop = try_stop(p, StopAt::each_request, last_rchar, grace);
     if (!stop) return TickAction::keep_going;
     ++stops;
     const pid_t responder = stop->responder.pid;
@@ -191,7 +232,7 @@ CheckOutcome duplex_ends(TestContext& ctx) {
   Grace grace;
   auto req = parent_request(ctx, {ctx.tool("stage"), "--gate", "respond"}, requests);
   req.on_tick = [&](SandboxedProcess& p, const RunContext& rc) {
-    auto stop = try_stop(p, 0, grace);
+    auto stop = try_stop(p, StopAt::exec, 0, grace);
     if (!stop) return TickAction::keep_going;
     findings = duplex_findings(*stop, rc);
     if (!findings->empty() && !stop->note.empty()) findings->push_back(stop->note);

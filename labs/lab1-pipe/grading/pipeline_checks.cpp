@@ -36,8 +36,13 @@ CheckOutcome pipeline_output(TestContext& ctx) {
     if (have.total_bytes != want.total_bytes)
       return CheckOutcome::fail(fmt::format("output has {} bytes, the reference's {}", have.total_bytes, want.total_bytes));
   }
-  if (have.data != want.data) return CheckOutcome::fail(describe_difference(want.data, have.data));
-  return CheckOutcome::pass();
+  if (have.data == want.data) return CheckOutcome::pass();
+  auto outcome = CheckOutcome::fail(describe_difference(want.data, have.data));
+  if (!got.survivors.empty())
+    outcome.evidence.push_back(fmt::format("{} stage processes were still running when the driver exited: "
+                                           "run_pipeline returned before its stages finished",
+                                           got.survivors.size()));
+  return outcome;
 }
 
 CheckOutcome pipeline_status(TestContext& ctx) {

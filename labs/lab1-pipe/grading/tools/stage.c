@@ -1,12 +1,13 @@
 /* Trusted pipeline stages and the gated responder used by lab1's tests. One binary, many modes:
  *
- *   stage [--gate] cat | upper | rev | head N | yes | status N | respond
+ *   stage [--gate | --gate-each] cat | upper | rev | head N | yes | status N | respond
  *
  * --gate: stop (SIGSTOP) first thing after exec, so the grader can read from /proc exactly which
  *   fds this exec'ed program inherited, then continue it with SIGCONT.
  * respond: the child side of the conversation (reply "<k> <REQUEST IN UPPER CASE>"), reading one
- *   byte at a time so that a request sent too early stays in the pipe, and, with --gate, stopping
- *   after each request until the grader has checked the parent is waiting for the reply. */
+ *   byte at a time so that a request sent too early stays in the pipe.
+ * --gate-each (respond only): stop after reading each request, until the grader has checked the
+ *   parent is waiting for the reply. */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
@@ -107,13 +108,14 @@ static int respond(int gate) {
 }
 
 int main(int argc, char **argv) {
-    int arg = 1, gate = 0;
+    int arg = 1, gate = 0, gate_each = 0;
     if (arg < argc && strcmp(argv[arg], "--gate") == 0) { gate = 1; arg++; }
+    else if (arg < argc && strcmp(argv[arg], "--gate-each") == 0) { gate_each = 1; arg++; }
     if (arg >= argc) { fprintf(stderr, "stage: no mode\n"); return 2; }
     const char *mode = argv[arg];
     const char *param = arg + 1 < argc ? argv[arg + 1] : "0";
-    if (strcmp(mode, "respond") == 0) return respond(gate);
     if (gate) raise(SIGSTOP);
+    if (strcmp(mode, "respond") == 0) return respond(gate_each);
     if (strcmp(mode, "cat") == 0) return copy(NULL);
     if (strcmp(mode, "upper") == 0) return copy(to_upper);
     if (strcmp(mode, "rev") == 0) return reverse_lines();
