@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <random>
@@ -12,8 +13,8 @@
 #include "harness/lab_spec.hpp"
 #include "harness/runner.hpp"
 #include "locate.hpp"
-#include "report/json_report.hpp"
-#include "report/text_report.hpp"
+#include "report/formats.hpp"
+#include "report/gradescope_setup.hpp"
 
 #ifndef IPCG_VERSION
 #define IPCG_VERSION "0.0.0"
@@ -88,13 +89,18 @@ int cmd_run(const RunArgs& args, std::ostream& out, std::ostream& err) {
   auto result = grade(*lab, options);
   if (!result) return exit_for(result.error(), err);
 
-  if (args.format == "json") {
-    out << json_report(*result, JsonOptions{.show_hidden_details = args.show_hidden}) << "\n";
-  } else {
-    TextOptions text{.color = use_color(args.color, out), .verbose = args.verbose,
-                     .show_hidden_details = args.show_hidden};
-    write_text_report(*result, out, text);
+  ReportOptions report{.color = use_color(args.color, out), .verbose = args.verbose,
+                       .show_hidden_details = args.show_hidden};
+  report.github.nonce = fresh_seed() ^ (static_cast<std::uint64_t>(::getpid()) << 32);
+  // GitHub Actions: the Markdown summary goes to the job's step summary file, appended.
+  std::ofstream step_summary;
+  if (const char* path = std::getenv("GITHUB_STEP_SUMMARY"); path && *path && args.format == "github") {
+    step_summary.open(path, std::ios::app);
+    if (step_summary) report.github_summary = &step_summary;
   }
+  if (auto written = write_report(args.format, *result, report, out); !written)
+    return exit_for(written.error(), err);
+  if (args.format != "text") out << "\n";
   return exit_code_for(*result);
 }
 
@@ -103,13 +109,34 @@ void add_run_command(CLI::App& app, RunArgs& args) {
   run->add_option("lab", args.lab, "lab1, 1 or the lab's folder name")->required();
   run->add_option("--submission", args.submission,
                   "folder with the student's sources (default: the lab's skeleton folder, your working copy)");
-  run->add_option("--format", args.format, "report format")->check(CLI::IsMember({"text", "json"}));
+  std::vector<std::string> formats;
+  for (auto f : report_formats()) formats.emplace_back(f);
+  run->add_option("--format", args.format, "report format")->check(CLI::IsMember(formats));
   run->add_option("--seed", args.seed, "seed for every random choice (printed in the report)");
   run->add_option("--only", args.only, "run only this test");
   run->add_flag("--verbose", args.verbose, "show captured output of every test");
   run->add_flag("--show-hidden", args.show_hidden, "show hidden tests' details (for TAs)");
   run->add_flag("--reduced", args.reduced, "force reduced isolation (no namespaces)");
   run->add_option("--color", args.color, "colour the text report")->check(CLI::IsMember({"auto", "always", "never"}));
+}
+
+// Writes Gradescope's setup.sh and run_autograder for a lab into `dir`.
+int cmd_gradescope_setup(const std::string& lab, const std::string& dir, std::ostream& out, std::ostream& err) {
+  auto setup = gradescope_setup(lab);
+  if (!setup) return exit_for(setup.error(), err);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  for (const auto& [name, text] : {std::pair{"setup.sh", setup->setup_sh}, {"run_autograder", setup->run_autograder}}) {
+    const auto path = std::filesystem::path(dir) / name;
+    std::ofstream file(path);
+    file << text;
+    if (!file) return exit_for(Error{Errc::io, "cannot write " + path.string()}, err);
+    std::filesystem::permissions(path, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                           std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                           std::filesystem::perms::others_exec);
+    out << "wrote " << path.string() << "\n";
+  }
+  return kExitPassed;
 }
 
 }  // namespace
@@ -121,6 +148,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   app.add_subcommand("list", "List the labs: number, folder, mechanism, title");
   RunArgs run_args;
   add_run_command(app, run_args);
+  std::string gs_lab, gs_dir = ".";
+  auto* gs = app.add_subcommand("gradescope-setup", "Write Gradescope's setup.sh and run_autograder for a lab");
+  gs->add_option("lab", gs_lab, "lab1, 1 or the lab's folder name")->required();
+  gs->add_option("--out", gs_dir, "folder to write the two files into (default: .)");
 
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());
@@ -132,6 +163,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     return code == 0 ? kExitPassed : kExitUsage;
   }
   if (app.got_subcommand("list")) return cmd_list(out, err);
+  if (app.got_subcommand("gradescope-setup")) return cmd_gradescope_setup(gs_lab, gs_dir, out, err);
   return cmd_run(run_args, out, err);
 }
 

@@ -108,21 +108,23 @@ void write_annotation(const Context& cx, const Annotation& a, std::ostream& os) 
      << "::" << github_escape_data(sanitize_for_display(a.message)) << '\n';
 }
 
+// Errors first: warnings must not use up the annotations GitHub shows.
 std::vector<Annotation> compiler_annotations(const LabResult& r) {
-  std::vector<Annotation> out;
+  std::vector<Annotation> errors, warnings;
   for (const std::string& line : display_lines(r.build.compiler_output)) {
     const auto loc = parse_source_location(line);
     if (!loc || loc->kind == "note" || loc->kind.empty()) continue;
-    if (out.size() == kMaxCompilerAnnotations) break;
     const bool warning = loc->kind == "warning";
-    out.push_back({warning ? "warning" : "error", loc,
-                   r.lab + (warning ? ": compiler warning" : ": build failed"), loc->message});
+    auto& list = warning ? warnings : errors;
+    if (list.size() == kMaxCompilerAnnotations) continue;
+    list.push_back({warning ? "warning" : "error", loc,
+                    r.lab + (warning ? ": compiler warning" : ": build failed"), loc->message});
   }
-  if (!r.build.ok && std::none_of(out.begin(), out.end(),
-                                  [](const Annotation& a) { return a.level == "error"; }))
-    out.push_back({"error", std::nullopt, r.lab + ": build failed",
-                   "the submission did not build; the compiler output is in the log"});
-  return out;
+  if (!r.build.ok && errors.empty())
+    errors.push_back({"error", std::nullopt, r.lab + ": build failed",
+                      "the submission did not build; the compiler output is in the log"});
+  errors.insert(errors.end(), warnings.begin(), warnings.end());
+  return errors;
 }
 
 // The first message or evidence item that names a student's source line.
@@ -250,9 +252,9 @@ void write_github_report(const LabResult& r, std::ostream& os, const GithubOptio
 
 std::string github_summary(const LabResult& r, const GithubOptions& options) {
   std::string out = "## " + md(lab_heading(r)) + "\n\n";
-  out += fmt::format("**{}/{} points** · {}/{} tests passed · seed {}\n\n", format_points(r.score),
-                     format_points(r.max_score), count_status(r, Status::passed), r.tests.size(),
-                     r.seed);
+  out += fmt::format("**{}/{} points** · {}/{} tests passed · seed {}\n\n",
+                     format_points(r.score), format_points(r.max_score),
+                     count_status(r, Status::passed), r.tests.size(), r.seed);
   if (!r.build.ok)
     out += "**The submission did not build.**\n\n" + code_block(r.build.compiler_output) + '\n';
   out += "| # | Test | Points | Status | What went wrong |\n|---:|---|---:|---|---|\n";

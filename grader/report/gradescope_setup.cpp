@@ -17,7 +17,7 @@ constexpr std::string_view kPackages =
 constexpr std::string_view kSetupTemplate = R"SH(#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image. /autograder/source is
 # the autograder zip: a copy of the ipcgrade repository with this file and run_autograder added.
-# The packages are Debian 12's; pick a Gradescope base image that has them (Ubuntu 24.04).
+# The packages are Debian 12's: pick a Gradescope base image whose release packages them.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get -o DPkg::Lock::Timeout=600 -q -y update
@@ -59,7 +59,9 @@ std::string fill(std::string_view script, std::string_view lab_id) {
 }
 
 bool safe_lab_id(std::string_view id) {
-  const auto safe = [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.'; };
+  const auto safe = [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+  };
   return !id.empty() && id.front() != '-' && std::all_of(id.begin(), id.end(), safe);
 }
 

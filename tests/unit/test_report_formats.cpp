@@ -270,7 +270,8 @@ TEST(Gradescope, HiddenTestsAreAfterPublishedByDefaultAndConfigurable) {
 
 TEST(Gradescope, LeaderboardOnlyWhenGiven) {
   GradescopeOptions options;
-  options.leaderboard = {{"Throughput (msg/s)", 18250.5, "desc"}, {"Stars", std::string("***"), ""}};
+  options.leaderboard = {{"Throughput (msg/s)", 18250.5, "desc"},
+                         {"Stars", std::string("***"), ""}};
   const Json doc = Json::parse(gradescope_report(mixed_result(), options));
   ASSERT_TRUE(doc["leaderboard"].is_array());
   EXPECT_EQ(doc["leaderboard"][0], (Json{{"name", "Throughput (msg/s)"}, {"value", 18250.5},
@@ -283,7 +284,8 @@ TEST(Gradescope, OutputIsMessageAndEvidenceSanitized) {
   r.tests[1].message = "bad \x1b[31mred\xff";
   const Json doc = Json::parse(gradescope_report(r));
   EXPECT_EQ(doc["tests"][1]["output"],
-            "failed: unused pipe ends closed\nbad \\x1b[31mred\xef\xbf\xbd\npid 412 fd 4 -> pipe:[31337] (write end)\n"
+            "failed: unused pipe ends closed\nbad \\x1b[31mred\xef\xbf\xbd\n"
+            "pid 412 fd 4 -> pipe:[31337] (write end)\n"
             "pid 413 blocked in read(3) for 2.0 s: the EOF never came\noutput:\n| reading...");
   EXPECT_EQ(doc["tests"][0]["output"], "");  // passed, not verbose
   EXPECT_EQ(doc["execution_time"], 4);       // 3.24 s, rounded up
@@ -679,6 +681,12 @@ TEST(Github, CompilerErrorsPointAtTheStudentsSourceLine) {
   LabResult absolute = build_failed_result();
   absolute.submission = "/tmp/alice";
   EXPECT_THAT(written(write_github_report, absolute), StartsWith("::error file=pipeline.c,"));
+  LabResult noisy = build_failed_result();
+  for (int i = 1; i <= 12; ++i)
+    noisy.build.compiler_output.insert(0, "pipeline.c:" + std::to_string(i) + ":1: warning: w\n");
+  const std::string capped = written(write_github_report, noisy);
+  EXPECT_THAT(capped, StartsWith("::error file=submissions/alice/pipeline.c,line=7,col=8,"));
+  EXPECT_EQ(occurrences(capped, "::warning "), 10u);  // GitHub shows ten per level
   const std::string warned = written(write_github_report, mixed_result());
   EXPECT_THAT(warned, HasSubstr("::warning file=submissions/alice/pipeline.c,line=12,col=7,"
                                 "title=lab1%3A compiler warning::unused variable 'n'"));
