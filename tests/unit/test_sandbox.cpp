@@ -513,6 +513,18 @@ TEST_P(BoxTest, TreeDiesWithTheGrader) {
   }
 }
 
+// The documented caveat: the init's parent-death signal follows the thread that spawned it.
+TEST_P(BoxTest, TreeDiesWithTheThreadThatSpawnedIt) {
+  std::optional<SandboxedProcess> proc;
+  std::thread([&] {
+    auto spawned = box->spawn({.argv = {"/bin/sleep", "1000"}});
+    if (spawned) proc.emplace(std::move(*spawned));
+  }).join();
+  ASSERT_TRUE(proc);
+  pollfd p{proc->exit_fd(), POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 5000), 1) << "the target outlived the thread that spawned it";
+}
+
 TEST_P(BoxTest, DestroyingTheHandleKillsTheTree) {
   std::optional<ProcId> target;
   {
