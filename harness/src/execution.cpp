@@ -114,6 +114,7 @@ class Loop {
   Result<void> run(Clock::time_point start) {
     const auto wall = req_.spec.limits.wall;
     const auto deadline = wall.count() > 0 ? start + wall : Clock::time_point::max();
+    deadline_ = deadline;
     req_.tick_interval = std::max(req_.tick_interval, std::chrono::milliseconds(1));
     auto next_tick = start + req_.tick_interval;
     bool ticking = static_cast<bool>(req_.on_tick);
@@ -160,6 +161,21 @@ class Loop {
     return fds[0].revents != 0;
   }
 
+  // Feeds stdin and reads whatever output is ready until `wake` (once the target has exited,
+  // its children may still read the input and write the output).
+  void pump_streams(Clock::time_point wake) {
+    std::vector<pollfd> fds;
+    if (io_.stdin_write && !io_.stdin_left.empty()) fds.push_back({io_.stdin_write.get(), POLLOUT, 0});
+    for (const Stream& s : io_.streams)
+      if (!s.eof) fds.push_back({s.read_end.get(), POLLIN, 0});
+    if (::poll(fds.data(), fds.size(), ms_until(wake)) <= 0) return;
+    for (const pollfd& p : fds) {
+      if (!p.revents) continue;
+      if (p.fd == io_.stdin_write.get()) write_stdin();
+      else read_fd(p.fd);
+    }
+  }
+
   void read_fd(int fd) {
     for (Stream& s : io_.streams)
       if (s.read_end.get() == fd) read_stream(s, out_.captures[s.child_fd], req_.spec.limits.output_bytes);
@@ -203,6 +219,12 @@ class Loop {
     out_.survivors = proc_.processes();
     if (req_.on_exit) req_.on_exit(proc_);
     const std::optional<int> status = proc_.wait_status();
+    // The target returned early (a parent that never waited): let what it started finish, within
+    // the same deadline, so the outcome does not depend on who was scheduled first.
+    while (req_.wait_for_descendants && !proc_.processes().empty()) {
+      if (Clock::now() >= deadline_) return time_out();
+      pump_streams(std::min(deadline_, Clock::now() + kSurvivorPoll));
+    }
     proc_.kill_tree();
     drain();
     if (!status) return fail(Errc::internal, "run: the target's exit status was lost (its keeper died)");
@@ -231,6 +253,8 @@ class Loop {
     return {};
   }
 
+  static constexpr std::chrono::milliseconds kSurvivorPoll{2};
+  Clock::time_point deadline_ = Clock::time_point::max();
   RunRequest& req_;
   RunContext& ctx_;
   Io& io_;

@@ -72,13 +72,17 @@ TEST_P(Lab1Submission, FailsExactlyWhatItDeclares) {
   }
   EXPECT_EQ(failed, want.fails) << failed_text;
   for (const auto& m : want.mentions) EXPECT_NE(failed_text.find(m), std::string::npos) << "missing '" << m << "' in:\n" << failed_text;
-  if (want.fails.empty()) EXPECT_EQ(report["score"], report["max_score"]);
+  if (want.fails.empty()) {
+    EXPECT_EQ(report["score"], report["max_score"]);
+  }
 }
 
 std::string sample_name(const ::testing::TestParamInfo<std::string>& info) {
   std::string name = fs::path(info.param).filename().string();
   if (info.index == 0) name = "reference";
-  for (auto& c : name) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  for (auto& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
   return name;
 }
 

@@ -162,6 +162,29 @@ TEST_P(RunTest, SurvivorsOfTheTargetAreReportedThenKilled) {
   EXPECT_EQ(::access(("/proc/" + std::to_string(out.survivors[0])).c_str(), F_OK), -1);
 }
 
+TEST_P(RunTest, WaitForDescendantsLetsAnOrphanFinishItsOutput) {
+  // The target exits at once; its background child reads stdin (sh gives a background job
+  // /dev/null unless told otherwise, hence fd 4) and writes after it. With
+  // wait_for_descendants the output is complete whatever the scheduling; the child is a survivor.
+  RunRequest req{.spec = {.argv = {"/bin/sh", "-c", "exec 4<&0; (cat <&4; echo done) & exit 0"}, .limits = with_wall(std::chrono::seconds(10))},
+                 .stdin_data = std::string(300000, 'x')};
+  req.wait_for_descendants = true;
+  const RunOutcome out = run_ok(std::move(req));
+  EXPECT_EQ(out.ending, Ending::exited);
+  EXPECT_EQ(out.captures.at(1).total_bytes, 300005u);
+  EXPECT_FALSE(out.survivors.empty());
+}
+
+TEST_P(RunTest, WaitForDescendantsStillEndsAtTheDeadline) {
+  RunRequest req{.spec = {.argv = {"/bin/sh", "-c", "(while :; do :; done) & exit 0"},
+                          .limits = with_wall(std::chrono::milliseconds(300))}};
+  req.wait_for_descendants = true;
+  const RunOutcome out = run_ok(std::move(req));
+  EXPECT_EQ(out.ending, Ending::timed_out);
+  ASSERT_TRUE(out.hang.has_value());
+  EXPECT_FALSE(out.hang->processes.empty());
+}
+
 TEST_P(RunTest, ForkBombIsContainedAndKilled) {
   Census census;
   RunRequest req{.spec = {.argv = helper("forkbomb"), .limits = with_wall(1000ms)}, .tick_interval = 20ms};

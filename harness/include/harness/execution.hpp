@@ -60,6 +60,10 @@ struct RunRequest {
   std::function<TickAction(SandboxedProcess&, const RunContext&)> on_tick;
   // After the target exits and before the tree is killed (e.g. to look for leftover processes).
   std::function<void(SandboxedProcess&)> on_exit;
+  // After the target exits, wait (within the same deadline) until every process it started has
+  // exited too, reading their output, before killing the tree. survivors still lists who was
+  // alive at the target's exit.
+  bool wait_for_descendants = false;
 };
 
 struct RunOutcome {

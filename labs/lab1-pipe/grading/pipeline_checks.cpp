@@ -19,13 +19,22 @@ std::string describe_status(int status) {
   return fmt::format("raw status {}", status);
 }
 
+// The pipeline's output is judged as output: if run_pipeline returns before its stages end (a
+// reaping bug, judged by its own test), the stages still get to finish within the time limit.
+RunRequest output_request(const TestContext& ctx, const std::string& program, const Stages& stages,
+                          const std::string& input) {
+  auto req = driver_request(ctx, pipeline_argv(ctx, program, stages, false, false), input);
+  req.wait_for_descendants = true;
+  return req;
+}
+
 CheckOutcome pipeline_output(TestContext& ctx) {
   const Stages stages = stages_param(ctx.test);
   const std::string input = test_input(ctx);
-  IPCG_TRY_OUTCOME(RunOutcome expected, run(ctx.sandbox, driver_request(ctx, pipeline_argv(ctx, ctx.reference_program("pipeline"), stages, false, false), input)));
+  IPCG_TRY_OUTCOME(RunOutcome expected, run(ctx.sandbox, output_request(ctx, ctx.reference_program("pipeline"), stages, input)));
   if (auto bad = abnormal_ending(expected, "the reference pipeline"))
     return CheckOutcome::with(Status::error, "the reference failed on this test: " + bad->message, bad->evidence);
-  IPCG_TRY_OUTCOME(RunOutcome got, run(ctx.sandbox, driver_request(ctx, pipeline_argv(ctx, ctx.program("pipeline"), stages, false, false), input)));
+  IPCG_TRY_OUTCOME(RunOutcome got, run(ctx.sandbox, output_request(ctx, ctx.program("pipeline"), stages, input)));
   if (auto bad = abnormal_ending(got, "the pipeline")) {
     bad->output = got.captures[2].display();
     return *bad;
@@ -37,12 +46,7 @@ CheckOutcome pipeline_output(TestContext& ctx) {
       return CheckOutcome::fail(fmt::format("output has {} bytes, the reference's {}", have.total_bytes, want.total_bytes));
   }
   if (have.data == want.data) return CheckOutcome::pass();
-  auto outcome = CheckOutcome::fail(describe_difference(want.data, have.data));
-  if (!got.survivors.empty())
-    outcome.evidence.push_back(fmt::format("{} stage processes were still running when the driver exited: "
-                                           "run_pipeline returned before its stages finished",
-                                           got.survivors.size()));
-  return outcome;
+  return CheckOutcome::fail(describe_difference(want.data, have.data));
 }
 
 CheckOutcome pipeline_status(TestContext& ctx) {
