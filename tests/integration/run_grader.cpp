@@ -1,6 +1,7 @@
 #include "run_grader.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -33,7 +34,8 @@ void drain(int out_fd, int err_fd, std::string& out, std::string& err) {
 
 }  // namespace
 
-GraderRun run_grader(const std::vector<std::string>& args, const std::vector<std::string>& extra_env) {
+GraderRun run_grader(const std::vector<std::string>& args, const std::vector<std::string>& extra_env,
+                     const std::string& grader, int as_uid) {
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return {};
@@ -41,7 +43,7 @@ GraderRun run_grader(const std::vector<std::string>& args, const std::vector<std
   for (char** e = environ; *e; ++e) env.emplace_back(*e);
   env.insert(env.end(), extra_env.begin(), extra_env.end());
   std::vector<char*> argv, envp;
-  std::vector<std::string> full_args{IPCG_GRADER};
+  std::vector<std::string> full_args{grader};
   full_args.insert(full_args.end(), args.begin(), args.end());
   for (auto& a : full_args) argv.push_back(a.data());
   for (auto& e : env) envp.push_back(e.data());
@@ -51,6 +53,9 @@ GraderRun run_grader(const std::vector<std::string>& args, const std::vector<std
   if (pid == 0) {
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
+    if (as_uid >= 0 && (::setgroups(0, nullptr) != 0 || ::setresgid(as_uid, as_uid, as_uid) != 0 ||
+                        ::setresuid(as_uid, as_uid, as_uid) != 0))
+      ::_exit(126);
     ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }

@@ -16,7 +16,9 @@ struct GraderRun {
   std::string err;
 };
 
-GraderRun run_grader(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {});
+// `grader` defaults to the build's binary; `as_uid` (when root) runs it as that user and group.
+GraderRun run_grader(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {},
+                     const std::string& grader = IPCG_GRADER, int as_uid = -1);
 // Processes whose parent is this test process (after run_grader returned: leaks of the grader).
 std::vector<pid_t> leftover_children();
 std::string read_file(const std::string& path);

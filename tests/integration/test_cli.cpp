@@ -132,4 +132,32 @@ TEST(Cli, BuildFailureIsAVerdictWithCompilerOutput) {
   EXPECT_EQ(j["score"], 0);
 }
 
+// A student's laptop: no root. The grader and its data are copied where any user can read them,
+// then run as nobody; it must grade, and say the isolation is reduced and why.
+TEST(Cli, GradesUnprivilegedWithReducedIsolation) {
+  if (::geteuid() != 0) GTEST_SKIP() << "already unprivileged: every other test covers this setting";
+  const fs::path root = fs::temp_directory_path() / ("ipcg-unpriv-" + std::to_string(::getpid()));
+  const std::string build = IPCG_BINARY_DIR;
+  fs::create_directories(root / "share" / "ipcgrade");
+  fs::copy(build + "/bin", root / "bin", fs::copy_options::recursive);
+  fs::copy(build + "/libexec", root / "libexec", fs::copy_options::recursive);
+  fs::copy(kSource + "/labs", root / "share" / "ipcgrade" / "labs", fs::copy_options::recursive);
+  fs::copy(kSource + "/reference", root / "share" / "ipcgrade" / "reference", fs::copy_options::recursive);
+  for (const auto& entry : fs::recursive_directory_iterator(root))
+    fs::permissions(entry.path(), fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+  fs::permissions(root, fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+  constexpr int kNobody = 65534;
+  auto run = run_grader({"run", "lab1", "--submission", (root / "share/ipcgrade/reference/lab1-pipe").string(),
+                         "--only", "stages_hold_only_their_ends", "--format", "json"},
+                        {"TMPDIR=/tmp"}, (root / "bin" / "grader").string(), kNobody);
+  fs::remove_all(root);
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  auto j = nlohmann::json::parse(run.out);
+  EXPECT_EQ(j["isolation"]["level"], "reduced");
+  EXPECT_EQ(j["isolation"]["setting"], "unprivileged");
+  EXPECT_FALSE(j["isolation"]["reason"].get<std::string>().empty());
+  EXPECT_EQ(j["score"], j["max_score"]);
+  EXPECT_TRUE(leftover_children().empty());
+}
+
 }  // namespace
