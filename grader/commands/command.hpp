@@ -1,0 +1,50 @@
+// How a subcommand plugs into the CLI: a function that adds it to the CLI11 app and returns what
+// to run when the user picked it. Each subcommand lives in its own file in grader/commands/.
+//
+//   Command add_batch_command(CLI::App& app) {
+//     auto args = std::make_shared<BatchArgs>();
+//     auto* sub = app.add_subcommand("batch", "Grade a folder of submissions");
+//     sub->add_option("lab", args->lab)->required();
+//     return {sub, [args](std::ostream& out, std::ostream& err) { return run_batch(*args, out, err); }};
+//   }
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "harness/error.hpp"
+#include "harness/lab_spec.hpp"
+#include "locate.hpp"
+
+namespace ipcg {
+
+struct Command {
+  CLI::App* sub = nullptr;
+  std::function<int(std::ostream& out, std::ostream& err)> run;
+};
+
+// Prints "grader: error: ..." and returns the documented exit code (2 usage/config, 3 otherwise).
+int exit_for(const Error& e, std::ostream& err);
+
+// The grader's data folders and every lab, or the error to report.
+struct LoadedLabs {
+  GraderPaths paths;
+  std::vector<LabSpec> labs;
+};
+Result<LoadedLabs> load_labs();
+// One lab by "lab1", "1" or its folder name, as a usage error when unknown.
+Result<const LabSpec*> pick_lab(const LoadedLabs& loaded, const std::string& key);
+
+std::uint64_t fresh_seed();  // a random seed short enough to type back with --seed
+
+std::string grader_version();
+
+Command add_list_command(CLI::App& app);
+Command add_run_command(CLI::App& app);
+Command add_gradescope_setup_command(CLI::App& app);
+
+}  // namespace ipcg

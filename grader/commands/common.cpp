@@ -1,0 +1,36 @@
+#include <random>
+#include <ostream>
+
+#include "commands/command.hpp"
+
+#ifndef IPCG_VERSION
+#define IPCG_VERSION "0.0.0"
+#endif
+
+namespace ipcg {
+
+int exit_for(const Error& e, std::ostream& err) {
+  err << "grader: error: " << e.message << "\n";
+  return e.code == Errc::usage || e.code == Errc::config ? 2 : 3;
+}
+
+Result<LoadedLabs> load_labs() {
+  IPCG_TRY(GraderPaths paths, locate_paths());
+  IPCG_TRY(std::vector<LabSpec> labs, load_all_labs(paths.labs_root, paths.reference_root));
+  return LoadedLabs{std::move(paths), std::move(labs)};
+}
+
+Result<const LabSpec*> pick_lab(const LoadedLabs& loaded, const std::string& key) {
+  const LabSpec* lab = find_lab(loaded.labs, key);
+  if (!lab) return fail(Errc::usage, "no lab '" + key + "' (see `grader list`)");
+  return lab;
+}
+
+std::uint64_t fresh_seed() {
+  std::random_device rd;
+  return rd() % 1000000000u;
+}
+
+std::string grader_version() { return IPCG_VERSION; }
+
+}  // namespace ipcg

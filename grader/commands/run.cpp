@@ -1,0 +1,92 @@
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "cli.hpp"
+#include "commands/command.hpp"
+#include "harness/runner.hpp"
+#include "report/formats.hpp"
+
+namespace ipcg {
+namespace {
+
+struct RunArgs {
+  std::string lab;
+  std::string submission;
+  std::string format = "text";
+  std::optional<std::uint64_t> seed;
+  std::string only;
+  bool verbose = false;
+  bool show_hidden = false;
+  bool reduced = false;
+  std::string color = "auto";
+};
+
+bool use_color(const std::string& mode, std::ostream& out) {
+  if (mode == "always") return true;
+  if (mode == "never") return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  if ((no_color && *no_color) || (term && std::string(term) == "dumb")) return false;
+  return &out == &std::cout && ::isatty(STDOUT_FILENO);
+}
+
+int write_result(const RunArgs& args, const LabResult& result, std::ostream& out, std::ostream& err) {
+  ReportOptions report{.color = use_color(args.color, out), .verbose = args.verbose,
+                       .show_hidden_details = args.show_hidden};
+  report.github.nonce = fresh_seed() ^ (static_cast<std::uint64_t>(::getpid()) << 32);
+  // GitHub Actions: the Markdown summary goes to the job's step summary file, appended.
+  std::ofstream step_summary;
+  if (const char* path = std::getenv("GITHUB_STEP_SUMMARY"); path && *path && args.format == "github") {
+    step_summary.open(path, std::ios::app);
+    if (step_summary) report.github_summary = &step_summary;
+  }
+  if (auto written = write_report(args.format, result, report, out); !written) return exit_for(written.error(), err);
+  if (args.format != "text") out << "\n";
+  return exit_code_for(result);
+}
+
+int run_command(const RunArgs& args, std::ostream& out, std::ostream& err) {
+  auto loaded = load_labs();
+  if (!loaded) return exit_for(loaded.error(), err);
+  auto lab = pick_lab(*loaded, args.lab);
+  if (!lab) return exit_for(lab.error(), err);
+  GradeOptions options;
+  // Without --submission a student grades their working copy: the lab's skeleton folder.
+  options.submission = args.submission.empty() ? (*lab)->skeleton_dir : std::filesystem::path(args.submission);
+  options.seed = args.seed.value_or(fresh_seed());
+  if (!args.only.empty()) options.only = args.only;
+  options.allow_namespaces = !args.reduced;
+  options.verbose = args.verbose;
+  options.tools_root = loaded->paths.tools_root;
+  options.grader_version = grader_version();
+  auto result = grade(**lab, options);
+  if (!result) return exit_for(result.error(), err);
+  return write_result(args, *result, out, err);
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& app) {
+  auto args = std::make_shared<RunArgs>();
+  auto* run = app.add_subcommand("run", "Grade a submission of one lab");
+  run->add_option("lab", args->lab, "lab1, 1 or the lab's folder name")->required();
+  run->add_option("--submission", args->submission,
+                  "folder with the student's sources (default: the lab's skeleton folder, your working copy)");
+  std::vector<std::string> formats;
+  for (auto f : report_formats()) formats.emplace_back(f);
+  run->add_option("--format", args->format, "report format")->check(CLI::IsMember(formats));
+  run->add_option("--seed", args->seed, "seed for every random choice (printed in the report)");
+  run->add_option("--only", args->only, "run only this test");
+  run->add_flag("--verbose", args->verbose, "show captured output of every test");
+  run->add_flag("--show-hidden", args->show_hidden, "show hidden tests' details (for TAs)");
+  run->add_flag("--reduced", args->reduced, "force reduced isolation (no namespaces)");
+  run->add_option("--color", args->color, "colour the text report")->check(CLI::IsMember({"auto", "always", "never"}));
+  return {run, [args](std::ostream& out, std::ostream& err) { return run_command(*args, out, err); }};
+}
+
+}  // namespace ipcg
