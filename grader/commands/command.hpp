@@ -46,5 +46,10 @@ std::string grader_version();
 Command add_list_command(CLI::App& app);
 Command add_run_command(CLI::App& app);
 Command add_gradescope_setup_command(CLI::App& app);
+Command add_batch_command(CLI::App& app);
+Command add_merge_command(CLI::App& app);
+Command add_handout_command(CLI::App& app);
+Command add_policy_command(CLI::App& app);
+Command add_report_command(CLI::App& app);
 
 }  // namespace ipcg

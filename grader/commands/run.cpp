@@ -24,6 +24,7 @@ struct RunArgs {
   bool show_hidden = false;
   bool reduced = false;
   std::string color = "auto";
+  std::string trace_out;
 };
 
 bool use_color(const std::string& mode, std::ostream& out) {
@@ -64,6 +65,7 @@ int run_command(const RunArgs& args, std::ostream& out, std::ostream& err) {
   options.verbose = args.verbose;
   options.tools_root = loaded->paths.tools_root;
   options.grader_version = grader_version();
+  options.trace_dir = args.trace_out;
   auto result = grade(**lab, options);
   if (!result) return exit_for(result.error(), err);
   return write_result(args, *result, out, err);
@@ -85,6 +87,8 @@ Command add_run_command(CLI::App& app) {
   run->add_flag("--verbose", args->verbose, "show captured output of every test");
   run->add_flag("--show-hidden", args->show_hidden, "show hidden tests' details (for TAs)");
   run->add_flag("--reduced", args->reduced, "force reduced isolation (no namespaces)");
+  run->add_option("--trace-out", args->trace_out,
+                  "write a Perfetto trace (DIR/<test>.trace.json) of each failed test that records one");
   run->add_option("--color", args->color, "colour the text report")->check(CLI::IsMember({"auto", "always", "never"}));
   return {run, [args](std::ostream& out, std::ostream& err) { return run_command(*args, out, err); }};
 }

@@ -32,7 +32,8 @@ Json test_json(const TestResult& t, const JsonOptions& options) {
           {"message", withheld ? std::string() : t.message},
           {"evidence", withheld ? std::vector<std::string>() : t.evidence},
           {"output", withheld ? std::string() : t.output},
-          {"duration_seconds", t.duration_seconds}};
+          {"duration_seconds", t.duration_seconds},
+          {"trace_file", withheld ? std::string() : t.trace_file}};
 }
 
 Json tests_json(const std::vector<TestResult>& tests, const JsonOptions& options) {

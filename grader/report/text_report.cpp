@@ -99,6 +99,8 @@ void write_details(Context& cx, const TestResult& t) {
   if (t.status != Status::passed) {
     write_indented(cx, t.message);
     for (const std::string& item : t.evidence) write_indented(cx, item);
+    if (!t.trace_file.empty())
+      write_indented(cx, "trace: " + t.trace_file + " (open it in https://ui.perfetto.dev or chrome://tracing)");
   }
   if (cx.options.verbose && !t.output.empty()) {
     cx.os << kIndent << "output:\n";

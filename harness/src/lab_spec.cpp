@@ -249,6 +249,8 @@ const LimitKey kLimitKeys[] = {
     {"file_size_mb", 1 << 30,
      [](Limits& l, std::int64_t v) { l.file_size_bytes = static_cast<std::uint64_t>(v) << 20; }},
     {"open_files", 1 << 20, [](Limits& l, std::int64_t v) { l.open_files = static_cast<int>(v); }},
+    {"memory_mb", 1 << 30,
+     [](Limits& l, std::int64_t v) { l.memory_bytes = static_cast<std::uint64_t>(v) << 20; }},
     {"output_kb", 1 << 30,
      [](Limits& l, std::int64_t v) { l.output_bytes = static_cast<std::uint64_t>(v) << 10; }},
 };

@@ -7,6 +7,7 @@
 #include "build.hpp"
 #include "harness/check.hpp"
 #include "harness/sandbox.hpp"
+#include "harness/trace.hpp"
 
 namespace ipcg {
 namespace {
@@ -48,6 +49,18 @@ std::string build_failure_for(const TestSpec& test, const LabSpec& lab, const Bu
   return {};
 }
 
+// A failed test's timeline, written where --trace-out asked; a write error becomes evidence
+// rather than a grader failure: the verdict stands without its trace.
+void keep_trace(TestResult& r, const Trace& trace, const GradeOptions& options) {
+  if (options.trace_dir.empty() || r.status == Status::passed || trace.empty()) return;
+  const auto path = options.trace_dir / (r.name + ".trace.json");
+  if (auto written = write_trace_file(trace, path); !written) {
+    r.evidence.push_back(written.error().message);
+    return;
+  }
+  r.trace_file = path.string();
+}
+
 TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const GradeOptions& options,
                    const BuiltImpl& student, const BuiltImpl& reference) {
   TestResult r = result_skeleton(test);
@@ -60,6 +73,8 @@ TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const
   const std::uint64_t seed = test_seed(options.seed, test.name);
   TestContext ctx{lab, test, box, seed, std::mt19937_64(seed), student.bin_dir, reference.bin_dir,
                   options.tools_root / lab.folder, options.verbose};
+  Trace trace;
+  ctx.trace = &trace;
   CheckOutcome outcome;
   try {
     outcome = (*CheckRegistry::instance().find(test.check))(ctx);
@@ -72,6 +87,7 @@ TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const
   r.output = std::move(outcome.output);
   r.score = r.status == Status::passed ? test.points : 0;
   r.duration_seconds = seconds_since(started);
+  keep_trace(r, trace, options);
   return r;
 }
 
@@ -96,6 +112,8 @@ Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options) {
   SandboxConfig config;
   config.syscall_sets = lab.syscall_sets;
   config.allow_namespaces = options.allow_namespaces;
+  // The lab's trusted tools (build/libexec/ipcgrade/<lab>) are the only grader files the box sees.
+  config.readonly_paths = {options.tools_root / lab.folder};
   IPCG_TRY(Sandbox box, Sandbox::create(config));
 
   LabResult result;

@@ -28,8 +28,6 @@ namespace {
 // One uid per concurrent sandbox (as isolate does), so RLIMIT_NPROC and kill rights are per box.
 constexpr uid_t kSlotBase = 61000;
 constexpr int kSlotCount = 1000;
-// Caps on what a run may keep in its private /tmp and /dev/shm.
-constexpr const char* kTmpfsOptions = "size=64m,nr_inodes=4096,mode=1777";
 constexpr const char* kBoxDir = "/tmp/box";
 constexpr const char* kReducedMeans = "no namespaces; isolation is rlimits, seccomp and process-group kill";
 constexpr int kMaxRemoveDepth = 256;
@@ -235,7 +233,9 @@ std::once_flag g_subreaper_once;
 struct Sandbox::Impl {
   IsolationInfo isolation;
   SeccompFilter filter;
+  SeccompFilter build_filter;  // the compiler's (SpawnSpec::build)
   std::optional<Slot> slot;  // root only
+  std::optional<internal::RootPlan> root;  // full only
   std::filesystem::path host_dir;
   std::filesystem::path box_dir;
   UniqueFd work_fd;  // the host work folder, for *at() calls
@@ -279,6 +279,7 @@ Result<Sandbox> Sandbox::create(const SandboxConfig& config) {
   auto impl = std::make_unique<Impl>();
   impl->isolation = detect_isolation(config.allow_namespaces);
   IPCG_TRY(impl->filter, SeccompFilter::compile(config.syscall_sets));
+  IPCG_TRY(impl->build_filter, SeccompFilter::compile(config.build_syscall_sets));
   if (::geteuid() == 0) {
     IPCG_TRY(impl->slot, claim_slot());
   }
@@ -286,6 +287,9 @@ Result<Sandbox> Sandbox::create(const SandboxConfig& config) {
   impl->work_fd = UniqueFd(::open(impl->host_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!impl->work_fd) return sys_fail("open " + impl->host_dir.string());
   impl->box_dir = impl->full() ? std::filesystem::path(kBoxDir) : impl->host_dir;
+  if (impl->full()) {
+    IPCG_TRY(impl->root, internal::RootPlan::build(impl->host_dir, config.readonly_paths));
+  }
   // Backstop: if a keeper dies early, its orphans come to the grader rather than to init.
   if (!impl->full()) std::call_once(g_subreaper_once, [] { ::prctl(PR_SET_CHILD_SUBREAPER, 1); });
   return Sandbox(std::move(impl));
@@ -327,8 +331,7 @@ Result<SandboxedProcess> Sandbox::spawn(const SpawnSpec& spec) {
 
   internal::ChildPlan plan;
   plan.namespaces = impl_->full();
-  if (plan.namespaces) plan.box_host_path = impl_->host_dir.c_str();
-  plan.tmpfs_options = kTmpfsOptions;
+  if (plan.namespaces) plan.mounts = impl_->root->steps();
   plan.argv = c_strings(spec.argv);
   plan.envp = c_strings(env);
   for (const std::string& c : candidates) plan.exec_paths.push_back(c.c_str());
@@ -343,7 +346,7 @@ Result<SandboxedProcess> Sandbox::spawn(const SpawnSpec& spec) {
     plan.uid = impl_->slot->uid;
     plan.gid = impl_->slot->gid;
   }
-  plan.filter = &impl_->filter;
+  plan.filter = spec.build ? &impl_->build_filter : &impl_->filter;
   return internal::launch(plan);
 }
 

@@ -90,16 +90,6 @@ int keeper_signals(const ChildPlan& p) {
   return fd;
 }
 
-void mount_tmpfs(const ChildPlan& p, const char* where, Step step) {
-  check(::mount("tmpfs", where, "tmpfs", MS_NOSUID | MS_NODEV, p.tmpfs_options) == 0, p.report_fd,
-        step);
-}
-
-bool is_dir(const char* path) {
-  struct stat st {};
-  return ::stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 // "/proc/self/fd/N" without snprintf (not async-signal-safe).
 void fd_path(char (&buf)[32], int fd) {
   char digits[12];
@@ -110,30 +100,101 @@ void fd_path(char (&buf)[32], int fd) {
   buf[14 + n] = '\0';
 }
 
-// The box's file system: private mounts, fresh /tmp with the work folder at /tmp/box, fresh
-// /dev/shm and mqueue (so no IPC object outlives the run), and a /proc of the new pid namespace.
+[[noreturn]] void report_step(int report_fd, Step step, int error, size_t index) {
+  const StepFailure failure{static_cast<std::int32_t>(step), error, static_cast<std::int32_t>(index)};
+  [[maybe_unused]] ssize_t n = ::write(report_fd, &failure, sizeof failure);
+  ::_exit(127);
+}
+
+void check_step(bool ok, int report_fd, Step step, size_t index) {
+  if (!ok) report_step(report_fd, step, errno, index);
+}
+
+// Every bind source is opened before the staging tmpfs covers kStageRoot (the work folder and
+// the helpers usually live under /tmp). Opened here, not in the grader: a bind from a mount of
+// another namespace is refused (EINVAL). The work folder is the box's: no symlink is followed.
+void open_sources(const ChildPlan& p, int* fds) {
+  for (size_t i = 0; i < p.mounts.size(); ++i) {
+    const MountStep& m = p.mounts[i];
+    fds[i] = -1;
+    if (!m.needs_source_fd()) continue;
+    const int nofollow = m.kind == MountStep::bind_work ? O_NOFOLLOW | O_DIRECTORY : 0;
+    fds[i] = ::open(m.source, O_PATH | O_CLOEXEC | nofollow);
+    check_step(fds[i] >= 0, p.report_fd, Step::open_source, i);
+  }
+}
+
+unsigned long remount_flags(MountStep::Kind kind) {
+  switch (kind) {
+    case MountStep::bind_readonly: return MS_RDONLY | MS_NOSUID | MS_NODEV;
+    case MountStep::bind_device: return MS_NOSUID | MS_NOEXEC;
+    default: return MS_NOSUID | MS_NODEV;
+  }
+}
+
+// A bind through the source's descriptor, then a remount: MS_BIND ignores the other flags.
+void bind_step(const ChildPlan& p, const MountStep& m, int source_fd, size_t i) {
+  char source[32];
+  fd_path(source, source_fd);
+  check_step(::mount(source, m.target, nullptr, MS_BIND, nullptr) == 0, p.report_fd, Step::bind, i);
+  ::close(source_fd);
+  check_step(::mount(nullptr, m.target, nullptr, MS_REMOUNT | MS_BIND | remount_flags(m.kind), nullptr) == 0,
+             p.report_fd, Step::remount_bind, i);
+}
+
+void run_step(const ChildPlan& p, const MountStep& m, int source_fd, size_t i) {
+  const int r = p.report_fd;
+  switch (m.kind) {
+    case MountStep::make_dir:
+      check_step(::mkdir(m.target, 0755) == 0 || errno == EEXIST, r, Step::make_dir, i);
+      return;
+    case MountStep::make_file: {
+      const int fd = ::open(m.target, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+      check_step(fd >= 0, r, Step::make_file, i);
+      ::close(fd);
+      return;
+    }
+    case MountStep::make_symlink:
+      check_step(::symlink(m.source, m.target) == 0, r, Step::make_symlink, i);
+      return;
+    case MountStep::tmpfs:
+      check_step(::mount("tmpfs", m.target, "tmpfs", MS_NOSUID | MS_NODEV, m.source) == 0, r, Step::mount_tmpfs, i);
+      return;
+    case MountStep::mqueue:
+      check_step(::mount("mqueue", m.target, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0, r,
+                 Step::mount_mqueue, i);
+      return;
+    default:
+      bind_step(p, m, source_fd, i);
+  }
+}
+
+// pivot_root(".", "."): the old root ends up stacked on the new one and is detached at once,
+// so no path of the host stays reachable from the cell.
+void enter_root(const ChildPlan& p) {
+  const int r = p.report_fd;
+  check(::chdir(kStageRoot) == 0, r, Step::pivot_root);
+  check(::syscall(SYS_pivot_root, ".", ".") == 0, r, Step::pivot_root);
+  check(::umount2(".", MNT_DETACH) == 0, r, Step::pivot_root);
+  check(::chdir("/") == 0, r, Step::pivot_root);
+  // hidepid=2: a process sees only its own uid's entries in /proc (the keeper's are root's).
+  check(::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") == 0, r,
+        Step::mount_proc);
+  check(::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) == 0, r,
+        Step::remount_root);
+}
+
+// The box's file system: a new root on a small tmpfs, assembled from the plan (sandbox_root.cpp).
 void keeper_mounts(const ChildPlan& p) {
   const int r = p.report_fd;
   check(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0, r, Step::mount_private);
-  // The tmpfs on /tmp will hide the work folder's host path (it usually lives in /tmp): hold it
-  // open first. Opened here, not in the grader: a bind from a mount of another namespace is
-  // refused (EINVAL).
-  const int work = ::open(p.box_host_path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  check(work >= 0, r, Step::bind_box);
-  char work_path[32];
-  fd_path(work_path, work);
-  mount_tmpfs(p, "/tmp", Step::mount_tmp);
-  check(::mkdir("/tmp/box", 0755) == 0, r, Step::mkdir_box);
-  check(::mount(work_path, "/tmp/box", nullptr, MS_BIND, nullptr) == 0, r, Step::bind_box);
-  ::close(work);
-  check(::mount(nullptr, "/tmp/box", nullptr, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV,
-                nullptr) == 0, r, Step::remount_box);
-  if (is_dir("/dev/shm")) mount_tmpfs(p, "/dev/shm", Step::mount_shm);
-  if (is_dir("/dev/mqueue"))
-    check(::mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0,
-          r, Step::mount_mqueue);
-  check(::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0, r,
-        Step::mount_proc);
+  int sources[kMaxMountSteps];
+  open_sources(p, sources);
+  // Root-owned and read-only once built: the box writes only to /tmp, /dev/shm and its folder.
+  check(::mount("tmpfs", kStageRoot, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=1024,mode=0755") == 0, r,
+        Step::mount_root);
+  for (size_t i = 0; i < p.mounts.size(); ++i) run_step(p, p.mounts[i], sources[i], i);
+  enter_root(p);
 }
 
 // A new network namespace starts with lo down: 127.0.0.1 would give ENETUNREACH.
@@ -146,6 +207,15 @@ void keeper_loopback(const ChildPlan& p) {
   ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
   check(::ioctl(s, SIOCSIFFLAGS, &ifr) == 0, p.report_fd, Step::loopback_up);
   ::close(s);
+}
+
+// "0" moves the writer itself (v1 and v2 alike), before anything of the tree exists: every
+// process forked from here on is born inside the limits.
+void keeper_join_cgroups(const ChildPlan& p) {
+  for (int fd : p.cgroup_procs) {
+    check(::write(fd, "0", 1) == 1, p.report_fd, Step::join_cgroup);
+    ::close(fd);
+  }
 }
 
 void keeper_namespaces(const ChildPlan& p) {
@@ -346,6 +416,7 @@ void keeper_main(const ChildPlan& p) {
   ::prctl(PR_SET_NAME, "ipcg-keeper");  // in ps and /proc/PID/comm, instead of the grader's name
   close_all_except(p.keeper_keep.data(), p.keeper_keep.size(), -1);
   const int signal_fd = keeper_signals(p);
+  keeper_join_cgroups(p);
   if (p.namespaces) keeper_namespaces(p);
   else check(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0, p.report_fd, Step::keeper_subreaper);
 
@@ -364,10 +435,10 @@ void keeper_main(const ChildPlan& p) {
 std::string_view to_string(Step step) {
   static constexpr std::string_view names[] = {
       "set the keeper's parent-death signal", "close inherited descriptors",
-      "block signals in the keeper", "become a child subreaper",
-      "make mounts private", "mount a tmpfs on /tmp", "create /tmp/box",
-      "bind the work folder on /tmp/box", "remount /tmp/box nosuid,nodev",
-      "mount a tmpfs on /dev/shm", "mount mqueue on /dev/mqueue", "mount /proc",
+      "block signals in the keeper", "become a child subreaper", "join the cgroups",
+      "make mounts private", "open a bind source", "mount the root tmpfs", "create a folder",
+      "create a file to bind on", "create a symlink", "bind mount", "remount a bind",
+      "mount a tmpfs", "mount mqueue", "pivot_root", "mount /proc", "remount / read-only",
       "bring loopback up", "set the hostname", "fork the target",
       "set the target's parent-death signal", "reset signals", "map descriptors", "chdir",
       "setsid", "setrlimit", "setgroups", "setresgid", "setresuid", "set no_new_privs",

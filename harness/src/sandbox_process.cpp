@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +34,11 @@ struct SandboxedProcess::Impl {
   // Reduced mode: every process seen in the tree (pid -> start time), to find one again if the
   // keeper was killed and it re-parented to the grader (a subreaper too).
   mutable std::map<pid_t, std::uint64_t> seen;
+  // Reduced mode as root: the tree runs as a slot uid nobody else uses, so a kill(-1) made as
+  // that uid reaches every process of it, seen or not (a fork bomb outruns any listing).
+  std::optional<uid_t> slot_uid;
+  bool oom_killed = false;
+  std::vector<std::string> leaks;
 };
 
 namespace internal {
@@ -107,7 +113,7 @@ std::vector<int> keeper_keep(const ChildPlan& plan) {
 
 // EOF on the report pipe: the keeper closed its copy after forking and the target's copy closed
 // on exec. A record instead names the step that failed.
-Result<void> await_exec(int report_fd, const std::string& program) {
+Result<void> await_exec(int report_fd, const ChildPlan& plan, const std::string& program) {
   if (!readable(report_fd, kStartTimeoutMs))
     return fail(Errc::system, "spawn " + program + ": the sandbox did not start within 10 s");
   StepFailure failure;
@@ -118,8 +124,10 @@ Result<void> await_exec(int report_fd, const std::string& program) {
   if (n != static_cast<ssize_t>(sizeof failure))
     return fail(Errc::internal, "spawn " + program + ": short report from the sandbox");
   const auto step = static_cast<Step>(failure.step);
-  const std::string what = step == Step::exec ? "exec " + program
-                                              : "sandbox setup failed at '" + std::string(to_string(step)) + "'";
+  std::string what = step == Step::exec ? "exec " + program
+                                        : "sandbox setup failed at '" + std::string(to_string(step)) + "'";
+  if (failure.detail >= 0 && static_cast<size_t>(failure.detail) < plan.mounts.size())
+    what += std::string(" (") + plan.mounts[static_cast<size_t>(failure.detail)].target + ")";
   return fail(Errc::system, "spawn " + program + ": " + what + ": " + std::strerror(failure.error));
 }
 
@@ -187,6 +195,24 @@ void sweep_orphans(SandboxedProcess::Impl& p) {
   p.seen.clear();
 }
 
+// kill(-1) from a child that took the slot uid: the kernel signals every process of that uid
+// under the tasklist lock, so none can fork past it; a process with SIGKILL pending cannot
+// finish a fork either. Twice, for a fork that was already past that check.
+void kill_slot_uid(uid_t uid) {
+  for (int round = 0; round < 2; ++round) {
+    const pid_t killer = ::fork();
+    if (killer == 0) {
+      // Raw syscalls: the child of a threaded grader must not run glibc's all-threads setxid.
+      if (::syscall(SYS_setresgid, uid, uid, uid) == 0 && ::syscall(SYS_setresuid, uid, uid, uid) == 0)
+        ::kill(-1, SIGKILL);
+      ::_exit(0);
+    }
+    if (killer < 0) return;
+    while (::waitpid(killer, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
 void reap_keeper(SandboxedProcess::Impl& p, int timeout_ms) {
   if (!readable(p.keeper_pidfd.get(), timeout_ms))
     pidfd_kill(p.keeper_pidfd.get());
@@ -207,6 +233,7 @@ void kill_tree(SandboxedProcess::Impl& p) {
   }
   p.control.reset();  // the keeper kills and reaps its descendants, then exits
   reap_keeper(p, 5000);
+  if (p.slot_uid) kill_slot_uid(*p.slot_uid);
   sweep_orphans(p);
 }
 
@@ -231,6 +258,7 @@ Result<SandboxedProcess> launch(ChildPlan& plan) {
   auto impl = std::make_unique<SandboxedProcess::Impl>();
   SandboxedProcess::Impl& p = *impl;
   p.namespaces = plan.namespaces;
+  if (plan.change_ids && ::geteuid() == 0 && plan.uid != 0) p.slot_uid = plan.uid;
   p.program = plan.argv.empty() || !plan.argv[0] ? "" : plan.argv[0];
   p.keeper = keeper;
   p.keeper_pidfd = UniqueFd(pidfd);
@@ -238,7 +266,7 @@ Result<SandboxedProcess> launch(ChildPlan& plan) {
   SandboxedProcess proc(std::move(impl));  // from here on, an error kills and reaps the keeper
   keeper_end.reset();
   report.write_end.reset();
-  IPCG_CHECK(await_exec(report.read_end.get(), p.program));
+  IPCG_CHECK(await_exec(report.read_end.get(), plan, p.program));
   IPCG_CHECK(attach_target(p));
   return proc;
 }
@@ -341,6 +369,13 @@ std::vector<pid_t> SandboxedProcess::processes() const {
     if (!impl_->namespaces) impl_->seen[s.pid] = s.start_time;
   }
   return pids;
+}
+
+bool SandboxedProcess::oom_killed() const { return impl_ && impl_->oom_killed; }
+
+const std::vector<std::string>& SandboxedProcess::leaks() const {
+  static const std::vector<std::string> none;
+  return impl_ ? impl_->leaks : none;
 }
 
 void SandboxedProcess::kill_tree() {

@@ -1,5 +1,5 @@
-// The syscall filter as data (named sets) plus the code that turns a lab's list of sets into a BPF
-// program with libseccomp, once, in the grader. The child only runs install(): one prctl.
+// Turns a lab's list of syscall sets (syscall_sets.cpp, the data) into a BPF allow-list with
+// libseccomp, once, in the grader. The child only runs install(): one prctl.
 #include "harness/seccomp_filter.hpp"
 
 #include <fcntl.h>
@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,90 +15,17 @@
 #include <cstring>
 #include <linux/seccomp.h>
 #include <memory>
-#include <optional>
 #include <set>
 #include <string_view>
 
 #include "harness/unique_fd.hpp"
+#include "syscall_sets.hpp"
 
 namespace ipcg {
 namespace {
 
-// What a set does to a lab that does not list it.
-enum class Gate {
-  open,       // allowed whether listed or not (today; issue 3 turns the filter into an allow-list)
-  eperm,      // its syscalls fail with EPERM unless the lab lists the set
-};
-
-struct SyscallSet {
-  std::string_view name;
-  std::string_view purpose;
-  Gate gate;
-  std::vector<std::string_view> syscalls;  // what the set covers (the allow-list of issue 3)
-  std::vector<int> families;               // socket sets: the address families it allows
-};
-
-// The baseline: calls no lab needs and a sandbox escape or a host-wide side effect would use.
-// They kill the whole process (SIGSYS) rather than fail, so a student sees "killed by the
-// syscall filter" instead of code that quietly takes another path.
-const std::vector<std::string_view>& baseline_kill() {
-  static const std::vector<std::string_view> calls = {
-      "ptrace",        "process_vm_readv", "process_vm_writev", "mount",     "umount2",
-      "pivot_root",    "chroot",           "unshare",           "setns",     "kexec_load",
-      "kexec_file_load", "bpf",            "perf_event_open",   "keyctl",    "add_key",
-      "request_key",   "io_uring_setup",   "io_uring_enter",    "io_uring_register",
-  };
-  return calls;
-}
-
-const std::vector<std::string_view> kSocketCalls = {
-    "socket",  "socketpair", "bind",     "listen",     "accept",      "accept4",
-    "connect", "sendto",     "recvfrom", "sendmsg",    "recvmsg",     "shutdown",
-    "getsockopt", "setsockopt", "getsockname", "getpeername"};
-
-// Every set a lab may name. Only the socket sets are enforced today: creating a socket without
-// listing one fails with EPERM (the other socket calls need a socket fd, so gating creation is
-// enough). The rest document what they cover and are open until the filter becomes an allow-list.
-const std::vector<SyscallSet>& all_sets() {
-  static const std::vector<SyscallSet> sets = {
-      {"process", "fork, exec, wait, signals", Gate::open,
-       {"fork", "vfork", "clone", "clone3", "execve", "execveat", "exit", "exit_group", "wait4",
-        "waitid", "kill", "tgkill", "tkill", "getpid", "getppid", "gettid", "setsid", "getsid",
-        "setpgid", "getpgid", "getpgrp", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
-        "rt_sigsuspend", "rt_sigtimedwait", "sigaltstack", "pause", "nanosleep",
-        "clock_nanosleep", "sched_yield", "pidfd_open", "pidfd_send_signal"}, {}},
-      {"file", "files and folders", Gate::open,
-       {"open", "openat", "close", "read", "write", "pread64", "pwrite64", "readv", "writev",
-        "lseek", "stat", "fstat", "lstat", "newfstatat", "statx", "access", "faccessat",
-        "faccessat2", "fcntl", "dup", "dup2", "dup3", "getdents64", "unlink", "unlinkat",
-        "mkdir", "mkdirat", "rmdir", "rename", "renameat", "renameat2", "ftruncate", "truncate",
-        "fsync", "chdir", "getcwd", "readlink", "readlinkat"}, {}},
-      {"pipe", "anonymous pipes", Gate::open, {"pipe", "pipe2", "splice", "tee", "vmsplice"}, {}},
-      {"fifo", "named pipes", Gate::open, {"mknod", "mknodat"}, {}},
-      {"posix_mq", "POSIX message queues", Gate::open,
-       {"mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify",
-        "mq_getsetattr"}, {}},
-      {"sysv_ipc", "System V queues, semaphores, shared memory", Gate::open,
-       {"msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop", "semtimedop", "semctl",
-        "shmget", "shmat", "shmdt", "shmctl"}, {}},
-      {"shm", "POSIX shared memory (shm_open is open on /dev/shm)", Gate::open,
-       {"memfd_create", "ftruncate", "mmap", "munmap"}, {}},
-      {"mmap", "memory mappings", Gate::open,
-       {"mmap", "munmap", "mprotect", "mremap", "msync", "madvise"}, {}},
-      {"semaphore", "POSIX (futex) and System V semaphores", Gate::open,
-       {"futex", "semget", "semop", "semtimedop", "semctl"}, {}},
-      {"unix_socket", "AF_UNIX sockets", Gate::eperm, kSocketCalls, {AF_UNIX}},
-      {"inet_socket", "AF_INET/AF_INET6 sockets", Gate::eperm, kSocketCalls, {AF_INET, AF_INET6}},
-      {"socket", "sockets of every family", Gate::eperm, kSocketCalls, {}},  // {} = all
-  };
-  return sets;
-}
-
-const SyscallSet* find_set(std::string_view name) {
-  for (const SyscallSet& set : all_sets())
-    if (set.name == name) return &set;
-  return nullptr;
-}
+using internal::ArgRule;
+using internal::SyscallSet;
 
 struct CtxDeleter {
   void operator()(void* ctx) const { seccomp_release(ctx); }
@@ -108,50 +36,89 @@ tl::unexpected<Error> seccomp_fail(const std::string& what, int rc) {
   return fail(Errc::system, "seccomp " + what + ": " + std::strerror(-rc));
 }
 
-// Resolves a name for this architecture; a call the arch lacks (e.g. an old one) is skipped.
-int resolve(std::string_view name) {
-  return seccomp_syscall_resolve_name(std::string(name).c_str());
+// Resolves a name for this architecture; __NR_SCMP_ERROR when the arch lacks the call.
+int resolve(std::string_view name) { return seccomp_syscall_resolve_name(std::string(name).c_str()); }
+
+bool is_killed(std::string_view name) {
+  const auto& killed = internal::always_killed();
+  return std::find(killed.begin(), killed.end(), name) != killed.end();
 }
 
-Result<void> add_kill_rules(scmp_filter_ctx ctx) {
-  for (std::string_view name : baseline_kill()) {
-    const int nr = resolve(name);
-    if (nr == __NR_SCMP_ERROR) continue;
-    if (int rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, nr, 0); rc < 0)
-      return seccomp_fail("rule for " + std::string(name), rc);
+Result<std::vector<const SyscallSet*>> lookup_sets(const std::vector<std::string>& names) {
+  std::vector<const SyscallSet*> listed;
+  for (const std::string& name : names) {
+    const SyscallSet* set = internal::find_syscall_set(name);
+    if (!set) {
+      std::string known;
+      for (const std::string& k : SeccompFilter::known_sets()) known += (known.empty() ? "" : ", ") + k;
+      return fail(Errc::config, "unknown syscall set '" + name + "' (known: " + known + ")");
+    }
+    if (std::find(listed.begin(), listed.end(), set) == listed.end()) listed.push_back(set);
+  }
+  return listed;
+}
+
+// Base first, then the lab's sets.
+std::vector<const SyscallSet*> with_base(std::vector<const SyscallSet*> listed) {
+  listed.insert(listed.begin(), &internal::base_set());
+  return listed;
+}
+
+// Calls some set allows outright; a dangerous call stays out even if a set names it.
+std::set<std::string_view> outright_calls(const std::vector<const SyscallSet*>& sets) {
+  std::set<std::string_view> calls;
+  for (const SyscallSet* set : sets)
+    for (std::string_view call : set->calls)
+      if (!is_killed(call)) calls.insert(call);
+  return calls;
+}
+
+Result<void> add_rule(scmp_filter_ctx ctx, uint32_t action, std::string_view name,
+                      std::vector<scmp_arg_cmp> args = {}) {
+  const int nr = resolve(name);
+  if (nr == __NR_SCMP_ERROR) return {};  // not on this architecture
+  const int rc = seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(args.size()),
+                                        args.empty() ? nullptr : args.data());
+  // The same argument rule from two sets (clone in "process" and "compiler") is not an error.
+  if (rc < 0 && rc != -EEXIST) return seccomp_fail("rule for " + std::string(name), rc);
+  return {};
+}
+
+// One argument-checked allow rule per accepted value. Allow rules compare the 32-bit argument
+// zero-extended to 64 bits: a caller who sets high bits matches no rule and gets the default
+// (denied), though the kernel would read only the low 32 — the safe direction for the flatpak
+// bypass. clone reads only the low 32 bits of its flags, so the namespace check masks those.
+Result<void> add_checked(scmp_filter_ctx ctx, const SyscallSet& set, std::string_view call) {
+  switch (set.rule) {
+    case ArgRule::socket_family:
+      for (int family : set.families) {
+        if (call == "socketpair" && family != AF_UNIX) continue;
+        IPCG_CHECK(add_rule(ctx, SCMP_ACT_ALLOW, call, {SCMP_A0_32(SCMP_CMP_EQ, static_cast<uint32_t>(family))}));
+      }
+      return {};
+    case ArgRule::clone_no_ns:
+      return add_rule(ctx, SCMP_ACT_ALLOW, call,
+                      {SCMP_A0_64(SCMP_CMP_MASKED_EQ, internal::clone_namespace_flags(), 0)});
+    case ArgRule::mknod_fifo: {
+      const unsigned mode_arg = call == "mknodat" ? 2 : 1;
+      scmp_arg_cmp cmp = SCMP_CMP32(mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT, S_IFIFO);
+      return add_rule(ctx, SCMP_ACT_ALLOW, call, {cmp});
+    }
+    case ArgRule::none: return {};
   }
   return {};
 }
 
-// Which address families the listed sets open; nullopt = every family.
-std::optional<std::set<int>> allowed_families(const std::vector<const SyscallSet*>& listed) {
-  std::set<int> families;
-  for (const SyscallSet* set : listed) {
-    if (set->gate != Gate::eperm) continue;
-    if (set->families.empty()) return std::nullopt;
-    families.insert(set->families.begin(), set->families.end());
-  }
-  return families;
-}
-
-// socket/socketpair fail with EPERM for every family no listed set opens. The domain is a 32-bit
-// int: a deny rule compares it masked to 32 bits, or high bits set by the caller would slip past
-// an exact 64-bit compare while the kernel still sees the family.
-Result<void> add_socket_rules(scmp_filter_ctx ctx, const std::set<int>& allowed) {
-  for (std::string_view name : {"socket", "socketpair"}) {
-    const int nr = resolve(name);
-    if (allowed.empty()) {
-      if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0); rc < 0)
-        return seccomp_fail("rule for " + std::string(name), rc);
-      continue;
-    }
-    for (int family = 0; family < AF_MAX; ++family) {
-      if (allowed.count(family)) continue;
-      const int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
-                                      SCMP_A0_64(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, static_cast<scmp_datum_t>(family)));
-      if (rc < 0) return seccomp_fail("rule for " + std::string(name), rc);
-    }
-  }
+Result<void> add_all_rules(scmp_filter_ctx ctx, const std::vector<const SyscallSet*>& sets) {
+  for (std::string_view call : internal::always_killed())
+    IPCG_CHECK(add_rule(ctx, SCMP_ACT_KILL_PROCESS, call));
+  for (std::string_view call : internal::enosys_calls())
+    IPCG_CHECK(add_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), call));
+  const std::set<std::string_view> outright = outright_calls(sets);
+  for (std::string_view call : outright) IPCG_CHECK(add_rule(ctx, SCMP_ACT_ALLOW, call));
+  for (const SyscallSet* set : sets)
+    for (std::string_view call : set->checked_calls)
+      if (!outright.count(call) && !is_killed(call)) IPCG_CHECK(add_checked(ctx, *set, call));
   return {};
 }
 
@@ -172,39 +139,58 @@ Result<std::string> export_to_string(scmp_filter_ctx ctx, int (*exporter)(const 
   }
 }
 
-Result<std::vector<const SyscallSet*>> lookup_sets(const std::vector<std::string>& names) {
-  std::vector<const SyscallSet*> listed;
-  for (const std::string& name : names) {
-    const SyscallSet* set = find_set(name);
-    if (!set) {
-      std::string known;
-      for (const std::string& k : SeccompFilter::known_sets()) known += (known.empty() ? "" : ", ") + k;
-      return fail(Errc::config, "unknown syscall set '" + name + "' (known: " + known + ")");
-    }
-    listed.push_back(set);
+std::string family_name(int family) {
+  switch (family) {
+    case AF_UNIX: return "AF_UNIX";
+    case AF_INET: return "AF_INET";
+    case AF_INET6: return "AF_INET6";
+    default: return "family " + std::to_string(family);
   }
-  return listed;
+}
+
+std::string checked_in_words(const SyscallSet& set, std::string_view call) {
+  std::string words(call);
+  switch (set.rule) {
+    case ArgRule::socket_family: {
+      std::string families;
+      for (int f : set.families)
+        if (call != "socketpair" || f == AF_UNIX) families += (families.empty() ? "" : ", ") + family_name(f);
+      return words + " (" + families + " only)";
+    }
+    case ArgRule::clone_no_ns: return words + " (no CLONE_NEW* namespace flags)";
+    case ArgRule::mknod_fifo: return words + " (S_IFIFO only)";
+    case ArgRule::none: return words;
+  }
+  return words;
+}
+
+// A set in words, showing each call once: under the first set (base first) that allows it.
+SyscallGroup group_in_words(const SyscallSet& set, std::set<std::string_view>& shown) {
+  SyscallGroup group{std::string(set.name), std::string(set.purpose), {}, {}};
+  for (std::string_view call : set.calls)
+    if (!is_killed(call) && shown.insert(call).second) group.allowed.emplace_back(call);
+  for (std::string_view call : set.checked_calls)
+    if (!is_killed(call) && !shown.count(call)) group.checked.push_back(checked_in_words(set, call));
+  return group;
 }
 
 }  // namespace
 
 std::vector<std::string> SeccompFilter::known_sets() {
   std::vector<std::string> names;
-  for (const SyscallSet& set : all_sets()) names.emplace_back(set.name);
+  for (const SyscallSet& set : internal::named_sets()) names.emplace_back(set.name);
   return names;
 }
 
 Result<SeccompFilter> SeccompFilter::compile(const std::vector<std::string>& allowed_sets) {
   IPCG_TRY(auto listed, lookup_sets(allowed_sets));
-  ScopedCtx ctx(seccomp_init(SCMP_ACT_ALLOW));
+  // EPERM for whatever no set allows: the student's code sees a failed call it can report.
+  ScopedCtx ctx(seccomp_init(SCMP_ACT_ERRNO(EPERM)));
   if (!ctx) return fail(Errc::system, "seccomp_init failed");
-  // A foreign-arch call (int 0x80, x32 numbers) would bypass rules written for x86_64.
+  // A foreign-arch call (int 0x80) or an x32 number would bypass rules written for x86_64.
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc < 0)
     return seccomp_fail("badarch attribute", rc);
-  IPCG_CHECK(add_kill_rules(ctx.get()));
-  if (auto families = allowed_families(listed)) {
-    IPCG_CHECK(add_socket_rules(ctx.get(), *families));
-  }
+  IPCG_CHECK(add_all_rules(ctx.get(), with_base(listed)));
 
   SeccompFilter filter;
   IPCG_TRY(std::string bpf, export_to_string(ctx.get(), seccomp_export_bpf));
@@ -214,6 +200,16 @@ Result<SeccompFilter> SeccompFilter::compile(const std::vector<std::string>& all
   std::memcpy(filter.program_.data(), bpf.data(), bpf.size());
   IPCG_TRY(filter.pfc_, export_to_string(ctx.get(), seccomp_export_pfc));
   return filter;
+}
+
+Result<SyscallPolicy> SeccompFilter::describe(const std::vector<std::string>& allowed_sets) {
+  IPCG_TRY(auto listed, lookup_sets(allowed_sets));
+  SyscallPolicy policy;
+  std::set<std::string_view> shown;
+  for (const SyscallSet* set : with_base(listed)) policy.groups.push_back(group_in_words(*set, shown));
+  for (std::string_view call : internal::always_killed()) policy.killed.emplace_back(call);
+  for (std::string_view call : internal::enosys_calls()) policy.enosys.emplace_back(call);
+  return policy;
 }
 
 int SeccompFilter::install() const {

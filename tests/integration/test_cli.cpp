@@ -24,6 +24,16 @@ TEST(Cli, ListsLabsWithNumberNameAndMechanism) {
   EXPECT_NE(run.out.find("anonymous pipe"), std::string::npos);
 }
 
+TEST(Cli, PolicyPrintsTheLabsSetsInWordsAndThePfcExport) {
+  auto run = run_grader({"policy", "lab1"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  for (const char* text : {"Sets in lab.toml [sandbox] syscalls: process, file, pipe", "  pipe: anonymous pipes",
+                           "clone (no CLONE_NEW* namespace flags)", "Always killed with SIGSYS", "ptrace",
+                           "Every other call fails with EPERM", "libseccomp PFC export", "KILL_PROCESS"})
+    EXPECT_NE(run.out.find(text), std::string::npos) << text << " not in:\n" << run.out;
+  EXPECT_EQ(run_grader({"policy", "lab99"}).exit_code, 2);
+}
+
 TEST(Cli, UnknownLabIsAUsageError) {
   auto run = run_grader({"run", "lab99"});
   EXPECT_EQ(run.exit_code, 2);

@@ -235,7 +235,13 @@ std::string mode_name(const ::testing::TestParamInfo<Mode>& info) {
 }
 
 Result<Sandbox> make_box(Mode mode, std::vector<std::string> sets) {
-  return Sandbox::create({.syscall_sets = std::move(sets), .allow_namespaces = mode == Mode::full});
+  // The filter is an allow-list: a test that names no sets gets what an ordinary lab grants
+  // (/bin/sh pipelines, fork, listing folders).
+  if (sets.empty()) sets = {"process", "file", "pipe"};
+  // The helpers are this binary: the box must see it (and nothing else of the build tree).
+  return Sandbox::create({.syscall_sets = std::move(sets),
+                          .allow_namespaces = mode == Mode::full,
+                          .readonly_paths = {self_exe()}});
 }
 
 std::string read_all(int fd) {
@@ -263,7 +269,8 @@ namespace {
 class BoxTest : public ::testing::TestWithParam<Mode> {
  protected:
   void SetUp() override {
-    auto created = make_box(GetParam());
+    // Shells, pipelines and ls: what a lab allows, so these tests exercise the box, not the policy.
+    auto created = make_box(GetParam(), {"process", "file", "pipe"});
     ASSERT_TRUE(created) << created.error().message;
     box.emplace(std::move(*created));
     if (GetParam() == Mode::full && box->isolation().level != IsolationLevel::full)
@@ -541,7 +548,7 @@ TEST_P(BoxTest, DestroyingTheHandleKillsTheTree) {
 class FullBoxTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto created = make_box(Mode::full, {"inet_socket"});
+    auto created = make_box(Mode::full, {"process", "file", "pipe", "inet_socket"});
     ASSERT_TRUE(created) << created.error().message;
     box.emplace(std::move(*created));
     if (box->isolation().level != IsolationLevel::full)
@@ -620,6 +627,27 @@ TEST_F(FullBoxTest, LoopbackIsUp) {
   out->write_end.reset();
   const std::string why = read_all(out->read_end.get());
   EXPECT_EQ(wait_exit(*proc), 0) << why;
+}
+
+// The box's root is a new tmpfs: system folders read-only, the helper it was given, nothing of
+// the repository (hidden tests, reference sources) nor the host's secrets.
+TEST_F(FullBoxTest, RootShowsOnlySystemFoldersAndWhatItWasGiven) {
+  auto out = make_pipe();
+  ASSERT_TRUE(out);
+  const std::string src = IPCG_SOURCE_DIR;
+  const std::string script =
+      "for p in /etc/shadow " + src + "/reference " + src + "/labs/lab1-pipe/lab.toml " + src + "/labs /root /home; do"
+      "  if [ -e $p ]; then echo visible $p; fi; done;"
+      "cat /etc/shadow 2>/dev/null && echo read shadow;"
+      "touch /usr/x /etc/x /x 2>/dev/null && echo wrote system;"
+      "[ -x " + self_exe() + " ] || echo helper missing;"
+      "[ -c /dev/null ] && [ -c /dev/urandom ] || echo dev missing;"
+      "ls -A /tmp; ls /dev/shm | wc -l; grep -c ' /proc proc .*hidepid=' /proc/self/mounts";
+  auto proc = box->spawn({.argv = {"/bin/sh", "-c", script}, .fds = {{out->write_end.get(), 1}}});
+  ASSERT_TRUE(proc) << proc.error().message;
+  out->write_end.reset();
+  EXPECT_EQ(read_all(out->read_end.get()), "box\n0\n1\n");
+  EXPECT_EQ(wait_exit(*proc), 0);
 }
 
 TEST_F(FullBoxTest, SharedMemoryAndTmpAreNotTheHosts) {

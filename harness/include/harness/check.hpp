@@ -24,6 +24,7 @@
 #include "harness/lab_spec.hpp"
 #include "harness/result.hpp"
 #include "harness/sandbox.hpp"
+#include "harness/trace.hpp"
 
 namespace ipcg {
 
@@ -52,6 +53,10 @@ struct TestContext {
   std::filesystem::path reference_bin;  // host folder with the reference's built programs
   std::filesystem::path tools_dir;      // the lab's trusted helper tools (libexec/ipcgrade/<lab>)
   bool verbose = false;
+  // The runner's timeline of this test, never null inside a check. A check that watches
+  // messages fills it (sends, receives, violations); when the test does not pass and the user
+  // asked for traces (--trace-out), the runner writes it as a Perfetto trace file.
+  Trace* trace = nullptr;
 
   // The program for `name` as the test's roles say (student or reference), as a box path.
   std::string program(const std::string& name) const;

@@ -30,6 +30,9 @@ struct Limits {
   std::uint64_t file_size_bytes = 16ull << 20;
   int open_files = 64;
   std::uint64_t output_bytes = 64ull << 10;  // per captured stream
+  // The tree's memory cgroup limit (root only; "memory_mb" in lab.toml). Over it, the kernel's
+  // OOM killer kills a process of the tree and RunOutcome::oom_killed says so.
+  std::uint64_t memory_bytes = 256ull << 20;
 };
 
 // The compiler's defaults, for the keys a lab's [build.limits] leaves out: compiling is slower
@@ -43,6 +46,7 @@ inline Limits default_build_limits() {
   l.file_size_bytes = 64ull << 20;
   l.open_files = 256;
   l.output_bytes = 64ull << 10;
+  l.memory_bytes = 1024ull << 20;
   return l;
 }
 

@@ -59,6 +59,7 @@ struct TestResult {
   std::string output;                 // captured student output (capped), for feedback
   double duration_seconds = 0;
   std::vector<Attempt> attempts;      // empty: the test ran once, under the report's seed
+  std::string trace_file;             // Perfetto trace of the failed run (--trace-out), or empty
 };
 
 struct BuildResult {

@@ -27,6 +27,9 @@ struct GradeOptions {
   bool verbose = false;
   std::filesystem::path tools_root;    // libexec/ipcgrade: <tools_root>/<lab folder>/<tool>
   std::string grader_version;
+  // When set, a test that did not pass and whose check recorded a trace gets it written to
+  // <trace_dir>/<test>.trace.json (TestResult::trace_file says where).
+  std::filesystem::path trace_dir;
 };
 
 Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options);

@@ -7,8 +7,12 @@
 //   IPCG_TRY(auto proc, box.spawn(spec));  // SandboxedProcess: kills and reaps its tree when destroyed
 //
 // Full isolation (root, namespaces allowed): a pid-1 init in new IPC, PID, mount, network and UTS
-// namespaces; private tmpfs on /tmp and /dev/shm, an mqueue mount (when /dev/mqueue exists), its
-// own /proc; the work folder bind-mounted at /tmp/box; loopback up; hostname "ipcgrade". The
+// namespaces, whose root is a new read-only tmpfs (pivot_root) holding: read-only binds of /usr
+// and the /lib*, /bin, /sbin links or folders, a minimal /etc, SandboxConfig::readonly_paths;
+// fresh size- and inode-capped tmpfs /tmp and /dev/shm; an mqueue mount; /proc of the cell's pid
+// namespace with hidepid=2; a /dev of null, zero, full, random, urandom, tty; the work folder at
+// /tmp/box; loopback up; hostname "ipcgrade". When root, each spawn also gets a memory+pids
+// cgroup (v2 when its controllers are enabled, else v1) from Limits. The
 // target then gets setsid, rlimits, a slot uid/gid (setgroups(0)), no_new_privs and the seccomp
 // filter, loaded last, right before execve with a clean environment.
 // Reduced (not root, or namespaces refused): the same minus namespaces and mounts (and minus the
@@ -40,8 +44,14 @@ namespace ipcg {
 
 struct SandboxConfig {
   std::vector<std::string> syscall_sets;  // named sets allowed beyond the baseline (lab.toml)
+  // The policy of build steps (SpawnSpec::build: the compiler), whatever the lab's sets are.
+  std::vector<std::string> build_syscall_sets = {"compiler"};
   bool allow_namespaces = true;           // false forces reduced isolation (tests, --reduced)
   std::filesystem::path work_parent;      // where the per-run work folder is made (default: $TMPDIR or /tmp)
+  // Full isolation: host files or folders the box may read, bound read-only at the same path
+  // (the lab's tools, a test's helper binary). Missing ones are skipped. Nothing else of the
+  // host is visible beyond the system folders (/usr, /lib*, /bin, /sbin) and a minimal /etc.
+  std::vector<std::filesystem::path> readonly_paths;
 };
 
 // Maps a descriptor the grader holds onto a descriptor number in the child.
@@ -56,6 +66,7 @@ struct SpawnSpec {
   std::filesystem::path cwd;      // inside the box; default: the box work folder
   Limits limits;                  // rlimits of 0 mean none; wall and output_bytes are run()'s
   std::vector<FdMapping> fds;     // everything else is closed before exec (at most 64)
+  bool build = false;             // a build step: filtered by build_syscall_sets, not the lab's sets
 };
 
 class SandboxedProcess {
@@ -73,7 +84,14 @@ class SandboxedProcess {
   // yet reaped by a student process are included (they are evidence); the init's are not.
   std::vector<pid_t> processes() const;
   // SIGKILL the whole tree (the pid namespace, or a sweep of the init's descendants) and reap it.
+  // Then lists what the tree left (leaks()) and removes its cgroup.
   void kill_tree();
+  // After kill_tree(): whether the memory cgroup's OOM killer killed a process of the tree.
+  bool oom_killed() const;
+  // After kill_tree(): IPC objects and FIFOs the tree left, one line each ("SysV message queue
+  // (key 0x00001234)", "/dev/shm/ring"). Full isolation looks inside the cell before its IPC
+  // namespace goes; reduced sweeps what the sandbox uid created during the run and removes it.
+  const std::vector<std::string>& leaks() const;
 
   struct Impl;
   explicit SandboxedProcess(std::unique_ptr<Impl> impl);

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "common.hpp"
+#include "conversation_trace.hpp"
 
 namespace lab1 {
 namespace {
@@ -58,14 +59,18 @@ std::optional<CheckOutcome> judge_replies(const std::vector<std::string>& reques
 }
 
 // The driver's control lines: "reply k len"..., then "status S" or "error step errno".
-std::optional<CheckOutcome> judge_control(const RunOutcome& out) {
+std::optional<CheckOutcome> judge_control(const RunOutcome& out, bool reference_parent = false) {
   auto lines = control_lines(out);
   if (lines.empty()) return CheckOutcome::fail("the parent reported nothing: it died before conv_start returned");
   const std::string& last = lines.back();
   char step[32];
   int err = 0, status = 0;
-  if (std::sscanf(last.c_str(), "error %31s %d", step, &err) == 2)
+  if (std::sscanf(last.c_str(), "error %31s %d", step, &err) == 2) {
+    if (reference_parent)  // the reference does not fail on its own: the student's child made it
+      return CheckOutcome::fail(fmt::format("the reference parent's conv_{} failed: {}: the child stopped "
+                                            "answering (did serve return or exit early?)", step, std::strerror(err)));
     return CheckOutcome::fail(fmt::format("conv_{} failed: {}", step, std::strerror(err)));
+  }
   if (std::sscanf(last.c_str(), "status %d", &status) != 1)
     return CheckOutcome::fail("the conversation did not finish: last report was " + printable(last));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -113,8 +118,14 @@ CheckOutcome conversation(TestContext& ctx) {
   if (out.captures[1].truncated)
     return CheckOutcome::fail(fmt::format("the replies came to {} bytes, more than the {} this test expects",
                                           out.captures[1].total_bytes, out.captures[1].data.size()));
+  // A conv_* call that failed says more than the replies it left missing.
+  const auto parent_role = ctx.test.roles.find("parent");
+  const bool reference_parent = parent_role != ctx.test.roles.end() && parent_role->second == Impl::reference;
+  const auto control = control_lines(out);
+  if (!control.empty() && control.back().starts_with("error"))
+    if (auto bad = judge_control(out, reference_parent)) return *bad;
   if (auto bad = judge_replies(requests, out.captures[1].data)) return *bad;
-  if (auto bad = judge_control(out)) return *bad;
+  if (auto bad = judge_control(out, reference_parent)) return *bad;
   return CheckOutcome::pass();
 }
 
@@ -169,15 +180,20 @@ CheckOutcome alternation(TestContext& ctx) {
   std::uint64_t last_rchar = 0;
   Grace grace;
   auto req = parent_request(ctx, {ctx.tool("stage"), "--gate-each", "respond"}, requests);
+  Trace unused;  // a check run outside the runner has no trace to fill
+  ConversationTrace timeline(ctx.trace ? *ctx.trace : unused);
   req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
+    timeline.look(p);
     auto stop = try_stop(p, StopAt::each_request, last_rchar, grace);
     if (!stop) return TickAction::keep_going;
     ++stops;
     const pid_t responder = stop->responder.pid;
-    if (auto early = unread_bytes(responder, 0); early && *early > 0)
+    const int early = unread_bytes(responder, 0).value_or(0);
+    timeline.stopped(stops, responder, early);
+    if (early > 0)
       evidence.push_back(fmt::format("after request {}, {} more bytes were already in the request pipe before reply "
                                      "{} was read: pid {} sent request {} early",
-                                     stops, *early, stops, p.pid(), stops + 1));
+                                     stops, early, stops, p.pid(), stops + 1));
     if (!stop->note.empty()) notes.push_back(stop->note);
     last_rchar = bytes_read(responder).value_or(0);
     grace.reset();
@@ -185,11 +201,14 @@ CheckOutcome alternation(TestContext& ctx) {
     return TickAction::keep_going;
   };
   IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.sandbox, std::move(req)));
+  timeline.finish(split_lines(out.captures[1].data).size());
   if (!evidence.empty()) {
     evidence.insert(evidence.end(), notes.begin(), notes.end());
     return CheckOutcome::fail("requests and replies do not strictly alternate", evidence);
   }
   if (auto bad = abnormal_ending(out, "the conversation")) return *bad;
+  if (stops == 0)
+    if (auto bad = judge_control(out)) return *bad;
   if (stops != requests.size())
     return CheckOutcome::fail(fmt::format("the child received {} of {} requests", stops, requests.size()));
   if (auto bad = judge_replies(requests, out.captures[1].data)) return *bad;
@@ -241,7 +260,8 @@ CheckOutcome duplex_ends(TestContext& ctx) {
   IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.sandbox, std::move(req)));
   if (!findings) {
     if (auto bad = abnormal_ending(out, "the conversation")) return *bad;
-    return CheckOutcome::fail("the child never received a request");
+    if (auto bad = judge_control(out)) return *bad;
+    return CheckOutcome::fail("the child never started");
   }
   if (findings->empty()) return CheckOutcome::pass();
   return CheckOutcome::fail("a pipe is used in both directions or an end is held by the wrong process", *findings);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstring>
 #include <set>
 #include <thread>
 
@@ -17,6 +18,17 @@ std::string describe_status(int status) {
   if (WIFEXITED(status)) return fmt::format("exit status {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
   return fmt::format("raw status {}", status);
+}
+
+// run_pipeline must have returned a status: "error E" (e.g. the skeleton's ENOSYS) or nothing
+// at all fails whatever else the test looks at.
+std::optional<CheckOutcome> judge_returned(const RunOutcome& out) {
+  const auto lines = control_lines(out);
+  if (lines.empty()) return CheckOutcome::fail("run_pipeline never returned (the driver died inside it)");
+  int err = 0;
+  if (std::sscanf(lines[0].c_str(), "error %d", &err) == 1)
+    return CheckOutcome::fail(fmt::format("run_pipeline failed: {} (it returned -1)", std::strerror(err)));
+  return std::nullopt;
 }
 
 // The pipeline's output is judged as output: if run_pipeline returns before its stages end (a
@@ -45,8 +57,9 @@ CheckOutcome pipeline_output(TestContext& ctx) {
     if (have.total_bytes != want.total_bytes)
       return CheckOutcome::fail(fmt::format("output has {} bytes, the reference's {}", have.total_bytes, want.total_bytes));
   }
-  if (have.data == want.data) return CheckOutcome::pass();
-  return CheckOutcome::fail(describe_difference(want.data, have.data));
+  if (have.data != want.data) return CheckOutcome::fail(describe_difference(want.data, have.data));
+  if (auto bad = judge_returned(got)) return *bad;
+  return CheckOutcome::pass();
 }
 
 CheckOutcome pipeline_status(TestContext& ctx) {
@@ -55,12 +68,12 @@ CheckOutcome pipeline_status(TestContext& ctx) {
   IPCG_TRY_OUTCOME(RunOutcome got, run(ctx.sandbox, driver_request(ctx, pipeline_argv(ctx, ctx.program("pipeline"), stages, false, false), test_input(ctx))));
   if (auto bad = abnormal_ending(got, "the pipeline")) return *bad;
   auto lines = control_lines(got);
-  if (lines.empty()) return CheckOutcome::fail("run_pipeline never returned (the driver exited inside it)");
   if (lines.size() > 1)
     return CheckOutcome::fail(
         fmt::format("run_pipeline returned {} times: a child went on running the parent's code "
                     "(after exec fails, a child must _exit(127))", lines.size()),
         lines);
+  if (auto bad = judge_returned(got)) return *bad;
   int status = 0;
   if (std::sscanf(lines[0].c_str(), "status %d", &status) != 1)
     return CheckOutcome::fail("run_pipeline failed: " + lines[0] + " (errno)", lines);
@@ -144,6 +157,7 @@ std::string pipe_role(const std::map<std::uint64_t, std::string>& names, const F
 
 CheckOutcome gate_not_reached(const RunOutcome& out, std::size_t n) {
   if (auto bad = abnormal_ending(out, "the pipeline")) return *bad;
+  if (auto bad = judge_returned(out)) return *bad;
   return CheckOutcome::fail(fmt::format("not all {} stages were exec'ed: the grader never saw them start", n));
 }
 
@@ -221,6 +235,7 @@ CheckOutcome reaped(TestContext& ctx) {
     if (auto bad = abnormal_ending(out, "the pipeline")) return *bad;
     return CheckOutcome::fail("the driver exited without run_pipeline returning");
   }
+  if (auto bad = judge_returned(out)) return *bad;
   std::vector<std::string> evidence;
   for (const auto& c : *children) {
     if (c.state == 'Z')

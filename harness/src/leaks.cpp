@@ -1,0 +1,1 @@
+// leaks: being written (issue 3).

@@ -1,0 +1,122 @@
+// The plan of the box's root file system (full isolation): which host folders are bound
+// read-only, which tmpfs are fresh, what /dev holds. Computed in the grader, with lstat and
+// readlink, so the keeper only replays plain steps (sandbox_child.cpp).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "sandbox_internal.hpp"
+
+namespace ipcg::internal {
+namespace {
+
+// Merged-/usr hosts have /bin, /lib... as symlinks into /usr: they are copied as symlinks.
+constexpr const char* kSystemPaths[] = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"};
+// What dynamic linking, name lookups and the compiler's alternatives need; not shadow, not the
+// host's configuration.
+constexpr const char* kEtcEntries[] = {"passwd", "group", "nsswitch.conf", "ld.so.cache", "ld.so.conf",
+                                       "ld.so.conf.d", "alternatives", "hosts", "localtime", "timezone"};
+constexpr const char* kDevNodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+// Caps on what a run may keep in its private /tmp and /dev/shm.
+constexpr const char* kTmpfsOptions = "size=64m,nr_inodes=4096,mode=1777";
+
+std::string staged(const std::string& box_path) { return std::string(kStageRoot) + box_path; }
+
+std::string parent_of(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+const char* RootPlan::keep(std::string s) { return strings_.emplace_back(std::move(s)).c_str(); }
+
+void RootPlan::add(MountStep::Kind kind, const std::string& path, const std::string& source) {
+  MountStep step;
+  step.kind = kind;
+  step.target = keep(staged(path));
+  step.source = source.empty() ? nullptr : keep(source);
+  steps_.push_back(step);
+  if (kind == MountStep::make_dir || kind == MountStep::make_file || kind == MountStep::make_symlink)
+    made_.insert(path);
+  if (kind == MountStep::bind_readonly) bound_.push_back(path);
+}
+
+void RootPlan::make_parents(const std::string& path) {
+  const std::string parent = parent_of(path);
+  if (parent == "/" || made_.count(parent)) return;
+  make_parents(parent);
+  add(MountStep::make_dir, parent);
+}
+
+bool RootPlan::covered(const std::string& path) const {
+  return std::any_of(bound_.begin(), bound_.end(), [&](const std::string& b) {
+    return path == b || (path.size() > b.size() && path.compare(0, b.size(), b) == 0 && path[b.size()] == '/');
+  });
+}
+
+// A host path at the same place in the box: a symlink as a symlink, a folder or file bound
+// read-only. Missing paths are skipped (not every host has /lib32).
+void RootPlan::system_entry(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || made_.count(path) || covered(path)) return;
+  make_parents(path);
+  if (S_ISLNK(st.st_mode)) {
+    char buf[4096];
+    const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
+    if (n > 0) add(MountStep::make_symlink, path, std::string(buf, static_cast<size_t>(n)));
+    return;
+  }
+  add(S_ISDIR(st.st_mode) ? MountStep::make_dir : MountStep::make_file, path);
+  add(MountStep::bind_readonly, path, path);
+}
+
+// A path the caller asked for: resolved first, so a symlink on the way cannot point the bind
+// somewhere else than what the box is told.
+void RootPlan::readonly_entry(const std::string& path) {
+  std::error_code ec;
+  const auto real = std::filesystem::canonical(path, ec);
+  if (ec || real == "/") return;
+  system_entry(real.string());
+}
+
+void RootPlan::dev_tree() {
+  add(MountStep::make_dir, "/dev");
+  for (const char* node : kDevNodes) {
+    const std::string path = std::string("/dev/") + node;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) continue;
+    add(MountStep::make_file, path);
+    add(MountStep::bind_device, path, path);
+  }
+  add(MountStep::make_symlink, "/dev/fd", "/proc/self/fd");
+  add(MountStep::make_symlink, "/dev/stdin", "/proc/self/fd/0");
+  add(MountStep::make_symlink, "/dev/stdout", "/proc/self/fd/1");
+  add(MountStep::make_symlink, "/dev/stderr", "/proc/self/fd/2");
+  add(MountStep::make_dir, "/dev/shm");
+  add(MountStep::tmpfs, "/dev/shm", kTmpfsOptions);
+  add(MountStep::make_dir, "/dev/mqueue");
+  add(MountStep::mqueue, "/dev/mqueue");
+}
+
+Result<RootPlan> RootPlan::build(const std::filesystem::path& work_dir,
+                                 const std::vector<std::filesystem::path>& readonly_paths) {
+  RootPlan plan;
+  for (const char* path : kSystemPaths) plan.system_entry(path);
+  plan.add(MountStep::make_dir, "/etc");
+  for (const char* name : kEtcEntries) plan.system_entry(std::string("/etc/") + name);
+  plan.add(MountStep::make_dir, "/tmp");
+  plan.add(MountStep::tmpfs, "/tmp", kTmpfsOptions);
+  plan.add(MountStep::make_dir, "/tmp/box");
+  plan.add(MountStep::bind_work, "/tmp/box", work_dir.string());
+  plan.dev_tree();
+  plan.add(MountStep::make_dir, "/proc");
+  for (const auto& path : readonly_paths) plan.readonly_entry(path.string());
+  if (plan.steps_.size() > kMaxMountSteps)
+    return fail(Errc::usage, "sandbox: too many read-only paths (" + std::to_string(plan.steps_.size()) +
+                                 " mount steps, at most " + std::to_string(kMaxMountSteps) + ")");
+  return plan;
+}
+
+}  // namespace ipcg::internal
