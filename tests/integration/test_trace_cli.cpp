@@ -56,7 +56,9 @@ TEST_F(TraceOut, FailedAlternationWritesAPerfettoTraceAndTheReportNamesIt) {
   for (const auto& e : doc.at("traceEvents")) {
     if (e.at("ph") == "i" && e.at("cat") == "violation") ++violations;
     if (e.at("ph") == "M") ++names;
-    if (e.at("ph") == "X") EXPECT_GE(e.at("dur").get<long>(), 1);
+    if (e.at("ph") == "X") {
+      EXPECT_GE(e.at("dur").get<long>(), 1);
+    }
   }
   EXPECT_GE(violations, 1);
   EXPECT_EQ(names, 2);  // parent and responder tracks

@@ -120,7 +120,9 @@ TEST(Gradebook, PassRatesMatchTheFileAndLeadWithTheMostFailed) {
   for (std::size_t i = 0; i < s.tests.size(); ++i) {
     const TestRate& t = s.tests[i];
     EXPECT_EQ(std::make_pair(t.passed, t.total), e.passed_total.at(t.name)) << t.name;
-    if (i > 0) EXPECT_LE(s.tests[i - 1].pass_rate(), t.pass_rate()) << "not sorted by failure rate at " << t.name;
+    if (i > 0) {
+      EXPECT_LE(s.tests[i - 1].pass_rate(), t.pass_rate()) << "not sorted by failure rate at " << t.name;
+    }
   }
   EXPECT_LT(s.tests.front().pass_rate(), s.tests.back().pass_rate());
 }

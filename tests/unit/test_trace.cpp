@@ -49,7 +49,9 @@ TEST(TraceWriter, IsValidTraceEventJson) {
     EXPECT_TRUE(e.at("pid").is_number_integer());
     EXPECT_TRUE(e.at("tid").is_number_integer());
     EXPECT_TRUE(e.at("name").is_string());
-    if (e.at("ph") != "M") EXPECT_TRUE(e.at("ts").is_number_integer()) << e;
+    if (e.at("ph") != "M") {
+      EXPECT_TRUE(e.at("ts").is_number_integer()) << e;
+    }
   }
 }
 
@@ -117,7 +119,8 @@ TEST(TraceWriter, ViolationsAreProcessInstants) {
 TEST(TraceWriter, StudentBytesStayValidUtf8) {
   Trace t;
   t.instant(1, std::string("bad \xff byte"));
-  EXPECT_NO_THROW((void)Json::parse(ipcg::trace_event_json(t)));
+  std::string text = ipcg::trace_event_json(t);
+  EXPECT_TRUE(Json::accept(text));
 }
 
 TEST(Trace, WindowsFollowOneAnother) {
