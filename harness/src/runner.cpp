@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "build.hpp"
+#include "submission.hpp"
 #include "harness/check.hpp"
 #include "harness/sandbox.hpp"
 #include "harness/trace.hpp"
@@ -61,8 +62,28 @@ void keep_trace(TestResult& r, const Trace& trace, const GradeOptions& options) 
   r.trace_file = path.string();
 }
 
+// Copies the lab's trusted tools into a root-owned folder of the work folder: the slot uid can
+// run them there (the install tree may sit under a private folder, a 0700 clone or /root) but
+// cannot replace them. A lab without tools gets the path as it is.
+Result<std::filesystem::path> stage_tools(Sandbox& box, const std::filesystem::path& from) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(from, ec)) return from;
+  const fs::path dir = box.host_work_dir() / "tools";
+  fs::create_directory(dir, ec);
+  if (ec) return fail(Errc::io, "create " + dir.string() + ": " + ec.message());
+  fs::permissions(dir, fs::perms(0755), ec);
+  for (const auto& entry : fs::directory_iterator(from)) {
+    if (!entry.is_regular_file()) continue;
+    const fs::path to = dir / entry.path().filename();
+    IPCG_CHECK(copy_trusted_file(entry.path(), to));
+    fs::permissions(to, fs::perms(0755), ec);
+  }
+  return dir;
+}
+
 TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const GradeOptions& options,
-                   const BuiltImpl& student, const BuiltImpl& reference) {
+                   const BuiltImpl& student, const BuiltImpl& reference, const std::filesystem::path& tools) {
   TestResult r = result_skeleton(test);
   const auto started = Clock::now();
   if (auto failure = build_failure_for(test, lab, student); !failure.empty()) {
@@ -71,8 +92,8 @@ TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const
     return r;
   }
   const std::uint64_t seed = test_seed(options.seed, test.name);
-  TestContext ctx{lab, test, box, seed, std::mt19937_64(seed), student.bin_dir, reference.bin_dir,
-                  options.tools_root / lab.folder, options.verbose};
+  TestContext ctx{lab, test, box, seed, std::mt19937_64(seed), student.bin_dir, reference.bin_dir, tools,
+                  options.verbose};
   Trace trace;
   ctx.trace = &trace;
   CheckOutcome outcome;
@@ -126,6 +147,7 @@ Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options) {
   result.grader_version = options.grader_version;
   result.spec_hash = lab.spec_hash;
 
+  IPCG_TRY(const std::filesystem::path tools, stage_tools(box, options.tools_root / lab.folder));
   IPCG_TRY(BuiltImpl reference, build_impl(box, lab, lab.reference_dir, "reference"));
   if (!reference.all_ok())
     return fail(Errc::config, "the reference implementation of " + lab.id + " does not build:\n" +
@@ -138,7 +160,7 @@ Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options) {
   for (const auto& test : lab.tests) {
     // With --only, the report and the score are about the selected test alone.
     if (options.only && test.name != *options.only) continue;
-    result.tests.push_back(run_one(lab, test, box, options, student, reference));
+    result.tests.push_back(run_one(lab, test, box, options, student, reference, tools));
     result.max_score += test.points;
     result.score += result.tests.back().score;
   }

@@ -188,10 +188,44 @@ const bool g_is_helper = [] {
 
 // ---- shared with test_seccomp.cpp and test_execution.cpp -------------------------------------
 
-std::string self_exe() {
+namespace {
+
+std::string real_exe() {
   char buf[4096];
   const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+// Can a slot uid reach `path`? Every folder on the way must be searchable by others.
+bool reachable_by_others(const std::filesystem::path& path) {
+  for (auto dir = path.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0 || !(st.st_mode & S_IXOTH)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// The helpers run as a slot uid: when this binary lives under a private folder (a CI clone in a
+// 0700 mktemp dir, /root), they run from a copy in a public one, removed when the test ends.
+std::string self_exe() {
+  static const std::string path = [] {
+    const std::string exe = real_exe();
+    if (exe.empty() || reachable_by_others(exe)) return exe;
+    static const pid_t owner = ::getpid();
+    const auto dir = std::filesystem::path("/var/tmp") / ("ipcg-test-" + std::to_string(owner));
+    std::filesystem::create_directories(dir);
+    std::filesystem::permissions(dir, std::filesystem::perms(0755));
+    const auto copy = dir / std::filesystem::path(exe).filename();
+    std::filesystem::copy_file(exe, copy, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::permissions(copy, std::filesystem::perms(0755));
+    std::atexit([] {
+      if (::getpid() == owner) std::filesystem::remove_all("/var/tmp/ipcg-test-" + std::to_string(owner));
+    });
+    return copy.string();
+  }();
+  return path;
 }
 
 std::vector<std::string> helper(const std::string& name, std::vector<std::string> args) {
