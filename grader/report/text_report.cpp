@@ -1,11 +1,11 @@
 #include "report/text_report.hpp"
 
+#include "report/feedback.hpp"
 #include "report/format.hpp"
 #include "report/sanitize.hpp"
 
 #include <fmt/format.h>
 
-#include <algorithm>
 
 namespace ipcg {
 namespace {
@@ -77,13 +77,6 @@ void write_build(Context& cx, const BuildResult& b) {
   if (!b.ok || cx.options.verbose) write_indented(cx, b.compiler_output);
 }
 
-// The statuses of a test that ran and did not establish its property: the line names it.
-// Skipped, unbuilt and grader-error tests never checked it, so naming it would mislead.
-bool names_property(Status status) {
-  return status == Status::failed || status == Status::timeout || status == Status::crashed ||
-         status == Status::killed_by_filter;
-}
-
 std::string test_line(const Context& cx, const TestResult& t) {
   const std::string tag = cx.paint(text_tag(t.status), colour_for(t.status));
   std::string line = fmt::format("{} {} ({}/{} pts", tag, display_one_line(t.name),
@@ -120,18 +113,6 @@ void write_test(Context& cx, const TestResult& t) {
   else if (would_show_details(cx, t)) cx.os << kIndent << "(hidden test: details withheld)\n";
 }
 
-std::string summary_line(const LabResult& r) {
-  const auto count = [&](Status s) {
-    return std::count_if(r.tests.begin(), r.tests.end(),
-                         [s](const TestResult& t) { return t.status == s; });
-  };
-  std::string line = fmt::format("{}/{} points, {}/{} tests passed", format_points(r.score),
-                                 format_points(r.max_score), count(Status::passed), r.tests.size());
-  if (const auto skipped = count(Status::skipped); skipped > 0)
-    line += fmt::format(", {} skipped", skipped);
-  return line;
-}
-
 std::string provenance_line(const LabResult& r) {
   std::string line = fmt::format("seed {}", r.seed);
   if (!r.spec_hash.empty()) {
@@ -145,7 +126,7 @@ std::string provenance_line(const LabResult& r) {
 
 void write_footer(Context& cx, const LabResult& r) {
   const Colour colour = r.all_passed() ? Colour::green : Colour::red;
-  cx.os << cx.paint(kBanner, colour) << ' ' << summary_line(r) << '\n';
+  cx.os << cx.paint(kBanner, colour) << ' ' << lab_summary(r) << '\n';
   cx.os << provenance_line(r) << '\n';
 }
 
