@@ -33,7 +33,8 @@ Json test_json(const TestResult& t, const JsonOptions& options) {
           {"evidence", withheld ? std::vector<std::string>() : t.evidence},
           {"output", withheld ? std::string() : t.output},
           {"duration_seconds", t.duration_seconds},
-          {"trace_file", withheld ? std::string() : t.trace_file}};
+          {"trace_file", withheld ? std::string() : t.trace_file},
+          {"leftovers", withheld ? std::vector<std::string>() : t.leftovers}};
 }
 
 Json tests_json(const std::vector<TestResult>& tests, const JsonOptions& options) {

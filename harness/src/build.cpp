@@ -23,7 +23,7 @@ Result<CompileResult> compile(Sandbox& box, const BuildSpec& build, const std::f
   req.spec.argv = std::move(argv);
   req.spec.cwd = dir;
   req.spec.limits = build.limits;
-  req.spec.build = true;  // the compiler runs under the sandbox's build policy, not the lab's sets
+  req.spec.role = Role::build;  // the compiler runs under the sandbox's build policy, not the lab's sets
   IPCG_TRY(RunOutcome out, run(box, std::move(req)));
   CompileResult r;
   r.output = out.captures[1].display() + out.captures[2].display();

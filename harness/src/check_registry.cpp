@@ -48,6 +48,8 @@ std::string TestContext::tool(const std::string& name) const {
 
 SpawnSpec TestContext::spawn_spec(std::vector<std::string> argv) const {
   SpawnSpec spec;
+  const std::string reference_prefix = sandbox.to_box(reference_bin).string() + "/";
+  spec.role = !argv.empty() && argv[0].rfind(reference_prefix, 0) == 0 ? Role::reference : Role::student;
   spec.argv = std::move(argv);
   spec.limits = test.limits;
   return spec;

@@ -269,13 +269,13 @@ std::string CapturedOutput::display() const {
   return data + "\n[... truncated: " + std::to_string(total_bytes - data.size()) + " more bytes]";
 }
 
-Result<RunOutcome> run(Sandbox& box, RunRequest request) {
+Result<RunOutcome> run(Launcher& where, RunRequest request) {
   ignore_sigpipe();
   IPCG_CHECK(check_mappings(request));
   RunContext ctx;
   IPCG_TRY(Io io, connect_io(request, ctx));
   const auto start = Clock::now();
-  IPCG_TRY(SandboxedProcess proc, box.spawn(request.spec));
+  IPCG_TRY(SandboxedProcess proc, where.spawn(request.spec));
   io.child_ends.clear();  // the child has its copies; ours would hide EOF
   RunOutcome out;
   Loop loop(request, ctx, io, proc, out);

@@ -1,1 +1,118 @@
-// leaks: being written (issue 3).
+#include "leaks.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace ipcg::internal {
+namespace {
+
+std::vector<std::string> fields_of(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> out;
+  for (std::string f; in >> f;) out.push_back(f);
+  return out;
+}
+
+// The owner's column in /proc/sysvipc/{msg,sem,shm} (after key, id, perms).
+size_t uid_column(LeftoverKind kind) { return kind == LeftoverKind::sysv_sem ? 4 : 7; }
+
+bool is_sysv(LeftoverKind kind) {
+  return kind == LeftoverKind::sysv_msg || kind == LeftoverKind::sysv_sem || kind == LeftoverKind::sysv_shm;
+}
+
+long to_long(const std::string& s) {
+  try {
+    return std::stol(s);
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+void list_sysv(const char* path, LeftoverKind kind, const std::set<uid_t>& owners, std::vector<Leftover>& out) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    Leftover l = parse_leftover(kind, line, 0);
+    if (l.sysv_id >= 0 && owners.count(l.owner)) out.push_back(std::move(l));
+  }
+}
+
+void list_folder(const std::string& dir, LeftoverKind kind, const std::set<uid_t>& owners, std::vector<Leftover>& out) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st {};
+    if (::fstatat(::dirfd(d), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !owners.count(st.st_uid)) continue;
+    out.push_back({kind, dir + "/" + name, st.st_uid, -1});
+  }
+  ::closedir(d);
+}
+
+}  // namespace
+
+Leftover parse_leftover(LeftoverKind kind, const std::string& text, uid_t uid) {
+  Leftover l{kind, text, uid, -1};
+  if (!is_sysv(kind)) return l;
+  const auto f = fields_of(text);
+  if (f.size() > uid_column(kind)) {
+    l.sysv_id = static_cast<int>(to_long(f[1]));
+    l.owner = static_cast<uid_t>(to_long(f[uid_column(kind)]));
+  }
+  return l;
+}
+
+std::string describe(const Leftover& l) {
+  if (is_sysv(l.kind)) {
+    const auto f = fields_of(l.text);
+    const char* what = l.kind == LeftoverKind::sysv_msg   ? "SysV message queue"
+                       : l.kind == LeftoverKind::sysv_sem ? "SysV semaphore set"
+                                                          : "SysV shared memory segment";
+    if (f.size() < 2) return what;
+    const long key = to_long(f[0]);
+    const std::string key_text = key == 0 ? "IPC_PRIVATE" : fmt::format("0x{:08x}", static_cast<unsigned>(key));
+    return fmt::format("{} (key {}, id {})", what, key_text, f[1]);
+  }
+  switch (l.kind) {
+    case LeftoverKind::posix_shm: return "POSIX shared memory " + l.text;
+    case LeftoverKind::posix_mq: return "POSIX message queue " + l.text;
+    default: return "FIFO " + l.text;
+  }
+}
+
+std::vector<Leftover> host_ipc_objects(const std::set<uid_t>& owners) {
+  std::vector<Leftover> out;
+  list_sysv("/proc/sysvipc/msg", LeftoverKind::sysv_msg, owners, out);
+  list_sysv("/proc/sysvipc/sem", LeftoverKind::sysv_sem, owners, out);
+  list_sysv("/proc/sysvipc/shm", LeftoverKind::sysv_shm, owners, out);
+  list_folder("/dev/shm", LeftoverKind::posix_shm, owners, out);
+  list_folder("/dev/mqueue", LeftoverKind::posix_mq, owners, out);
+  return out;
+}
+
+std::string identity_of(const Leftover& l) {
+  return std::to_string(static_cast<int>(l.kind)) + ":" + (l.sysv_id >= 0 ? std::to_string(l.sysv_id) : l.text);
+}
+
+void remove_from_host(const Leftover& l) {
+  switch (l.kind) {
+    case LeftoverKind::sysv_msg: ::msgctl(l.sysv_id, IPC_RMID, nullptr); return;
+    case LeftoverKind::sysv_sem: ::semctl(l.sysv_id, 0, IPC_RMID); return;
+    case LeftoverKind::sysv_shm: ::shmctl(l.sysv_id, IPC_RMID, nullptr); return;
+    default: ::unlink(l.text.c_str()); return;  // a plain name in a flat folder: no symlink walk
+  }
+}
+
+}  // namespace ipcg::internal

@@ -82,6 +82,18 @@ Result<std::filesystem::path> stage_tools(Sandbox& box, const std::filesystem::p
   return dir;
 }
 
+// What the closed cell says: IPC objects left behind, and an OOM kill by its memory cgroup
+// (which otherwise reads as a plain SIGKILL crash).
+void note_cell_report(TestResult& r, const CellReport& cell) {
+  r.leftovers = cell.leftovers;
+  if (!cell.leftovers.empty())
+    r.evidence.push_back(fmt::format("left behind after the test: {}", fmt::join(cell.leftovers, "; ")));
+  if (cell.oom_killed) {
+    r.evidence.push_back("the test's memory limit was hit: the kernel's OOM killer killed a process");
+    if (r.status == Status::crashed) r.message += " (out of memory: the memory limit was hit)";
+  }
+}
+
 TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const GradeOptions& options,
                    const BuiltImpl& student, const BuiltImpl& reference, const std::filesystem::path& tools) {
   TestResult r = result_skeleton(test);
@@ -92,7 +104,15 @@ TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const
     return r;
   }
   const std::uint64_t seed = test_seed(options.seed, test.name);
-  TestContext ctx{lab, test, box, seed, std::mt19937_64(seed), student.bin_dir, reference.bin_dir, tools,
+  // One cell per test: every role of the test runs in it, and nothing of it outlives the test.
+  auto opened = box.open_cell({.limits = test.limits});
+  if (!opened) {
+    r.status = Status::error;
+    r.message = "could not open the test's sandbox cell: " + opened.error().message;
+    return r;
+  }
+  Cell& cell = *opened;
+  TestContext ctx{lab, test, box, cell, seed, std::mt19937_64(seed), student.bin_dir, reference.bin_dir, tools,
                   options.verbose};
   Trace trace;
   ctx.trace = &trace;
@@ -106,6 +126,7 @@ TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const
   r.message = std::move(outcome.message);
   r.evidence = std::move(outcome.evidence);
   r.output = std::move(outcome.output);
+  note_cell_report(r, cell.close());
   r.score = r.status == Status::passed ? test.points : 0;
   r.duration_seconds = seconds_since(started);
   keep_trace(r, trace, options);

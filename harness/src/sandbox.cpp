@@ -20,14 +20,19 @@
 #include <mutex>
 #include <set>
 
+#include <fmt/format.h>
+
+#include "cgroup.hpp"
 #include "sandbox_internal.hpp"
 
 namespace ipcg {
 namespace {
 
-// One uid per concurrent sandbox (as isolate does), so RLIMIT_NPROC and kill rights are per box.
+// One uid per concurrent sandbox (as isolate does), so RLIMIT_NPROC and kill rights are per box;
+// its reference roles run as a second uid, kReferenceOffset above.
 constexpr uid_t kSlotBase = 61000;
 constexpr int kSlotCount = 1000;
+constexpr uid_t kReferenceOffset = 1000;
 constexpr const char* kBoxDir = "/tmp/box";
 constexpr const char* kReducedMeans = "no namespaces; isolation is rlimits, seccomp and process-group kill";
 constexpr int kMaxRemoveDepth = 256;
@@ -59,8 +64,9 @@ std::string refused_reason(int error) {
 
 struct Slot {
   UniqueFd lock;  // flock held for the sandbox's lifetime
-  uid_t uid = 0;
+  uid_t uid = 0;  // student roles and builds
   gid_t gid = 0;
+  uid_t reference_uid() const { return uid + kReferenceOffset; }
 };
 
 // A root-owned folder for the lock files, refusing a symlink or someone else's folder.
@@ -87,7 +93,7 @@ Result<Slot> claim_slot() {
     if (!fd) return sys_fail("open " + path);
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;
     const uid_t uid = kSlotBase + static_cast<uid_t>(n);
-    if (internal::count_user_tasks(uid) > 0) continue;
+    if (internal::count_user_tasks(uid) > 0 || internal::count_user_tasks(uid + kReferenceOffset) > 0) continue;
     return Slot{std::move(fd), uid, static_cast<gid_t>(uid)};
   }
   return fail(Errc::system, "all " + std::to_string(kSlotCount) + " sandbox slots are busy");
@@ -178,13 +184,6 @@ std::vector<std::string> exec_candidates(const std::string& program, const std::
   return out;
 }
 
-std::vector<char*> c_strings(const std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
-  out.push_back(nullptr);
-  return out;
-}
-
 // An unprivileged process cannot raise a hard limit: ask for at most what it has.
 internal::ResourceLimit clamp(int resource, rlim_t soft, rlim_t hard, bool privileged) {
   rlimit now{};
@@ -226,6 +225,46 @@ Result<void> validate(const SpawnSpec& spec) {
   return {};
 }
 
+// The spawn request the keeper unpacks (sandbox_child.cpp): a SpawnRequest, then cwd, argv,
+// env and the exec candidates, NUL-terminated.
+Result<std::vector<char>> encode(const internal::CellIdentity& id, const SpawnSpec& spec) {
+  IPCG_CHECK(validate(spec));
+  const std::vector<std::string> env = clean_env(spec.env);
+  const std::vector<std::string> candidates = exec_candidates(spec.argv[0], env);
+  const std::filesystem::path box_dir = id.box_dir;
+  const std::string cwd = spec.cwd.empty() ? id.box_dir : (box_dir / spec.cwd).string();
+  if (spec.argv.size() > internal::kMaxArgs || env.size() > internal::kMaxArgs ||
+      candidates.size() >= internal::kMaxExecPaths)
+    return fail(Errc::usage, "spawn: too many arguments, environment entries or PATH entries");
+
+  internal::SpawnRequest req;
+  req.filter = spec.role == Role::build ? internal::FilterIndex::build : internal::FilterIndex::lab;
+  req.change_ids = id.change_ids;
+  const bool reference = spec.role == Role::reference;
+  req.uid = reference ? id.reference_uid : id.student_uid;
+  req.gid = reference ? id.reference_gid : id.student_gid;
+  const auto limits = resource_limits(spec.limits, id.slot);
+  req.n_limits = static_cast<std::int32_t>(std::min(limits.size(), internal::kMaxLimits));
+  std::copy_n(limits.begin(), req.n_limits, req.limits);
+  req.n_fds = static_cast<std::int32_t>(spec.fds.size());
+  for (size_t i = 0; i < spec.fds.size(); ++i) req.child_fds[i] = spec.fds[i].child_fd;
+  req.argc = static_cast<std::int32_t>(spec.argv.size());
+  req.envc = static_cast<std::int32_t>(env.size());
+  req.n_paths = static_cast<std::int32_t>(candidates.size());
+
+  std::vector<char> bytes(sizeof req);
+  auto put = [&](const std::string& s) { bytes.insert(bytes.end(), s.c_str(), s.c_str() + s.size() + 1); };
+  put(cwd);
+  for (const auto& a : spec.argv) put(a);
+  for (const auto& e : env) put(e);
+  for (const auto& c : candidates) put(c);
+  if (bytes.size() > internal::kMaxRequestBytes)
+    return fail(Errc::usage, "spawn: arguments and environment exceed " + std::to_string(internal::kMaxRequestBytes) + " bytes");
+  req.strings_bytes = static_cast<std::int32_t>(bytes.size() - sizeof req);
+  std::memcpy(bytes.data(), &req, sizeof req);
+  return bytes;
+}
+
 std::once_flag g_subreaper_once;
 
 }  // namespace
@@ -241,6 +280,55 @@ struct Sandbox::Impl {
   UniqueFd work_fd;  // the host work folder, for *at() calls
 
   bool full() const { return isolation.level == IsolationLevel::full; }
+
+  internal::CellIdentity identity() const {
+    internal::CellIdentity id;
+    id.box_dir = box_dir.string();
+    id.slot = slot.has_value();
+    if (slot) {
+      id.change_ids = true;
+      id.student_uid = slot->uid;
+      id.student_gid = slot->gid;
+      id.reference_uid = slot->reference_uid();
+      id.reference_gid = static_cast<gid_t>(slot->reference_uid());
+    }
+    return id;
+  }
+
+  // A cgroup for the cell (root only), and in reduced mode the owners whose IPC objects it sweeps.
+  Result<std::unique_ptr<internal::CellExtras>> extras(const Limits& limits, internal::KeeperPlan& plan) const {
+    auto extras = std::make_unique<internal::CellExtras>();
+    if (::geteuid() == 0) {
+      const internal::CgroupLimits cg{limits.memory_bytes > 0 ? static_cast<std::uint64_t>(limits.memory_bytes) : 0,
+                                      limits.processes > 0 ? 2 * static_cast<std::int64_t>(limits.processes) + 1 : 0};
+      IPCG_TRY(internal::CgroupCreation made, internal::CellCgroup::create(internal::unique_cgroup_name(), cg));
+      if (made.cgroup) {
+        IPCG_TRY(std::vector<UniqueFd> procs, made.cgroup->open_procs_files());
+        for (UniqueFd& fd : procs) plan.cgroup_procs.push_back(fd.release());
+        extras->cgroup_note = "cgroups: " + fmt::format("{}", fmt::join(made.cgroup->paths(), ", "));
+        extras->cgroup = std::move(made.cgroup);
+      } else {
+        extras->cgroup_note = "no cgroups: " + made.why_not;
+      }
+    }
+    if (!full()) {
+      if (slot) extras->owners = {slot->uid, slot->reference_uid()};
+      else extras->owners = {::getuid()};
+    }
+    return extras;
+  }
+
+  Result<std::shared_ptr<Cell::Core>> start(const Limits& limits) const {
+    internal::KeeperPlan plan;
+    plan.namespaces = full();
+    if (plan.namespaces) plan.mounts = root->steps();
+    plan.filters[static_cast<int>(internal::FilterIndex::lab)] = &filter;
+    plan.filters[static_cast<int>(internal::FilterIndex::build)] = &build_filter;
+    IPCG_TRY(auto extra, extras(limits, plan));
+    std::vector<uid_t> slot_uids;
+    if (slot && !full()) slot_uids = {slot->uid, slot->reference_uid()};
+    return internal::start_cell(plan, identity(), std::move(slot_uids), std::move(extra));
+  }
 
   ~Impl() {
     if (!work_fd) return;
@@ -323,31 +411,25 @@ Result<std::filesystem::path> Sandbox::make_writable_dir(const std::string& name
   return impl_->host_dir / name;
 }
 
-Result<SandboxedProcess> Sandbox::spawn(const SpawnSpec& spec) {
-  IPCG_CHECK(validate(spec));
-  const std::vector<std::string> env = clean_env(spec.env);
-  const std::vector<std::string> candidates = exec_candidates(spec.argv[0], env);
-  const std::string cwd = spec.cwd.empty() ? impl_->box_dir.string() : (impl_->box_dir / spec.cwd).string();
+Result<Cell> Sandbox::open_cell(const CellOptions& options) {
+  IPCG_TRY(auto core, impl_->start(options.limits));
+  return Cell(std::move(core));
+}
 
-  internal::ChildPlan plan;
-  plan.namespaces = impl_->full();
-  if (plan.namespaces) plan.mounts = impl_->root->steps();
-  plan.argv = c_strings(spec.argv);
-  plan.envp = c_strings(env);
-  for (const std::string& c : candidates) plan.exec_paths.push_back(c.c_str());
-  plan.cwd = cwd.c_str();
-  plan.limits = resource_limits(spec.limits, impl_->slot.has_value());
-  plan.fds = spec.fds;
-  for (const FdMapping& m : spec.fds) plan.target_keep.push_back(m.child_fd);
-  std::sort(plan.target_keep.begin(), plan.target_keep.end());
-  plan.max_child_fd = std::max(2, plan.target_keep.empty() ? 2 : plan.target_keep.back());
-  if (impl_->slot) {
-    plan.change_ids = true;
-    plan.uid = impl_->slot->uid;
-    plan.gid = impl_->slot->gid;
-  }
-  plan.filter = spec.build ? &impl_->build_filter : &impl_->filter;
-  return internal::launch(plan);
+Result<SandboxedProcess> Sandbox::spawn(const SpawnSpec& spec) {
+  // A cell of its own, whose cgroup takes the process's limits.
+  IPCG_TRY(auto core, impl_->start(spec.limits));
+  IPCG_TRY(std::vector<char> request, encode(core->identity, spec));
+  std::vector<int> fds;
+  for (const FdMapping& m : spec.fds) fds.push_back(m.parent_fd);
+  return internal::spawn_in(core, request, fds, spec.argv[0], true);
+}
+
+Result<SandboxedProcess> Cell::spawn(const SpawnSpec& spec) {
+  IPCG_TRY(std::vector<char> request, encode(core_->identity, spec));
+  std::vector<int> fds;
+  for (const FdMapping& m : spec.fds) fds.push_back(m.parent_fd);
+  return internal::spawn_in(core_, request, fds, spec.argv[0], false);
 }
 
 }  // namespace ipcg

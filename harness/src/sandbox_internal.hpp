@@ -19,6 +19,8 @@
 #include <csignal>
 #include <cstdint>
 #include <deque>
+#include <map>
+#include <memory>
 #include <filesystem>
 #include <set>
 #include <optional>
@@ -28,8 +30,19 @@
 
 #include "harness/sandbox.hpp"
 #include "harness/seccomp_filter.hpp"
+#include "cgroup.hpp"
 
 namespace ipcg::internal {
+
+// What a cell owns besides its keeper: cgroups, and in reduced mode the IPC objects that existed
+// before it opened (cgroup.cpp, leaks.cpp).
+struct CellExtras {
+  std::optional<CellCgroup> cgroup;
+  std::string cgroup_note;
+  // Reduced mode: the owners whose new IPC objects are the cell's, and what they owned before.
+  std::set<uid_t> owners;
+  std::set<std::string> before;
+};
 
 // The step a child was at when it failed, sent to the grader over the report pipe.
 enum class Step : std::int32_t {
@@ -71,23 +84,15 @@ constexpr const char* kStageRoot = "/tmp";
 // The most mount steps one box may have (the keeper keeps their source fds in a stack array).
 constexpr size_t kMaxMountSteps = 192;
 
-// Keeper -> grader over the control socket (SOCK_SEQPACKET keeps messages whole).
-struct KeeperMessage {
-  // leak: one line of /proc/sysvipc/<value: 0 msg, 1 sem, 2 shm> as the cell sees it;
-  // leaks_done: the last answer to kListLeaks.
-  enum Kind : std::int32_t { forked = 1, exited = 2, leak = 3, leaks_done = 4 };
-  std::int32_t kind = 0;
-  std::int32_t value = 0;  // forked: target pid in the keeper's namespace; exited: wait status
-  char text[240] = {};     // leak: the line, NUL-terminated
-};
-// Grader -> keeper: "I hold a pidfd of the target; you may start reaping."
-constexpr char kAck = 'a';
-// Grader -> keeper (full isolation): "kill everything but yourself, reap it, then send me the
-// SysV objects of the cell". The IPC namespace dies with the keeper: this is the last look.
-constexpr char kListLeaks = 'l';
-// The most SysV objects of each kind the keeper reports.
-constexpr int kMaxLeakLines = 32;
+// --- the control socket (SOCK_SEQPACKET: messages stay whole) --------------------------------
 
+// Grader -> keeper. A spawn request is a SpawnRequest followed by its strings (cwd, argv, env,
+// exec candidates, each NUL-terminated), with the descriptors to map in SCM_RIGHTS, in order.
+enum class Request : std::int32_t { spawn = 1, close = 2 };
+constexpr size_t kMaxRequestBytes = 64 * 1024;
+constexpr size_t kMaxArgs = 512;        // argv + env entries of one spawn, each
+constexpr size_t kMaxExecPaths = 32;
+constexpr size_t kMaxLimits = 8;
 // The most descriptors one spawn may map (the child copies them through a stack array).
 constexpr size_t kMaxFdMappings = 64;
 
@@ -97,29 +102,74 @@ struct ResourceLimit {
   rlim_t hard;
 };
 
-// Everything the keeper and the target need, computed before clone. After clone only
-// async-signal-safe calls are allowed (another grader thread may hold malloc's lock), so the
-// children only read this.
-struct ChildPlan {
+enum class FilterIndex : std::int32_t { lab = 0, build = 1, none = 2 };
+constexpr int kFilterCount = 2;
+
+struct SpawnRequest {
+  Request kind = Request::spawn;
+  FilterIndex filter = FilterIndex::lab;
+  std::int32_t change_ids = 0;
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::int32_t n_limits = 0;
+  ResourceLimit limits[kMaxLimits] = {};
+  std::int32_t n_fds = 0;
+  std::int32_t child_fds[kMaxFdMappings] = {};
+  std::int32_t argc = 0, envc = 0, n_paths = 0;
+  std::int32_t strings_bytes = 0;
+};
+
+// Keeper -> grader.
+struct KeeperMessage {
+  // spawned: the answer to a spawn request (pid > 0 with a pidfd in SCM_RIGHTS, or the failed
+  // step); exited: a spawned process's wait status; leftover: one thing the cell left;
+  // closed: the last answer to Request::close.
+  enum Kind : std::int32_t { spawned = 1, exited = 2, leftover = 3, closed = 4 };
+  std::int32_t kind = 0;
+  std::int32_t pid = 0;     // spawned/exited: the pid in the keeper's namespace
+  std::int32_t status = 0;  // exited: the wait status; leftover: its LeftoverKind
+  StepFailure failure;      // spawned with pid <= 0: why
+  std::uint32_t uid = 0;    // leftover: its owner
+  char text[224] = {};      // leftover: a /proc/sysvipc line or a name, NUL-terminated
+};
+// What a leftover line describes (KeeperMessage::status).
+enum class LeftoverKind : std::int32_t { sysv_msg, sysv_sem, sysv_shm, posix_shm, posix_mq, fifo };
+// The most leftovers of all kinds the keeper reports.
+constexpr int kMaxLeftovers = 64;
+
+// Everything the keeper needs, computed before clone. After clone only async-signal-safe calls
+// are allowed (another grader thread may hold malloc's lock), so the keeper only reads this.
+struct KeeperPlan {
   bool namespaces = false;
   pid_t grader_pid = 0;
   int control_fd = -1;  // the keeper's end of the control socket
-  int report_fd = -1;   // write end of the CLOEXEC report pipe (StepFailure records)
+  int report_fd = -1;   // write end of the CLOEXEC report pipe (a StepFailure, or EOF when ready)
   std::vector<MountStep> mounts;        // full: the box's root, in order
-  std::vector<int> cgroup_procs;        // open cgroup.procs files the keeper joins before forking
-  std::vector<int> keeper_keep;         // sorted: every fd the keeper needs until the fork
-  std::vector<char*> argv;              // null-terminated
-  std::vector<char*> envp;              // null-terminated
-  std::vector<const char*> exec_paths;  // execve candidates, in order (a PATH search, done here)
+  std::vector<int> cgroup_procs;        // open cgroup.procs files the keeper joins first
+  std::vector<int> keeper_keep;         // sorted: every fd the keeper keeps
+  const SeccompFilter* filters[kFilterCount] = {};
+};
+
+// One spawned process's setup, as views into the keeper's buffers (built per request).
+struct TargetPlan {
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+  const char* const* exec_paths = nullptr;
+  size_t n_exec_paths = 0;
   const char* cwd = "/";
-  std::vector<ResourceLimit> limits;
-  std::vector<FdMapping> fds;
-  std::vector<int> target_keep;  // sorted child fds of `fds`
+  const ResourceLimit* limits = nullptr;
+  size_t n_limits = 0;
+  const FdMapping* fds = nullptr;
+  size_t n_fds = 0;
+  const int* keep = nullptr;  // sorted child fds of `fds`
+  size_t n_keep = 0;
   int max_child_fd = 2;
   bool change_ids = false;
   uid_t uid = 0;
   gid_t gid = 0;
   const SeccompFilter* filter = nullptr;
+  int report_fd = -1;
+  pid_t keeper = 0;
 };
 
 // The box's root in full isolation (sandbox_root.cpp), computed once per Sandbox. It owns the
@@ -146,7 +196,7 @@ class RootPlan {
 };
 
 // The first function of the cloned keeper; never returns.
-[[noreturn]] void keeper_main(const ChildPlan& plan);
+[[noreturn]] void keeper_main(const KeeperPlan& plan);
 
 // clone3 (or clone where a container's seccomp hides clone3) with fork semantics: the child
 // continues on a copy of the stack. *pidfd receives a pidfd when pidfd != nullptr.
@@ -159,8 +209,61 @@ inline int pidfd_kill(int pidfd) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0));
 }
 
-// Clones the keeper, runs the spawn protocol and returns the handle of the running target.
-Result<SandboxedProcess> launch(ChildPlan& plan);
+// Who the cell's processes run as, and where the work folder is inside (from the Sandbox).
+struct CellIdentity {
+  std::string box_dir;
+  bool change_ids = false;  // root: roles take the slot's uids
+  uid_t student_uid = 0, reference_uid = 0;
+  gid_t student_gid = 0, reference_gid = 0;
+  bool slot = false;        // RLIMIT_NPROC can count a uid of our own
+};
+
+}  // namespace ipcg::internal
+
+namespace ipcg {
+
+// The grader's side of a cell (sandbox_cell.cpp): the keeper, the control socket, and what the
+// keeper reported. Shared by the Cell and its processes; the last owner closes the cell.
+struct Cell::Core {
+  internal::CellIdentity identity;
+  bool namespaces = false;
+  pid_t keeper = -1;
+  UniqueFd keeper_pidfd;
+  bool keeper_reaped = false;
+  UniqueFd control;
+  std::map<pid_t, int> statuses;  // wait statuses of spawned processes, by pid in the cell
+  std::vector<internal::KeeperMessage> leftovers;
+  bool closed_seen = false;
+  std::vector<uid_t> slot_uids;   // reduced mode as root: every process of these uids dies
+  // Reduced mode: every process seen in the cell (pid -> start time), to find it again if the
+  // keeper was killed and it re-parented to the grader (a subreaper too).
+  std::map<pid_t, std::uint64_t> seen;
+  std::unique_ptr<internal::CellExtras> extras;  // cgroups and the leftover baseline
+  std::optional<CellReport> report;
+
+  enum class Pump { message, timeout, gone };
+  // Waits up to timeout_ms (-1: forever) for one keeper message and files it; a `spawned`
+  // answer is handed to the caller (with its pidfd) instead.
+  Pump pump(int timeout_ms, internal::KeeperMessage* spawned = nullptr, UniqueFd* pidfd = nullptr);
+  CellReport close();
+  ~Core();
+};
+
+}  // namespace ipcg
+
+namespace ipcg::internal {
+
+// Clones the keeper and waits until it is ready (or says which setup step failed).
+Result<std::shared_ptr<Cell::Core>> start_cell(KeeperPlan& plan, CellIdentity identity,
+                                               std::vector<uid_t> slot_uids, std::unique_ptr<CellExtras> extras);
+// Sends an encoded spawn request (SpawnRequest + strings) with its descriptors and waits for the
+// answer.
+Result<SandboxedProcess> spawn_in(const std::shared_ptr<Cell::Core>& core, const std::vector<char>& request,
+                                  const std::vector<int>& fds, const std::string& program, bool owns_cell);
+
+// The handle of a process the keeper spawned (sandbox_process.cpp).
+SandboxedProcess make_process(const std::shared_ptr<Cell::Core>& core, pid_t cell_pid, UniqueFd pidfd,
+                              const std::string& program, bool owns_cell);
 
 // --- /proc, for the tree walk ---------------------------------------------------------------
 struct ProcStat {

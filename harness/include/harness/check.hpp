@@ -4,7 +4,7 @@
 //   // labs/lab1-pipe/grading/checks.cpp
 //   IPCG_REGISTER_CHECK("lab1.pipeline_output", [](TestContext& ctx) -> CheckOutcome {
 //     auto prog = ctx.program("pipeline");          // student's or reference's, per the test roles
-//     IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.sandbox, {...}));
+//     IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.cell, {...}));   // in this test's cell
 //     if (out.captures[1].data != expected) return CheckOutcome::fail("output differs", {...});
 //     return CheckOutcome::pass();
 //   });
@@ -47,6 +47,7 @@ struct TestContext {
   const LabSpec& lab;
   const TestSpec& test;
   Sandbox& sandbox;
+  Cell& cell;                 // this test's cell: spawn every role here
   std::uint64_t seed;         // this test's seed (derived from the run seed and the test name)
   std::mt19937_64 rng;        // seeded with `seed`
   std::filesystem::path student_bin;    // host folder with the student's built programs
@@ -64,7 +65,8 @@ struct TestContext {
   std::string reference_program(const std::string& name) const;
   // A trusted helper tool as a box path.
   std::string tool(const std::string& name) const;
-  // A SpawnSpec with this test's limits and argv, ready to add fds to.
+  // A SpawnSpec with this test's limits and argv, ready to add fds to. Its role (the uid it runs
+  // as) is the reference's when argv[0] is a reference program, else the student's.
   SpawnSpec spawn_spec(std::vector<std::string> argv) const;
 };
 

@@ -75,6 +75,6 @@ struct RunOutcome {
   std::vector<pid_t> survivors;            // processes still alive when the target exited
 };
 
-Result<RunOutcome> run(Sandbox& box, RunRequest request);
+Result<RunOutcome> run(Launcher& where, RunRequest request);
 
 }  // namespace ipcg

@@ -60,6 +60,8 @@ struct TestResult {
   double duration_seconds = 0;
   std::vector<Attempt> attempts;      // empty: the test ran once, under the report's seed
   std::string trace_file;             // Perfetto trace of the failed run (--trace-out), or empty
+  // IPC objects and FIFOs the test's processes left ("SysV message queue (key 0x00001234, id 0)").
+  std::vector<std::string> leftovers;
 };
 
 struct BuildResult {

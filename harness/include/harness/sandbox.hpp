@@ -2,33 +2,40 @@
 //
 //   IPCG_TRY(auto box, Sandbox::create({.syscall_sets = lab.syscall_sets}));
 //   box.isolation();                       // full (root + namespaces) or reduced, with the reason
+//   IPCG_TRY(auto cell, box.open_cell({.limits = test.limits}));   // one per test
 //   SpawnSpec spec{.argv = {box.to_box(bin).string(), "arg"}, .limits = test.limits};
 //   spec.fds = {{stdin_read.get(), 0}, {stdout_write.get(), 1}, {stderr_write.get(), 2}};
-//   IPCG_TRY(auto proc, box.spawn(spec));  // SandboxedProcess: kills and reaps its tree when destroyed
+//   IPCG_TRY(auto proc, cell.spawn(spec)); // SandboxedProcess: kills its tree when destroyed
+//   CellReport left = cell.close();        // everything killed; IPC objects it left, OOM kills
 //
-// Full isolation (root, namespaces allowed): a pid-1 init in new IPC, PID, mount, network and UTS
-// namespaces, whose root is a new read-only tmpfs (pivot_root) holding: read-only binds of /usr
-// and the /lib*, /bin, /sbin links or folders, a minimal /etc, SandboxConfig::readonly_paths;
-// fresh size- and inode-capped tmpfs /tmp and /dev/shm; an mqueue mount; /proc of the cell's pid
-// namespace with hidepid=2; a /dev of null, zero, full, random, urandom, tty; the work folder at
-// /tmp/box; loopback up; hostname "ipcgrade". When root, each spawn also gets a memory+pids
-// cgroup (v2 when its controllers are enabled, else v1) from Limits. The
-// target then gets setsid, rlimits, a slot uid/gid (setgroups(0)), no_new_privs and the seccomp
-// filter, loaded last, right before execve with a clean environment.
-// Reduced (not root, or namespaces refused): the same minus namespaces and mounts (and minus the
-// uid change when not root); the init is then a child subreaper instead of pid 1, so orphans of
-// the tree still re-parent to it and kill_tree sweeps its descendants. isolation() says why.
-// Never a silent downgrade.
+// A cell is a keeper process ("ipcg-keeper") that every process of one test descends from.
+// Full isolation (root, namespaces allowed): the keeper is pid 1 of new IPC, PID, mount, network
+// and UTS namespaces, whose root is a new read-only tmpfs (pivot_root) holding: read-only binds
+// of /usr and the /lib*, /bin, /sbin links or folders, a minimal /etc,
+// SandboxConfig::readonly_paths; fresh size- and inode-capped tmpfs /tmp and /dev/shm; an mqueue
+// mount; /proc of the cell's pid namespace with hidepid=2; a /dev of null, zero, full, random,
+// urandom, tty; the work folder at /tmp/box; loopback up; hostname "ipcgrade". When root, the
+// cell joins memory and pids cgroups made from CellOptions::limits.
+// Reduced (not root, or namespaces refused): the same minus namespaces, mounts and cgroups (and
+// minus the uid change when not root); the keeper is then a child subreaper, so orphans still
+// re-parent to it. isolation() says why. Never a silent downgrade.
 //
-// In both levels the tree is grader -> init ("ipcg-keeper") -> target -> ...; the init reaps
-// everything, reports the target's wait status, and dies with the grader (PR_SET_PDEATHSIG, which
-// follows the *thread* that called spawn: keep that thread alive while the process runs).
-// Destroy every SandboxedProcess before its Sandbox (the Sandbox deletes the work folder).
+// The keeper forks each spawned process (vfork-style: no page-table copy), which then gets
+// setsid, rlimits, its role's uid/gid (student and reference roles differ, so a student process
+// cannot signal, trace or read a reference one; setgroups(0)), no_new_privs and the seccomp
+// filter, loaded last, right before execve with a clean environment. The keeper reaps
+// everything and reports each spawned process's wait status.
+//
+// Sandbox::spawn is a one-process cell: the process owns its keeper (builds use it).
+// The keeper dies with the grader (PR_SET_PDEATHSIG, which follows the *thread* that opened the
+// cell: keep that thread alive while the cell lives). Destroy cells and processes before their
+// Sandbox (the Sandbox deletes the work folder).
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -60,13 +67,17 @@ struct FdMapping {
   int child_fd;
 };
 
+// Who a process runs as. Student and reference roles get different uids (when root); a build
+// step is filtered by SandboxConfig::build_syscall_sets instead of the lab's sets.
+enum class Role { student, reference, build };
+
 struct SpawnSpec {
   std::vector<std::string> argv;  // argv[0]: path inside the box, or a name looked up in PATH
   std::vector<std::string> env;   // "K=V"; a minimal PATH/HOME/LANG is added when absent
   std::filesystem::path cwd;      // inside the box; default: the box work folder
   Limits limits;                  // rlimits of 0 mean none; wall and output_bytes are run()'s
   std::vector<FdMapping> fds;     // everything else is closed before exec (at most 64)
-  bool build = false;             // a build step: filtered by build_syscall_sets, not the lab's sets
+  Role role = Role::student;
 };
 
 class SandboxedProcess {
@@ -83,15 +94,10 @@ class SandboxedProcess {
   // included), as host pids. Used by the inspector; empty once everything is gone. Zombies not
   // yet reaped by a student process are included (they are evidence); the init's are not.
   std::vector<pid_t> processes() const;
-  // SIGKILL the whole tree (the pid namespace, or a sweep of the init's descendants) and reap it.
-  // Then lists what the tree left (leaks()) and removes its cgroup.
+  // SIGKILL the process's tree and wait until it is gone. In a one-process cell (Sandbox::spawn)
+  // that is the whole cell; in a shared cell, the target, its descendants and the orphans of
+  // its session (a process that left the session with setsid dies when the cell closes).
   void kill_tree();
-  // After kill_tree(): whether the memory cgroup's OOM killer killed a process of the tree.
-  bool oom_killed() const;
-  // After kill_tree(): IPC objects and FIFOs the tree left, one line each ("SysV message queue
-  // (key 0x00001234)", "/dev/shm/ring"). Full isolation looks inside the cell before its IPC
-  // namespace goes; reduced sweeps what the sandbox uid created during the run and removes it.
-  const std::vector<std::string>& leaks() const;
 
   struct Impl;
   explicit SandboxedProcess(std::unique_ptr<Impl> impl);
@@ -100,12 +106,52 @@ class SandboxedProcess {
   std::unique_ptr<Impl> impl_;
 };
 
-class Sandbox {
+// What a closed cell leaves for the report.
+struct CellReport {
+  // IPC objects and FIFOs the cell's processes left, one line each ("SysV message queue (key
+  // 0x00001234, owner uid 61000)", "POSIX shared memory /dev/shm/ring"). Full isolation looks
+  // inside the cell before its namespaces go; reduced mode sweeps what the slot uids (or, not
+  // root, this user) created while the cell was open, and removes it from the host.
+  std::vector<std::string> leftovers;
+  bool oom_killed = false;             // the cell's memory cgroup killed a process
+  std::uint64_t memory_peak_bytes = 0; // 0 when no memory cgroup
+  std::string cgroup;                  // "" when none: "cgroup v1 memory+pids", or why not
+};
+
+struct CellOptions {
+  Limits limits;  // memory_bytes and processes become the cell's cgroup limits (root only)
+};
+
+// Where processes can be spawned: a Sandbox (each process its own cell) or a Cell.
+class Launcher {
+ public:
+  virtual ~Launcher() = default;
+  virtual Result<SandboxedProcess> spawn(const SpawnSpec& spec) = 0;
+};
+
+class Cell : public Launcher {
+ public:
+  Cell(Cell&&) noexcept;
+  Cell& operator=(Cell&&) noexcept;
+  ~Cell() override;  // close() unless done
+
+  Result<SandboxedProcess> spawn(const SpawnSpec& spec) override;
+  // Kills every process of the cell, lists what it left, removes its cgroups. Idempotent.
+  CellReport close();
+
+  struct Core;
+  explicit Cell(std::shared_ptr<Core> core);
+
+ private:
+  std::shared_ptr<Core> core_;
+};
+
+class Sandbox : public Launcher {
  public:
   static Result<Sandbox> create(const SandboxConfig& config);
   Sandbox(Sandbox&&) noexcept;
   Sandbox& operator=(Sandbox&&) noexcept;
-  ~Sandbox();  // removes the work folder (without following symlinks), frees the slot
+  ~Sandbox() override;  // removes the work folder (without following symlinks), frees the slot
 
   const IsolationInfo& isolation() const;
   const std::filesystem::path& host_work_dir() const;  // the grader's view of the work folder
@@ -116,7 +162,10 @@ class Sandbox {
   // slot uid as root; a plain 0755 folder otherwise). An existing one is reused.
   Result<std::filesystem::path> make_writable_dir(const std::string& name);
 
-  Result<SandboxedProcess> spawn(const SpawnSpec& spec);
+  // A cell for one test: every process the test spawns runs inside it.
+  Result<Cell> open_cell(const CellOptions& options = {});
+  // A process in a cell of its own, which it owns.
+  Result<SandboxedProcess> spawn(const SpawnSpec& spec) override;
 
   struct Impl;
 

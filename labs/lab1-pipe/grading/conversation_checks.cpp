@@ -98,7 +98,7 @@ CheckOutcome conversation(TestContext& ctx) {
         if (auto w = bytes_written(pid)) written[pid] = *w;
     return TickAction::keep_going;
   };
-  IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.sandbox, std::move(req)));
+  IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.cell, std::move(req)));
   if (auto bad = abnormal_ending(out, "the conversation")) {
     const std::size_t owed = reply_bytes(requests);
     const auto role = ctx.test.roles.find("child");
@@ -200,7 +200,7 @@ CheckOutcome alternation(TestContext& ctx) {
     ::kill(responder, SIGCONT);
     return TickAction::keep_going;
   };
-  IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.sandbox, std::move(req)));
+  IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.cell, std::move(req)));
   timeline.finish(split_lines(out.captures[1].data).size());
   if (!evidence.empty()) {
     evidence.insert(evidence.end(), notes.begin(), notes.end());
@@ -257,7 +257,7 @@ CheckOutcome duplex_ends(TestContext& ctx) {
     if (!findings->empty() && !stop->note.empty()) findings->push_back(stop->note);
     return TickAction::kill;
   };
-  IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.sandbox, std::move(req)));
+  IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.cell, std::move(req)));
   if (!findings) {
     if (auto bad = abnormal_ending(out, "the conversation")) return *bad;
     if (auto bad = judge_control(out)) return *bad;

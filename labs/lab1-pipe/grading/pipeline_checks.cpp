@@ -43,10 +43,10 @@ RunRequest output_request(const TestContext& ctx, const std::string& program, co
 CheckOutcome pipeline_output(TestContext& ctx) {
   const Stages stages = stages_param(ctx.test);
   const std::string input = test_input(ctx);
-  IPCG_TRY_OUTCOME(RunOutcome expected, run(ctx.sandbox, output_request(ctx, ctx.reference_program("pipeline"), stages, input)));
+  IPCG_TRY_OUTCOME(RunOutcome expected, run(ctx.cell, output_request(ctx, ctx.reference_program("pipeline"), stages, input)));
   if (auto bad = abnormal_ending(expected, "the reference pipeline"))
     return CheckOutcome::with(Status::error, "the reference failed on this test: " + bad->message, bad->evidence);
-  IPCG_TRY_OUTCOME(RunOutcome got, run(ctx.sandbox, output_request(ctx, ctx.program("pipeline"), stages, input)));
+  IPCG_TRY_OUTCOME(RunOutcome got, run(ctx.cell, output_request(ctx, ctx.program("pipeline"), stages, input)));
   if (auto bad = abnormal_ending(got, "the pipeline")) {
     bad->output = got.captures[2].display();
     return *bad;
@@ -65,7 +65,7 @@ CheckOutcome pipeline_output(TestContext& ctx) {
 CheckOutcome pipeline_status(TestContext& ctx) {
   const Stages stages = stages_param(ctx.test);
   const int expect_exit = ctx.test.params.value("expect_exit", 0);
-  IPCG_TRY_OUTCOME(RunOutcome got, run(ctx.sandbox, driver_request(ctx, pipeline_argv(ctx, ctx.program("pipeline"), stages, false, false), test_input(ctx))));
+  IPCG_TRY_OUTCOME(RunOutcome got, run(ctx.cell, driver_request(ctx, pipeline_argv(ctx, ctx.program("pipeline"), stages, false, false), test_input(ctx))));
   if (auto bad = abnormal_ending(got, "the pipeline")) return *bad;
   auto lines = control_lines(got);
   if (lines.size() > 1)
@@ -128,7 +128,7 @@ Result<GateView> observe_gate(TestContext& ctx, const Stages& stages, RunContext
       if (!view) std::this_thread::sleep_for(kPollInterval);  // polling /proc for the stops, bounded
     }
   };
-  IPCG_TRY(out, run(ctx.sandbox, std::move(req)));
+  IPCG_TRY(out, run(ctx.cell, std::move(req)));
   if (!view) return fail(Errc::internal, "gate never reached");
   return *view;
 }
@@ -230,7 +230,7 @@ CheckOutcome reaped(TestContext& ctx) {
       if (s.ppid == parent->pid) children->push_back(s);
     return TickAction::kill;
   };
-  IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.sandbox, std::move(req)));
+  IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.cell, std::move(req)));
   if (!children) {
     if (auto bad = abnormal_ending(out, "the pipeline")) return *bad;
     return CheckOutcome::fail("the driver exited without run_pipeline returning");

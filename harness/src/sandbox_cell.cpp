@@ -1,0 +1,280 @@
+// The grader's side of a cell: clone the keeper, send it spawn requests, file what it reports
+// (exit statuses, leftovers), and close the cell: everything killed and checked gone, leftovers
+// listed (and, in reduced mode, removed from the host), cgroups read and removed.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "cgroup.hpp"
+#include "leaks.hpp"
+#include "sandbox_internal.hpp"
+
+namespace ipcg {
+namespace internal {
+
+
+namespace {
+
+constexpr int kStartTimeoutMs = 10000;
+
+bool readable(int fd, int timeout_ms) {
+  pollfd p{fd, POLLIN, 0};
+  for (;;) {
+    const int rc = ::poll(&p, 1, timeout_ms);
+    if (rc < 0 && errno == EINTR) continue;
+    return rc > 0;
+  }
+}
+
+std::string failure_text(const StepFailure& f, const std::string& program, const KeeperPlan* plan) {
+  const auto step = static_cast<Step>(f.step);
+  std::string what = step == Step::exec ? "exec " + program
+                                        : "sandbox setup failed at '" + std::string(to_string(step)) + "'";
+  if (plan && f.detail >= 0 && static_cast<size_t>(f.detail) < plan->mounts.size())
+    what += std::string(" (") + plan->mounts[static_cast<size_t>(f.detail)].target + ")";
+  return what + ": " + std::strerror(f.error);
+}
+
+// EOF on the report pipe: the keeper is ready. A record instead names the step that failed.
+Result<void> await_ready(int report_fd, const KeeperPlan& plan) {
+  if (!readable(report_fd, kStartTimeoutMs)) return fail(Errc::system, "the sandbox cell did not start within 10 s");
+  StepFailure failure;
+  ssize_t n;
+  while ((n = ::read(report_fd, &failure, sizeof failure)) < 0 && errno == EINTR) {
+  }
+  if (n == 0) return {};
+  if (n != static_cast<ssize_t>(sizeof failure)) return fail(Errc::internal, "short report from the sandbox keeper");
+  return fail(Errc::system, "start the sandbox cell: " + failure_text(failure, "", &plan));
+}
+
+std::vector<int> keeper_keep(const KeeperPlan& plan) {
+  std::vector<int> keep = {plan.control_fd, plan.report_fd};
+  keep.insert(keep.end(), plan.cgroup_procs.begin(), plan.cgroup_procs.end());
+  std::sort(keep.begin(), keep.end());
+  keep.erase(std::unique(keep.begin(), keep.end()), keep.end());
+  return keep;
+}
+
+// kill(-1) from a child that took a slot uid: the kernel signals every process of that uid
+// under the tasklist lock, so none can fork past it; a process with SIGKILL pending cannot
+// finish a fork either. Twice, for a fork that was already past that check.
+void kill_uid(uid_t uid) {
+  for (int round = 0; round < 2; ++round) {
+    const pid_t killer = ::fork();
+    if (killer == 0) {
+      // Raw syscalls: the child of a threaded grader must not run glibc's all-threads setxid.
+      if (::syscall(SYS_setresgid, uid, uid, uid) == 0 && ::syscall(SYS_setresuid, uid, uid, uid) == 0)
+        ::kill(-1, SIGKILL);
+      ::_exit(0);
+    }
+    if (killer < 0) return;
+    while (::waitpid(killer, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+// Backstop for reduced mode: if the keeper was killed (a student process of the same uid can),
+// what it had adopted re-parented to the grader, a subreaper too.
+void sweep_orphans(std::map<pid_t, std::uint64_t>& seen) {
+  for (const auto& [pid, start] : seen) {
+    const auto stat = read_proc_stat(pid);
+    if (!stat || stat->start_time != start || stat->ppid != ::getpid()) continue;
+    UniqueFd fd(pidfd_open(pid));
+    if (fd) pidfd_kill(fd.get());
+    ::waitpid(pid, nullptr, 0);
+  }
+  seen.clear();
+}
+
+void reap_keeper(Cell::Core& c, int timeout_ms) {
+  if (c.keeper_reaped || c.keeper < 0) return;
+  if (!readable(c.keeper_pidfd.get(), timeout_ms)) pidfd_kill(c.keeper_pidfd.get());
+  while (::waitpid(c.keeper, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  c.keeper_reaped = true;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Cell::Core>> start_cell(KeeperPlan& plan, CellIdentity identity, std::vector<uid_t> slot_uids,
+                                               std::unique_ptr<CellExtras> extras) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return sys_fail("socketpair");
+  UniqueFd grader_end(sv[0]), keeper_end(sv[1]);
+  IPCG_TRY(PipePair report, make_pipe());
+  plan.control_fd = keeper_end.get();
+  plan.report_fd = report.write_end.get();
+  plan.grader_pid = ::getpid();
+  plan.keeper_keep = keeper_keep(plan);
+  const unsigned long flags =
+      plan.namespaces ? CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWUTS : 0;
+  if (extras && !plan.namespaces) {
+    for (const Leftover& l : host_ipc_objects(extras->owners)) extras->before.insert(identity_of(l));
+  }
+  int pidfd = -1;
+  const pid_t keeper = raw_clone(flags, &pidfd);
+  if (keeper < 0) return sys_fail("clone the sandbox keeper");
+  if (keeper == 0) keeper_main(plan);
+
+  auto core = std::make_shared<Cell::Core>();
+  core->identity = std::move(identity);
+  core->namespaces = plan.namespaces;
+  core->keeper = keeper;
+  core->keeper_pidfd = UniqueFd(pidfd);
+  core->control = std::move(grader_end);
+  core->slot_uids = std::move(slot_uids);
+  core->extras = std::move(extras);
+  keeper_end.reset();
+  report.write_end.reset();
+  for (int fd : plan.cgroup_procs) ::close(fd);
+  plan.cgroup_procs.clear();
+  IPCG_CHECK(await_ready(report.read_end.get(), plan));  // on error, ~Core kills the keeper
+  return core;
+}
+
+Result<SandboxedProcess> spawn_in(const std::shared_ptr<Cell::Core>& core, const std::vector<char>& request,
+                                  const std::vector<int>& fds, const std::string& program, bool owns_cell) {
+  Cell::Core& c = *core;
+  if (c.report || c.keeper_reaped) return fail(Errc::internal, "spawn " + program + ": the cell is closed");
+  iovec iov{const_cast<char*>(request.data()), request.size()};
+  msghdr hdr{};
+  hdr.msg_iov = &iov;
+  hdr.msg_iovlen = 1;
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
+  if (!fds.empty()) {
+    hdr.msg_control = control.data();
+    hdr.msg_controllen = control.size();
+    cmsghdr* cm = CMSG_FIRSTHDR(&hdr);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(cm), fds.data(), sizeof(int) * fds.size());
+  }
+  ssize_t sent;
+  while ((sent = ::sendmsg(c.control.get(), &hdr, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+  }
+  if (sent != static_cast<ssize_t>(request.size())) return sys_fail("spawn " + program + ": send to the keeper");
+  KeeperMessage answer;
+  UniqueFd pidfd;
+  for (;;) {
+    const auto got = c.pump(kStartTimeoutMs, &answer, &pidfd);
+    if (got == Cell::Core::Pump::timeout)
+      return fail(Errc::system, "spawn " + program + ": the sandbox did not answer within 10 s");
+    if (got == Cell::Core::Pump::gone) return fail(Errc::system, "spawn " + program + ": the sandbox keeper died");
+    if (answer.kind == KeeperMessage::spawned) break;
+  }
+  if (answer.pid <= 0) return fail(Errc::system, "spawn " + program + ": " + failure_text(answer.failure, program, nullptr));
+  if (!pidfd) return fail(Errc::internal, "spawn " + program + ": the keeper sent no pidfd");
+  return make_process(core, answer.pid, std::move(pidfd), program, owns_cell);
+}
+
+}  // namespace internal
+
+Cell::Core::Pump Cell::Core::pump(int timeout_ms, internal::KeeperMessage* spawned, UniqueFd* pidfd) {
+  if (!control) return Pump::gone;
+  if (!internal::readable(control.get(), timeout_ms)) return Pump::timeout;
+  internal::KeeperMessage msg;
+  iovec iov{&msg, sizeof msg};
+  msghdr hdr{};
+  hdr.msg_iov = &iov;
+  hdr.msg_iovlen = 1;
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))];
+  hdr.msg_control = cbuf;
+  hdr.msg_controllen = sizeof cbuf;
+  ssize_t n;
+  while ((n = ::recvmsg(control.get(), &hdr, MSG_CMSG_CLOEXEC | MSG_DONTWAIT)) < 0 && errno == EINTR) {
+  }
+  if (n < 0 && errno == EAGAIN) return Pump::message;  // woken for nothing: the caller loops
+  if (n != static_cast<ssize_t>(sizeof msg)) {
+    control.reset();  // EOF: the keeper is gone
+    return Pump::gone;
+  }
+  UniqueFd received;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&hdr); c; c = CMSG_NXTHDR(&hdr, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    int fd;
+    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    received = UniqueFd(fd);
+  }
+  switch (msg.kind) {
+    case internal::KeeperMessage::exited: statuses[msg.pid] = msg.status; break;
+    case internal::KeeperMessage::leftover: leftovers.push_back(msg); break;
+    case internal::KeeperMessage::closed: closed_seen = true; break;
+    case internal::KeeperMessage::spawned:
+      if (spawned) *spawned = msg;
+      if (pidfd) *pidfd = std::move(received);
+      break;
+    default: break;
+  }
+  return Pump::message;
+}
+
+CellReport Cell::Core::close() {
+  if (report) return *report;
+  CellReport out;
+  std::vector<internal::Leftover> found;
+  if (control && !keeper_reaped) {
+    // The keeper kills the cell's processes, reaps them, and (full) lists what they left.
+    const internal::Request kind = internal::Request::close;
+    char bytes[sizeof kind];
+    std::memcpy(bytes, &kind, sizeof kind);
+    if (::send(control.get(), bytes, sizeof bytes, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof bytes)) {
+      while (!closed_seen && pump(10000) == Pump::message) {
+      }
+    }
+  }
+  for (const auto& msg : leftovers)
+    found.push_back(internal::parse_leftover(static_cast<internal::LeftoverKind>(msg.status), msg.text, msg.uid));
+  if (namespaces) {
+    internal::pidfd_kill(keeper_pidfd.get());  // pid 1 dies: the kernel kills the rest of the namespace
+    internal::reap_keeper(*this, -1);
+  } else {
+    control.reset();  // the keeper sweeps its descendants once more, then exits
+    internal::reap_keeper(*this, 5000);
+    for (uid_t uid : slot_uids) internal::kill_uid(uid);
+    internal::sweep_orphans(seen);
+    if (extras) {
+      for (const internal::Leftover& l : internal::host_ipc_objects(extras->owners)) {
+        if (extras->before.count(internal::identity_of(l))) continue;
+        found.push_back(l);
+        internal::remove_from_host(l);
+      }
+    }
+  }
+  control.reset();
+  for (const auto& l : found) out.leftovers.push_back(internal::describe(l));
+  if (extras && extras->cgroup) {
+    out.oom_killed = extras->cgroup->oom_killed();
+    out.memory_peak_bytes = extras->cgroup->memory_peak();
+    extras->cgroup.reset();  // removes it (the processes are gone)
+  }
+  out.cgroup = extras ? extras->cgroup_note : "";
+  report = out;
+  return out;
+}
+
+Cell::Core::~Core() { close(); }
+
+Cell::Cell(std::shared_ptr<Core> core) : core_(std::move(core)) {}
+Cell::Cell(Cell&&) noexcept = default;
+Cell& Cell::operator=(Cell&& other) noexcept {
+  if (this != &other) {
+    if (core_) core_->close();
+    core_ = std::move(other.core_);
+  }
+  return *this;
+}
+Cell::~Cell() {
+  if (core_) core_->close();
+}
+
+CellReport Cell::close() { return core_ ? core_->close() : CellReport{}; }
+
+}  // namespace ipcg
