@@ -3,6 +3,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <mqueue.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -71,7 +77,9 @@ int helper_socket(const std::string& kind) {
 int helper_alloc(long mib) {
   char* p = static_cast<char*>(std::malloc(static_cast<size_t>(mib) << 20));
   if (!p) return 3;
-  std::memset(p, 1, static_cast<size_t>(mib) << 20);
+  // Through a volatile pointer: the compiler may drop a memset of memory freed right after.
+  volatile char* touch = p;
+  for (size_t i = 0; i < (static_cast<size_t>(mib) << 20); i += 4096) touch[i] = 1;
   std::free(p);
   return 0;
 }
@@ -144,8 +152,45 @@ int helper_loopback() {
   return 0;
 }
 
+// Cell helpers: who am I, can I signal pid N, make or find IPC objects.
+int helper_kill(pid_t pid) {
+  if (::kill(pid, SIGKILL) == 0) return 0;
+  std::printf("%s", std::strerror(errno));
+  return errno == EPERM ? 1 : 2;
+}
+
+int helper_sysv_make(key_t key) { return ::msgget(key, IPC_CREAT | 0600) >= 0 ? 0 : 1; }
+
+// 0: the queue exists (EACCES counts: it is someone else's), 1: it does not.
+int helper_sysv_find(key_t key) { return ::msgget(key, 0) >= 0 || errno == EACCES ? 0 : 1; }
+
+// Leaves one object of every kind behind; the names carry `tag` so parallel runs don't collide.
+int helper_ipc_leave(const std::string& tag, bool fifo) {
+  const key_t key = static_cast<key_t>(std::stol(tag));
+  if (::msgget(key, IPC_CREAT | 0600) < 0) return 1;
+  if (::semget(key, 1, IPC_CREAT | 0600) < 0) return 2;
+  if (::shmget(key, 4096, IPC_CREAT | 0600) < 0) return 3;
+  const std::string name = "/ipcg-test-" + tag;
+  const int shm = ::shm_open(name.c_str(), O_CREAT | O_RDWR, 0600);
+  if (shm < 0) return 4;
+  mq_attr attr{};
+  attr.mq_maxmsg = 4;
+  attr.mq_msgsize = 64;
+  if (::mq_open(name.c_str(), O_CREAT | O_RDWR, 0600, &attr) == static_cast<mqd_t>(-1)) return 5;
+  if (fifo && ::mkfifo(("/tmp/ipcg-fifo-" + tag).c_str(), 0600) != 0) return 6;
+  return 0;
+}
+
 int run_helper(const std::vector<std::string>& a) {
   const std::string& name = a[0];
+  if (name == "uid") {
+    std::printf("%u", ::getuid());
+    return 0;
+  }
+  if (name == "kill") return helper_kill(static_cast<pid_t>(std::atol(a.at(1).c_str())));
+  if (name == "sysv_make") return helper_sysv_make(static_cast<key_t>(std::stol(a.at(1))));
+  if (name == "sysv_find") return helper_sysv_find(static_cast<key_t>(std::stol(a.at(1))));
+  if (name == "ipc_leave") return helper_ipc_leave(a.at(1), a.size() > 2 && a[2] == "fifo");
   if (name == "ptrace") return static_cast<int>(::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr)) == 0 ? 0 : 9;
   if (name == "socket") return helper_socket(a.at(1));
   if (name == "alloc") return helper_alloc(std::atol(a.at(1).c_str()));
