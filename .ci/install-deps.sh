@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(cmake make g++ gcc pkg-config
           libgtest-dev libgmock-dev libtomlplusplus-dev libseccomp-dev
-          libcli11-dev nlohmann-json3-dev libfmt-dev libexpected-dev libxml2-utils chromium)
+          libcli11-dev nlohmann-json3-dev libfmt-dev libexpected-dev libbenchmark-dev libxml2-utils chromium)
 
 missing=()
 for p in "${packages[@]}"; do

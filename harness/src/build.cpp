@@ -24,7 +24,11 @@ Result<CompileResult> compile(Sandbox& box, const BuildSpec& build, const std::f
   req.spec.cwd = dir;
   req.spec.limits = build.limits;
   req.spec.role = Role::build;  // the compiler runs under the sandbox's build policy, not the lab's sets
-  IPCG_TRY(RunOutcome out, run(box, std::move(req)));
+  // A cell of its own, as Sandbox::spawn would make, kept here to learn whether its memory
+  // cgroup killed a compiler pass (cc then only says "Killed signal terminated program cc1").
+  IPCG_TRY(Cell cell, box.open_cell({.limits = build.limits}));
+  IPCG_TRY(RunOutcome out, run(cell, std::move(req)));
+  const CellReport closed = cell.close();
   CompileResult r;
   r.output = out.captures[1].display() + out.captures[2].display();
   if (out.ending == Ending::timed_out)
@@ -32,6 +36,9 @@ Result<CompileResult> compile(Sandbox& box, const BuildSpec& build, const std::f
                             build.limits.wall.count());
   else if (out.ending == Ending::signaled)
     r.output += fmt::format("\n[the compiler was killed by signal {}]\n", WTERMSIG(out.wait_status));
+  if (closed.oom_killed)
+    r.output += fmt::format("\n[the compiler ran out of memory: the build's memory limit of {} MiB was hit]\n",
+                            build.limits.memory_bytes >> 20);
   r.ok = out.ending == Ending::exited && WEXITSTATUS(out.wait_status) == 0;
   return r;
 }

@@ -376,7 +376,10 @@ Result<Sandbox> Sandbox::create(const SandboxConfig& config) {
   if (!impl->work_fd) return sys_fail("open " + impl->host_dir.string());
   impl->box_dir = impl->full() ? std::filesystem::path(kBoxDir) : impl->host_dir;
   if (impl->full()) {
-    IPCG_TRY(impl->root, internal::RootPlan::build(impl->host_dir, config.readonly_paths));
+    // The box's /etc, staged once per Sandbox in a root-owned folder of the work folder.
+    const std::filesystem::path etc_dir = impl->host_dir / ".etc";
+    IPCG_CHECK(internal::RootPlan::stage_etc(etc_dir));
+    IPCG_TRY(impl->root, internal::RootPlan::build(impl->host_dir, etc_dir, config.readonly_paths));
   }
   // Backstop: if a keeper dies early, its orphans come to the grader rather than to init.
   if (!impl->full()) std::call_once(g_subreaper_once, [] { ::prctl(PR_SET_CHILD_SUBREAPER, 1); });

@@ -164,6 +164,14 @@ void run_step(const KeeperPlan& p, const MountStep& m, int source_fd, size_t i) 
       check_step(::mount("mqueue", m.target, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0, r,
                  Step::mount_mqueue, i);
       return;
+    case MountStep::dev_tmpfs:
+      check_step(::mount("tmpfs", m.target, "tmpfs", MS_NOSUID | MS_NOEXEC, m.source) == 0, r, Step::mount_tmpfs, i);
+      return;
+    case MountStep::dev_node:
+      // chmod after mknod: the keeper's umask would take bits off.
+      check_step(::mknod(m.target, S_IFCHR | 0666, static_cast<dev_t>(m.rdev)) == 0 && ::chmod(m.target, 0666) == 0,
+                 r, Step::make_file, i);
+      return;
     default:
       bind_step(p, m, source_fd, i);
   }

@@ -72,10 +72,13 @@ struct MountStep {
     bind_work,      // the work folder (source, opened O_NOFOLLOW) on target, nosuid, nodev
     tmpfs,          // a tmpfs on target with options source
     mqueue,         // an mqueue mount of the cell's IPC namespace on target
+    dev_tmpfs,      // a small tmpfs that allows device nodes (for /dev), options in source
+    dev_node,       // a character device node at target, numbers in rdev, mode 0666
   };
   Kind kind = make_dir;
   const char* target = nullptr;
   const char* source = nullptr;
+  std::uint64_t rdev = 0;
   bool needs_source_fd() const { return kind == bind_readonly || kind == bind_device || kind == bind_work; }
 };
 // Where the new root is assembled before pivot_root: a path every host has, hidden only inside
@@ -176,8 +179,11 @@ struct TargetPlan {
 // strings its steps point into (a deque: moving it keeps them where they are).
 class RootPlan {
  public:
-  static Result<RootPlan> build(const std::filesystem::path& work_dir,
+  // etc_dir: a host folder holding the box's /etc (stage_etc), bound read-only in one step.
+  static Result<RootPlan> build(const std::filesystem::path& work_dir, const std::filesystem::path& etc_dir,
                                 const std::vector<std::filesystem::path>& readonly_paths);
+  // Copies the few /etc entries a box needs (not shadow, not the host's configuration) into dir.
+  static Result<void> stage_etc(const std::filesystem::path& dir);
   const std::vector<MountStep>& steps() const { return steps_; }
 
  private:
