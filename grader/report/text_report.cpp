@@ -94,6 +94,9 @@ void write_details(Context& cx, const TestResult& t) {
     for (const std::string& item : t.evidence) write_indented(cx, item);
     if (!t.trace_file.empty())
       write_indented(cx, "trace: " + t.trace_file + " (open it in https://ui.perfetto.dev or chrome://tracing)");
+  } else if (!t.leftovers.empty()) {
+    // A passing test still hears what it did not clean up (failed ones have it in the evidence).
+    write_indented(cx, fmt::format("left behind after the test: {}", fmt::join(t.leftovers, "; ")));
   }
   if (cx.options.verbose && !t.output.empty()) {
     cx.os << kIndent << "output:\n";
@@ -103,7 +106,7 @@ void write_details(Context& cx, const TestResult& t) {
 
 // Hidden tests keep their inputs secret: saying what went wrong would reveal them.
 bool would_show_details(const Context& cx, const TestResult& t) {
-  return t.status != Status::passed || (cx.options.verbose && !t.output.empty());
+  return t.status != Status::passed || !t.leftovers.empty() || (cx.options.verbose && !t.output.empty());
 }
 
 void write_test(Context& cx, const TestResult& t) {

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,6 +105,14 @@ Result<void> add_checked(scmp_filter_ctx ctx, const SyscallSet& set, std::string
       scmp_arg_cmp cmp = SCMP_CMP32(mode_arg, SCMP_CMP_MASKED_EQ, S_IFMT, S_IFIFO);
       return add_rule(ctx, SCMP_ACT_ALLOW, call, {cmp});
     }
+    case ArgRule::ioctl_no_sti:
+      // Every request but TIOCSTI: allowed below it and above it, and TIOCSTI itself (low 32
+      // bits: the kernel reads no more, so TIOCSTI | 1 << 32 is TIOCSTI) kills like the other
+      // escape calls. An unconditional allow would swallow the kill rule, so the allow is split.
+      IPCG_CHECK(add_rule(ctx, SCMP_ACT_KILL_PROCESS, call,
+                          {SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFull, static_cast<uint32_t>(TIOCSTI))}));
+      IPCG_CHECK(add_rule(ctx, SCMP_ACT_ALLOW, call, {SCMP_A1_64(SCMP_CMP_LT, TIOCSTI)}));
+      return add_rule(ctx, SCMP_ACT_ALLOW, call, {SCMP_A1_64(SCMP_CMP_GT, TIOCSTI)});
     case ArgRule::none: return {};
   }
   return {};
@@ -159,6 +168,7 @@ std::string checked_in_words(const SyscallSet& set, std::string_view call) {
     }
     case ArgRule::clone_no_ns: return words + " (no CLONE_NEW* namespace flags)";
     case ArgRule::mknod_fifo: return words + " (S_IFIFO only)";
+    case ArgRule::ioctl_no_sti: return words + " (TIOCSTI, typing into a terminal, kills)";
     case ArgRule::none: return words;
   }
   return words;

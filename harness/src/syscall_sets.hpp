@@ -18,6 +18,7 @@ enum class ArgRule {
   socket_family,  // socket/socketpair only for `families` (32-bit compare on the domain)
   clone_no_ns,    // clone only without namespace flags
   mknod_fifo,     // mknod/mknodat only for S_IFIFO
+  ioctl_no_sti,   // ioctl except TIOCSTI (32-bit compare on the request)
 };
 
 struct SyscallSet {

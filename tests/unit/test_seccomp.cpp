@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include <sys/ioctl.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -181,6 +183,28 @@ TEST(Seccomp, CallOutsideTheSetsFailsWithEperm) {
   };
   EXPECT_EQ(exit_code(run_filtered(compiled({"file"}), pipe_errno)), EPERM);
   EXPECT_EQ(exit_code(run_filtered(compiled({"pipe"}), pipe_errno)), 0);
+}
+
+// TIOCSTI types into a terminal: killed, with high bits set in the request too (the kernel reads 32).
+TEST(Seccomp, IoctlWorksButTiocstiIsRefused) {
+  const auto sti = [](unsigned long high) {
+    return [high] {
+      char c = 'x';
+      return errno_of(::syscall(SYS_ioctl, 0, high | TIOCSTI, &c));
+    };
+  };
+  for (unsigned long high : {0ul, 1ul << 32}) {
+    const int status = run_filtered(compiled({}), sti(high));
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) << "high bits " << high << ": " << status;
+  }
+  // Any other request reaches the kernel: FIONREAD on a pipe answers.
+  const auto fionread = [] {
+    int fds[2];
+    if (::syscall(SYS_pipe2, fds, 0) != 0) return 99;
+    int n = -1;
+    return errno_of(::ioctl(fds[0], FIONREAD, &n)) == 0 && n == 0 ? 0 : 98;
+  };
+  EXPECT_EQ(exit_code(run_filtered(compiled({"pipe"}), fionread)), 0);
 }
 
 TEST(Seccomp, Clone3GetsEnosysSoLibcFallsBackToClone) {
