@@ -9,7 +9,8 @@
 //   3. containment: no process left (children re-parented to this subreaper, or any process of a
 //      sandbox uid 61000..62999 not owned by another running grader), no declared path created
 //      on the host (must_not_exist), no host canary touched (targets), no new SysV IPC object, no
-//      new entry in /dev/mqueue or /dev/shm, no work folder left (the grader runs with a private
+//      new POSIX message queue (through a private mqueue mount when the host has none) or
+//      /dev/shm entry, no work folder left (the grader runs with a private
 //      TMPDIR: its ipcgrade-* folder must be gone); nothing secret in the report (a hidden test's
 //      name, a line of the reference solution, /etc/shadow, a token in the grader's environment)
 //      and nothing forged on the grader's stdout (no line starting with "::", no raw ESC or CR);
@@ -18,8 +19,11 @@
 // The corpus changes host-wide state on purpose, so these tests run serially (RUN_SERIAL).
 #include <dirent.h>
 #include <fcntl.h>
+#include <mqueue.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -237,6 +241,37 @@ std::set<std::string> sysv_objects() {
   return ids;
 }
 
+// POSIX message queues exist in the kernel whether or not the host mounts mqueue (this one does
+// not): list them through a private mount in a child of a new mount namespace.
+std::set<std::string> posix_queues() {
+  std::set<std::string> names = dir_entries("/dev/mqueue");
+  if (!names.empty() || ::access("/dev/mqueue", F_OK) == 0) return names;
+  char dir[] = "/tmp/ipcg-hostile-mq-XXXXXX";
+  if (!::mkdtemp(dir)) return names;
+  int fds[2];
+  if (::pipe(fds) != 0) return names;
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(fds[0]);
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount("mqueue", dir, "mqueue", 0, nullptr) != 0)
+      ::_exit(1);
+    std::string text;
+    for (const auto& name : dir_entries(dir)) text += name + "\n";
+    ::_exit(::write(fds[1], text.data(), text.size()) < 0 ? 2 : 0);
+  }
+  ::close(fds[1]);
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  ::waitpid(child, nullptr, 0);
+  ::rmdir(dir);
+  std::istringstream lines(text);
+  for (std::string name; std::getline(lines, name);) names.insert(name);
+  return names;
+}
+
 struct HostState {
   std::set<std::string> sysv, mqueue, shm;
 };
@@ -244,7 +279,7 @@ struct HostState {
 HostState host_state() {
   HostState s;
   s.sysv = sysv_objects();
-  s.mqueue = dir_entries("/dev/mqueue");
+  s.mqueue = posix_queues();
   s.shm = dir_entries("/dev/shm");
   return s;
 }
@@ -455,7 +490,7 @@ TEST_P(HostileSubmission, IsContained) {
   const HostState after = host_state();
   EXPECT_TRUE(added(before.sysv, after.sysv).empty()) << "new SysV IPC objects: " << joined(added(before.sysv, after.sysv));
   EXPECT_TRUE(added(before.mqueue, after.mqueue).empty())
-      << "new entries in /dev/mqueue: " << joined(added(before.mqueue, after.mqueue));
+      << "new POSIX message queues: " << joined(added(before.mqueue, after.mqueue));
   EXPECT_TRUE(added(before.shm, after.shm).empty()) << "new entries in /dev/shm: " << joined(added(before.shm, after.shm));
   // The work folder was made in TMPDIR (its mtime moved) and is gone.
   const auto left_in_tmpdir = dir_entries(tmpdir);
@@ -474,7 +509,7 @@ TEST_P(HostileSubmission, IsContained) {
   for (const auto& name : added(before.shm, after.shm))
     if (name.find("ipcg-hostile") != std::string::npos) fs::remove("/dev/shm/" + name);
   for (const auto& name : added(before.mqueue, after.mqueue))
-    if (name.find("ipcg-hostile") != std::string::npos) fs::remove("/dev/mqueue/" + name);
+    if (name.find("ipcg-hostile") != std::string::npos) ::mq_unlink(("/" + name).c_str());
 
   for (const auto& w : watched) {
     struct stat now {};
