@@ -18,12 +18,12 @@ struct CompileResult {
 
 // Runs one compiler command in the sandbox, in `dir` (a box path).
 Result<CompileResult> compile(Sandbox& box, const BuildSpec& build, const std::filesystem::path& dir,
-                              std::vector<std::string> argv) {
+                              std::vector<std::string> argv, Role role) {
   RunRequest req;
   req.spec.argv = std::move(argv);
   req.spec.cwd = dir;
   req.spec.limits = build.limits;
-  req.spec.role = Role::build;  // the compiler runs under the sandbox's build policy, not the lab's sets
+  req.spec.role = role;  // the compiler runs under the sandbox's build policy, not the lab's sets
   // A cell of its own, as Sandbox::spawn would make, kept here to learn whether its memory
   // cgroup killed a compiler pass (cc then only says "Killed signal terminated program cc1").
   IPCG_TRY(Cell cell, box.open_cell({.limits = build.limits}));
@@ -94,9 +94,9 @@ std::string BuiltImpl::feedback() const {
 }
 
 Result<BuiltImpl> build_impl(Sandbox& box, const LabSpec& lab, const std::filesystem::path& source_dir,
-                             const std::string& name) {
+                             const std::string& name, Role role) {
   const auto started = std::chrono::steady_clock::now();
-  IPCG_TRY(std::filesystem::path dir, box.make_writable_dir(name));
+  IPCG_TRY(std::filesystem::path dir, box.make_writable_dir(name, role));
   IPCG_TRY(std::vector<std::string> problems, stage_files(lab, source_dir, dir));
   BuiltImpl built;
   built.bin_dir = dir;  // the compiler (slot uid) writes here; folders the grader made it cannot
@@ -106,7 +106,7 @@ Result<BuiltImpl> build_impl(Sandbox& box, const LabSpec& lab, const std::filesy
     auto argv = compiler_argv(lab.build);
     argv.push_back("-c");
     argv.insert(argv.end(), lab.build.sources.begin(), lab.build.sources.end());
-    IPCG_TRY(CompileResult sources, compile(box, lab.build, box_dir, argv));
+    IPCG_TRY(CompileResult sources, compile(box, lab.build, box_dir, argv, role));
     built.sources_ok = sources.ok;
     built.output += sources.output;
   }
@@ -117,10 +117,12 @@ Result<BuiltImpl> build_impl(Sandbox& box, const LabSpec& lab, const std::filesy
     argv.insert(argv.end(), {"-o", program, "drivers/" + spec.driver.filename().string()});
     for (const auto& source : lab.build.sources) argv.push_back(object_name(source));
     argv.insert(argv.end(), lab.build.ldflags.begin(), lab.build.ldflags.end());
-    IPCG_TRY(CompileResult linked, compile(box, lab.build, box_dir, argv));
+    IPCG_TRY(CompileResult linked, compile(box, lab.build, box_dir, argv, role));
     out.ok = linked.ok;
     out.output = linked.output;
   }
+  // Read-only from here on: tests cannot write to the host's disk through it, nor replace a program.
+  IPCG_CHECK(box.seal_dir(name, role));
   built.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return built;
 }

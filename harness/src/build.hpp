@@ -2,7 +2,7 @@
 // sandbox: sources -> objects once, then each program = its trusted driver + those objects.
 // A program that fails to build fails only the tests that use it.
 //
-//   IPCG_TRY(BuiltImpl student, build_impl(box, lab, submission_dir, "student"));
+//   IPCG_TRY(BuiltImpl student, build_impl(box, lab, submission_dir, "student", Role::build));
 //   student.programs.at("pipeline").ok;   student.bin_dir / "pipeline"
 #pragma once
 
@@ -35,7 +35,9 @@ struct BuiltImpl {
   std::string feedback() const;
 };
 
+// role: Role::build (the student's uid) or Role::reference_build (the reference's uid, into a
+// folder no student process can enter). The folder is sealed read-only afterwards.
 Result<BuiltImpl> build_impl(Sandbox& box, const LabSpec& lab, const std::filesystem::path& source_dir,
-                             const std::string& name);
+                             const std::string& name, Role role);
 
 }  // namespace ipcg

@@ -162,6 +162,7 @@ std::string describe(const Leftover& l) {
   switch (l.kind) {
     case LeftoverKind::posix_shm: return "POSIX shared memory " + l.text;
     case LeftoverKind::posix_mq: return "POSIX message queue " + l.text;
+    case LeftoverKind::file: return "file " + l.text;
     default: return "FIFO " + l.text;
   }
 }
@@ -173,6 +174,20 @@ std::vector<Leftover> host_ipc_objects(const std::set<uid_t>& owners) {
   list_sysv("/proc/sysvipc/shm", LeftoverKind::sysv_shm, owners, out);
   list_folder("/dev/shm", LeftoverKind::posix_shm, owners, out);
   list_mqueue(owners, out);
+  return out;
+}
+
+std::vector<Leftover> host_temp_files(const std::set<uid_t>& owners) {
+  std::vector<Leftover> out;
+  for (const char* dir : {"/tmp", "/var/tmp"}) {
+    std::vector<Leftover> found;
+    list_folder(dir, LeftoverKind::file, owners, found);
+    for (Leftover& l : found) {
+      struct stat st {};
+      if (::lstat(l.text.c_str(), &st) == 0 && S_ISFIFO(st.st_mode)) l.kind = LeftoverKind::fifo;
+      out.push_back(std::move(l));
+    }
+  }
   return out;
 }
 
@@ -188,7 +203,16 @@ void remove_from_host(const Leftover& l) {
     case LeftoverKind::posix_mq:  // by name: works whether or not the host mounts mqueue
       ::mq_unlink(l.text.substr(std::string("/dev/mqueue").size()).c_str());
       return;
-    default: ::unlink(l.text.c_str()); return;  // a plain name in a flat folder: no symlink walk
+    default: {
+      // A name in a flat folder, removed through the folder's descriptor: nothing is followed.
+      const auto slash = l.text.rfind('/');
+      const std::string dir = l.text.substr(0, slash == 0 ? 1 : slash), name = l.text.substr(slash + 1);
+      const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0) return;
+      remove_entry(fd, name.c_str());
+      ::close(fd);
+      return;
+    }
   }
 }
 

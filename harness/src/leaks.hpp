@@ -27,6 +27,9 @@ std::string describe(const Leftover& l);
 // Reduced mode: the host's IPC objects whose owner is in `owners` (SysV by uid column, the
 // entries of /dev/shm and /dev/mqueue by file owner).
 std::vector<Leftover> host_ipc_objects(const std::set<uid_t>& owners);
+// Reduced mode as root: files and folders the slot uids made in the host's shared temp folders
+// (/tmp, /var/tmp), which a cell without its own mounts writes to directly.
+std::vector<Leftover> host_temp_files(const std::set<uid_t>& owners);
 // A key naming an object across two listings (kind + id or path).
 std::string identity_of(const Leftover& l);
 // Removes it from the host (IPC_RMID, unlink); best effort.

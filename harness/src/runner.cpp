@@ -169,11 +169,11 @@ Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options) {
   result.spec_hash = lab.spec_hash;
 
   IPCG_TRY(const std::filesystem::path tools, stage_tools(box, options.tools_root / lab.folder));
-  IPCG_TRY(BuiltImpl reference, build_impl(box, lab, lab.reference_dir, "reference"));
+  IPCG_TRY(BuiltImpl reference, build_impl(box, lab, lab.reference_dir, "reference", Role::reference_build));
   if (!reference.all_ok())
     return fail(Errc::config, "the reference implementation of " + lab.id + " does not build:\n" +
                                   reference.feedback());
-  IPCG_TRY(BuiltImpl student, build_impl(box, lab, options.submission, "student"));
+  IPCG_TRY(BuiltImpl student, build_impl(box, lab, options.submission, "student", Role::build));
   result.build.ok = student.all_ok();
   result.build.duration_seconds = student.seconds;
   result.build.compiler_output = student.feedback();

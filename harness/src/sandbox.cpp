@@ -26,7 +26,53 @@
 #include "sandbox_internal.hpp"
 
 namespace ipcg {
+namespace internal {
+
+constexpr int kMaxRemoveDepth = 256;
+
+// The names in a folder, through a copy of its descriptor.
+std::vector<std::string> list_names(int dir_fd) {
+  std::vector<std::string> names;
+  const int copy = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+  DIR* dir = copy >= 0 ? ::fdopendir(copy) : nullptr;
+  if (!dir) {
+    if (copy >= 0) ::close(copy);
+    return names;
+  }
+  while (dirent* entry = ::readdir(dir)) {
+    const std::string_view n = entry->d_name;
+    if (n != "." && n != "..") names.emplace_back(n);
+  }
+  ::closedir(dir);
+  return names;
+}
+
+
+// Removes name under dir_fd without following symlinks: a symlink or file is unlinked, a
+// folder is opened O_NOFOLLOW|O_DIRECTORY and emptied through its descriptor.
+void remove_entry(int dir_fd, const char* name, int depth) {
+  if (::unlinkat(dir_fd, name, 0) == 0 || errno == ENOENT) return;
+  if (errno != EISDIR || depth > kMaxRemoveDepth) return;
+  UniqueFd path_fd(::openat(dir_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!path_fd) return;
+  // The sandboxed code may have left a folder unreadable or unwritable: make it ours to empty.
+  const std::string magic = "/proc/self/fd/" + std::to_string(path_fd.get());
+  ::chmod(magic.c_str(), 0700);
+  UniqueFd fd(::openat(path_fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd) remove_children(fd.get(), depth + 1);
+  ::unlinkat(dir_fd, name, AT_REMOVEDIR);
+}
+
+void remove_children(int dir_fd, int depth) {
+  for (const std::string& name : list_names(dir_fd)) remove_entry(dir_fd, name.c_str(), depth);
+}
+
+}  // namespace internal
+
 namespace {
+
+using internal::list_names;
+using internal::remove_children;
 
 // One uid per concurrent sandbox (as isolate does), so RLIMIT_NPROC and kill rights are per box;
 // its reference roles run as a second uid, kReferenceOffset above.
@@ -35,8 +81,6 @@ constexpr int kSlotCount = 1000;
 constexpr uid_t kReferenceOffset = 1000;
 constexpr const char* kBoxDir = "/tmp/box";
 constexpr const char* kReducedMeans = "no namespaces; isolation is rlimits, seccomp and process-group kill";
-constexpr int kMaxRemoveDepth = 256;
-
 // ---- isolation -------------------------------------------------------------------------------
 
 // 0 when a child can be cloned into new IPC, PID, mount, net and UTS namespaces, else errno.
@@ -100,39 +144,6 @@ Result<Slot> claim_slot() {
 }
 
 // ---- the work folder -------------------------------------------------------------------------
-
-void remove_children(int dir_fd, int depth);
-
-// Removes name under dir_fd without following symlinks: a symlink or file is unlinked, a
-// folder is opened O_NOFOLLOW|O_DIRECTORY and emptied through its descriptor.
-void remove_entry(int dir_fd, const char* name, int depth) {
-  if (::unlinkat(dir_fd, name, 0) == 0 || errno == ENOENT) return;
-  if (errno != EISDIR || depth > kMaxRemoveDepth) return;
-  UniqueFd path_fd(::openat(dir_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!path_fd) return;
-  // The sandboxed code may have left a folder unreadable or unwritable: make it ours to empty.
-  const std::string magic = "/proc/self/fd/" + std::to_string(path_fd.get());
-  ::chmod(magic.c_str(), 0700);
-  UniqueFd fd(::openat(path_fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd) remove_children(fd.get(), depth + 1);
-  ::unlinkat(dir_fd, name, AT_REMOVEDIR);
-}
-
-void remove_children(int dir_fd, int depth) {
-  std::vector<std::string> names;
-  const int copy = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-  DIR* dir = copy >= 0 ? ::fdopendir(copy) : nullptr;
-  if (!dir) {
-    if (copy >= 0) ::close(copy);
-    return;
-  }
-  while (dirent* entry = ::readdir(dir)) {
-    const std::string_view name = entry->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  ::closedir(dir);
-  for (const std::string& name : names) remove_entry(dir_fd, name.c_str(), depth);
-}
 
 Result<std::filesystem::path> make_work_dir(const std::filesystem::path& requested) {
   std::filesystem::path parent = requested;
@@ -238,9 +249,10 @@ Result<std::vector<char>> encode(const internal::CellIdentity& id, const SpawnSp
     return fail(Errc::usage, "spawn: too many arguments, environment entries or PATH entries");
 
   internal::SpawnRequest req;
-  req.filter = spec.role == Role::build ? internal::FilterIndex::build : internal::FilterIndex::lab;
+  const bool build = spec.role == Role::build || spec.role == Role::reference_build;
+  req.filter = build ? internal::FilterIndex::build : internal::FilterIndex::lab;
   req.change_ids = id.change_ids;
-  const bool reference = spec.role == Role::reference;
+  const bool reference = spec.role == Role::reference || spec.role == Role::reference_build;
   req.uid = reference ? id.reference_uid : id.student_uid;
   req.gid = reference ? id.reference_gid : id.student_gid;
   const auto limits = resource_limits(spec.limits, id.slot);
@@ -402,16 +414,54 @@ std::filesystem::path Sandbox::to_box(const std::filesystem::path& host_path) co
   return rel == "." ? impl_->box_dir : impl_->box_dir / rel;
 }
 
-Result<std::filesystem::path> Sandbox::make_writable_dir(const std::string& name) {
+namespace {
+bool is_reference(Role role) { return role == Role::reference || role == Role::reference_build; }
+}  // namespace
+
+Result<std::filesystem::path> Sandbox::make_writable_dir(const std::string& name, Role owner) {
   if (!valid_dir_name(name)) return fail(Errc::usage, "make_writable_dir: bad folder name '" + name + "'");
   if (::mkdirat(impl_->work_fd.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
     return sys_fail("mkdir " + name + " in the work folder");
   UniqueFd fd(::openat(impl_->work_fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return sys_fail("open " + name + " in the work folder");
-  if (impl_->slot && ::fchown(fd.get(), impl_->slot->uid, impl_->slot->gid) != 0)
-    return sys_fail("chown " + name + " to the slot uid");
-  if (::fchmod(fd.get(), 0755) != 0) return sys_fail("chmod " + name);
+  if (impl_->slot) {
+    const uid_t uid = is_reference(owner) ? impl_->slot->reference_uid() : impl_->slot->uid;
+    if (::fchown(fd.get(), uid, static_cast<gid_t>(uid)) != 0) return sys_fail("chown " + name + " to the slot uid");
+    if (::fchmod(fd.get(), 0700) != 0) return sys_fail("chmod " + name);
+  } else if (::fchmod(fd.get(), 0755) != 0) {
+    return sys_fail("chmod " + name);
+  }
   return impl_->host_dir / name;
+}
+
+Result<void> Sandbox::seal_dir(const std::string& name, Role owner) {
+  if (!valid_dir_name(name)) return fail(Errc::usage, "seal_dir: bad folder name '" + name + "'");
+  UniqueFd fd(::openat(impl_->work_fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return sys_fail("open " + name + " in the work folder");
+  const bool root = impl_->slot.has_value();
+  const bool reference = is_reference(owner) && root;
+  const gid_t gid = reference ? static_cast<gid_t>(impl_->slot->reference_uid()) : 0;
+  // A reference program stays executable by anyone (a student's parent may exec the reference
+  // child, as lab1's conversation tests do) but readable by none but the reference's group.
+  const mode_t dir_mode = reference ? 0711 : 0755, program_mode = reference ? 0711 : 0755;
+  const mode_t inner_dir_mode = reference ? 0750 : 0755, data_mode = reference ? 0640 : 0644;
+  for (const std::string& entry : list_names(fd.get())) {
+    struct stat st {};
+    if (::fstatat(fd.get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    const bool dir = S_ISDIR(st.st_mode);
+    if (!dir && !S_ISREG(st.st_mode)) {  // a symlink, FIFO or socket the build left: not ours to keep
+      ::unlinkat(fd.get(), entry.c_str(), 0);
+      continue;
+    }
+    UniqueFd item(::openat(fd.get(), entry.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!item) return sys_fail("open " + name + "/" + entry);
+    if (root && ::fchown(item.get(), 0, gid) != 0) return sys_fail("chown " + name + "/" + entry);
+    const mode_t mode = dir ? inner_dir_mode : (st.st_mode & 0111) ? program_mode : data_mode;
+    if (::fchmod(item.get(), mode) != 0) return sys_fail("chmod " + name + "/" + entry);
+  }
+  if (root && ::fchown(fd.get(), 0, gid) != 0) return sys_fail("chown " + name);
+  if (::fchmod(fd.get(), dir_mode) != 0) return sys_fail("chmod " + name);
+  return {};
 }
 
 Result<Cell> Sandbox::open_cell(const CellOptions& options) {

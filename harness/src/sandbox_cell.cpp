@@ -115,7 +115,8 @@ Result<std::shared_ptr<Cell::Core>> start_cell(KeeperPlan& plan, CellIdentity id
   plan.keeper_keep = keeper_keep(plan);
   const unsigned long flags =
       plan.namespaces ? CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWUTS : 0;
-  if (extras && !plan.namespaces) {
+  // Unprivileged, the owner is this user: what existed before the cell is not the cell's.
+  if (extras && !plan.namespaces && slot_uids.empty()) {
     for (const Leftover& l : host_ipc_objects(extras->owners)) extras->before.insert(identity_of(l));
   }
   int pidfd = -1;
@@ -241,7 +242,12 @@ CellReport Cell::Core::close() {
     for (uid_t uid : slot_uids) internal::kill_uid(uid);
     internal::sweep_orphans(seen);
     if (extras) {
-      for (const internal::Leftover& l : internal::host_ipc_objects(extras->owners)) {
+      auto objects = internal::host_ipc_objects(extras->owners);
+      // Files in the host's /tmp only as root: unprivileged, the owner is the user, whose other
+      // programs write there too.
+      if (!slot_uids.empty())
+        for (auto& f : internal::host_temp_files(extras->owners)) objects.push_back(std::move(f));
+      for (const internal::Leftover& l : objects) {
         if (extras->before.count(internal::identity_of(l))) continue;
         found.push_back(l);
         internal::remove_from_host(l);

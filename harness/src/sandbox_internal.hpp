@@ -136,7 +136,7 @@ struct KeeperMessage {
   char text[224] = {};      // leftover: a /proc/sysvipc line or a name, NUL-terminated
 };
 // What a leftover line describes (KeeperMessage::status).
-enum class LeftoverKind : std::int32_t { sysv_msg, sysv_sem, sysv_shm, posix_shm, posix_mq, fifo };
+enum class LeftoverKind : std::int32_t { sysv_msg, sysv_sem, sysv_shm, posix_shm, posix_mq, fifo, file };
 // The most leftovers of all kinds the keeper reports.
 constexpr int kMaxLeftovers = 64;
 
@@ -270,6 +270,14 @@ Result<SandboxedProcess> spawn_in(const std::shared_ptr<Cell::Core>& core, const
 // The handle of a process the keeper spawned (sandbox_process.cpp).
 SandboxedProcess make_process(const std::shared_ptr<Cell::Core>& core, pid_t cell_pid, UniqueFd pidfd,
                               const std::string& program, bool owns_cell);
+
+// --- folders the box could write (sandbox.cpp) -------------------------------------------------
+// The names in a folder, through a copy of its descriptor.
+std::vector<std::string> list_names(int dir_fd);
+// Removes name under dir_fd without following symlinks (a folder is emptied through its
+// descriptor), and everything under a folder.
+void remove_entry(int dir_fd, const char* name, int depth = 0);
+void remove_children(int dir_fd, int depth = 0);
 
 // --- /proc, for the tree walk ---------------------------------------------------------------
 struct ProcStat {

@@ -429,7 +429,47 @@ TEST(WorkDir, WritableDirsBelongToTheSlotAndSlotsAreNeverShared) {
   EXPECT_GE(sa.st_uid, 61000u);
   EXPECT_GE(sb.st_uid, 61000u);
   EXPECT_NE(sa.st_uid, sb.st_uid);
-  EXPECT_EQ(sa.st_mode & 07777, 0755u);
+  EXPECT_EQ(sa.st_mode & 07777, 0700u);
+  auto ref = a->make_writable_dir("ref", Role::reference_build);
+  ASSERT_TRUE(ref);
+  struct stat sr {};
+  ASSERT_EQ(::stat(ref->c_str(), &sr), 0);
+  EXPECT_NE(sr.st_uid, sa.st_uid) << "the reference's build folder belongs to the student's uid";
+}
+
+// After its build, the reference's folder lets a student process run its programs and nothing
+// else: no reading, no replacing, no new files; a symlink the build left is gone.
+TEST(WorkDir, ASealedReferenceFolderIsExecuteOnlyForTheStudent) {
+  if (::geteuid() != 0) GTEST_SKIP() << "role uids need root";
+  auto box = Sandbox::create({.syscall_sets = {"process", "file", "pipe"}, .allow_namespaces = false});
+  ASSERT_TRUE(box) << box.error().message;
+  auto dir = box->make_writable_dir("reference", Role::reference_build);
+  ASSERT_TRUE(dir);
+  std::filesystem::copy_file("/bin/true", *dir / "prog");
+  std::filesystem::permissions(*dir / "prog", std::filesystem::perms(0755));
+  std::ofstream(*dir / "solution.c") << "int secret;\n";
+  std::filesystem::create_symlink("/etc/passwd", *dir / "link");
+  ASSERT_TRUE(box->seal_dir("reference", Role::reference_build));
+  struct stat st {};
+  EXPECT_NE(::lstat((*dir / "link").c_str(), &st), 0) << "the symlink survived the seal";
+  ASSERT_EQ(::stat((*dir / "prog").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_EQ(st.st_mode & 07777, 0711u);
+
+  auto run = [&](std::vector<std::string> argv) {
+    auto proc = box->spawn({.argv = std::move(argv)});
+    if (!proc) return -1;
+    pollfd p{proc->exit_fd(), POLLIN, 0};
+    ::poll(&p, 1, 10000);
+    auto status = proc->wait_status();
+    return status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+  };
+  const std::string d = dir->string();
+  EXPECT_EQ(run({d + "/prog"}), 0) << "a student process cannot run the reference's program";
+  EXPECT_NE(run({"/bin/cat", d + "/solution.c"}), 0) << "a student process read the reference's source";
+  EXPECT_NE(run({"/bin/cat", d + "/prog"}), 0) << "a student process read the reference's program";
+  EXPECT_NE(run({"/bin/cp", "/bin/false", d + "/prog"}), 0) << "a student process replaced the reference's program";
+  EXPECT_NE(run({"/bin/touch", d + "/new"}), 0) << "a student process wrote into the reference's folder";
 }
 
 TEST(WorkDir, RemovalDoesNotFollowSymlinksOut) {

@@ -68,8 +68,9 @@ struct FdMapping {
 };
 
 // Who a process runs as. Student and reference roles get different uids (when root); a build
-// step is filtered by SandboxConfig::build_syscall_sets instead of the lab's sets.
-enum class Role { student, reference, build };
+// step (the compiler, as either uid) is filtered by SandboxConfig::build_syscall_sets instead of
+// the lab's sets.
+enum class Role { student, reference, build, reference_build };
 
 struct SpawnSpec {
   std::vector<std::string> argv;  // argv[0]: path inside the box, or a name looked up in PATH
@@ -158,9 +159,14 @@ class Sandbox : public Launcher {
   const std::filesystem::path& box_work_dir() const;   // the same folder as the sandbox sees it
   // A path under host_work_dir() as seen inside the box; other paths are returned unchanged.
   std::filesystem::path to_box(const std::filesystem::path& host_path) const;
-  // Creates a folder under the work folder that the sandboxed uid may write (0755, owned by the
-  // slot uid as root; a plain 0755 folder otherwise). An existing one is reused.
-  Result<std::filesystem::path> make_writable_dir(const std::string& name);
+  // Creates a folder under the work folder that `owner`'s uid may write (0700, owned by that uid
+  // as root; a plain 0755 folder otherwise). An existing one is reused.
+  Result<std::filesystem::path> make_writable_dir(const std::string& name, Role owner = Role::student);
+  // After a build: the folder and what was written in it become root's and read-only for the box
+  // (no more files on the host's disk); in a reference folder, programs are execute-only and the
+  // rest readable only by the reference uid's group, so no student process can read or replace
+  // the reference. Symlinks and special files left in it are removed. Nothing is followed.
+  Result<void> seal_dir(const std::string& name, Role owner);
 
   // A cell for one test: every process the test spawns runs inside it.
   Result<Cell> open_cell(const CellOptions& options = {});
