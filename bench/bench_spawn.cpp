@@ -47,9 +47,10 @@ int fork_exec_wait(const std::vector<std::string>& argv) {
 
 bool exists(const char* path) { return ::access(path, X_OK) == 0; }
 
-std::optional<Sandbox> make_box(bool full, benchmark::State& state) {
+std::optional<Sandbox> make_box(bool full, benchmark::State& state, bool prepare_cells = true) {
   auto box = Sandbox::create({.syscall_sets = {"process", "file", "pipe"},
                               .allow_namespaces = full,
+                              .prepare_cells = prepare_cells,
                               .readonly_paths = {kProgram}});
   if (!box) {
     state.SkipWithError(box.error().message.c_str());
@@ -94,8 +95,10 @@ void SandboxedInExistingCell(benchmark::State& state) {
 }
 
 // A whole cell per process: create (namespaces, root, cgroups), run, tear down (leftover scan).
+// prepared:0 makes each cell on demand (the cold path); prepared:1 is how the grader opens them:
+// the next cell is made by the Sandbox's thread while the current one runs.
 void CellCreateRunTeardown(benchmark::State& state) {
-  auto box = make_box(state.range(0) == 1, state);
+  auto box = make_box(state.range(0) == 1, state, state.range(1) == 1);
   if (!box) return;
   for (auto _ : state) {
     auto cell = box->open_cell();
@@ -126,7 +129,8 @@ void configure(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(PlainForkExec)->Apply(configure);
 BENCHMARK(SandboxedInExistingCell)->Arg(1)->Arg(0)->ArgName("full")->Apply(configure);
-BENCHMARK(CellCreateRunTeardown)->Arg(1)->Arg(0)->ArgName("full")->Apply(configure);
+BENCHMARK(CellCreateRunTeardown)
+    ->Args({1, 0})->Args({1, 1})->Args({0, 0})->Args({0, 1})->ArgNames({"full", "prepared"})->Apply(configure);
 BENCHMARK(Bwrap)->Apply(configure);
 BENCHMARK(Unshare)->Apply(configure);
 
@@ -167,10 +171,12 @@ int main(int argc, char** argv) {
               "SandboxedInExistingCell/full:1", "PlainForkExec", 1.5, "<= 1.5x");
   print_ratio(reporter, "process in an existing cell (reduced) / plain fork+exec",
               "SandboxedInExistingCell/full:0", "PlainForkExec", 1.5, "<= 1.5x");
-  print_ratio(reporter, "whole cell (full) / bwrap --unshare-all",
-              "CellCreateRunTeardown/full:1", "Bwrap", 0.5, "<= 0.5x");
-  print_ratio(reporter, "whole cell (full) / unshare --ipc --net --mount --pid --fork",
-              "CellCreateRunTeardown/full:1", "Unshare", 1e9, "(none)");
+  print_ratio(reporter, "whole cell, prepared (full) / bwrap --unshare-all",
+              "CellCreateRunTeardown/full:1/prepared:1", "Bwrap", 0.5, "<= 0.5x");
+  print_ratio(reporter, "whole cell, cold (full) / bwrap --unshare-all",
+              "CellCreateRunTeardown/full:1/prepared:0", "Bwrap", 0.5, "<= 0.5x");
+  print_ratio(reporter, "whole cell, cold (full) / unshare --ipc --net --mount --pid --fork",
+              "CellCreateRunTeardown/full:1/prepared:0", "Unshare", 1e9, "(none)");
   benchmark::Shutdown();
   return 0;
 }

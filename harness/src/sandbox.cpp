@@ -17,7 +17,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <set>
 
 #include <fmt/format.h>
@@ -291,7 +293,69 @@ struct Sandbox::Impl {
   std::filesystem::path box_dir;
   UniqueFd work_fd;  // the host work folder, for *at() calls
 
+  // The next cell, prepared by a thread of its own while the current test runs: opening a cell
+  // (namespaces, root, cgroups) then overlaps with the work instead of adding to it.
+  struct Spare {
+    std::mutex mu;
+    std::condition_variable wake;
+    std::optional<Limits> wanted;            // the limits of the last cell asked for
+    std::shared_ptr<Cell::Core> ready;       // a cell made for `ready_limits`, unused
+    Limits ready_limits;
+    bool stopping = false;
+    std::thread maker;
+  } spare;
+  bool prepare_cells = true;
+
   bool full() const { return isolation.level == IsolationLevel::full; }
+
+  static bool same_limits(const Limits& a, const Limits& b) {
+    return a.memory_bytes == b.memory_bytes && a.processes == b.processes;
+  }
+
+  // The keepers it makes die with this thread (PR_SET_PDEATHSIG): it lives as long as the Sandbox.
+  void make_spares() {
+    std::unique_lock lock(spare.mu);
+    for (;;) {
+      spare.wake.wait(lock, [&] { return spare.stopping || (spare.wanted && !spare.ready); });
+      if (spare.stopping) return;
+      const Limits limits = *spare.wanted;
+      lock.unlock();
+      auto made = start(limits);
+      lock.lock();
+      if (!made) {
+        spare.wanted.reset();  // the caller's own attempt will report the error
+        continue;
+      }
+      spare.ready = std::move(*made);
+      spare.ready_limits = limits;
+    }
+  }
+
+  Result<std::shared_ptr<Cell::Core>> take_cell(const Limits& limits) {
+    if (!prepare_cells) return start(limits);
+    {
+      std::lock_guard lock(spare.mu);
+      if (!spare.maker.joinable()) spare.maker = std::thread([this] { make_spares(); });
+      std::shared_ptr<Cell::Core> cell;
+      if (spare.ready && same_limits(spare.ready_limits, limits)) cell = std::move(spare.ready);
+      spare.ready.reset();  // a spare made for other limits is closed
+      spare.wanted = limits;
+      spare.wake.notify_one();
+      if (cell) return cell;
+    }
+    return start(limits);
+  }
+
+  void stop_spares() {
+    {
+      std::lock_guard lock(spare.mu);
+      spare.stopping = true;
+      spare.ready.reset();
+      spare.wake.notify_one();
+    }
+    if (spare.maker.joinable()) spare.maker.join();
+    spare.ready.reset();
+  }
 
   internal::CellIdentity identity() const {
     internal::CellIdentity id;
@@ -343,6 +407,7 @@ struct Sandbox::Impl {
   }
 
   ~Impl() {
+    stop_spares();
     if (!work_fd) return;
     remove_children(work_fd.get(), 0);
     ::rmdir(host_dir.c_str());
@@ -378,6 +443,7 @@ IsolationInfo detect_isolation(bool allow_namespaces) {
 Result<Sandbox> Sandbox::create(const SandboxConfig& config) {
   auto impl = std::make_unique<Impl>();
   impl->isolation = detect_isolation(config.allow_namespaces);
+  impl->prepare_cells = config.prepare_cells;
   IPCG_TRY(impl->filter, SeccompFilter::compile(config.syscall_sets));
   IPCG_TRY(impl->build_filter, SeccompFilter::compile(config.build_syscall_sets));
   if (::geteuid() == 0) {
@@ -465,7 +531,7 @@ Result<void> Sandbox::seal_dir(const std::string& name, Role owner) {
 }
 
 Result<Cell> Sandbox::open_cell(const CellOptions& options) {
-  IPCG_TRY(auto core, impl_->start(options.limits));
+  IPCG_TRY(auto core, impl_->take_cell(options.limits));
   return Cell(std::move(core));
 }
 

@@ -64,19 +64,34 @@ std::vector<int> keeper_keep(const KeeperPlan& plan) {
 
 // kill(-1) from a child that took a slot uid: the kernel signals every process of that uid
 // under the tasklist lock, so none can fork past it; a process with SIGKILL pending cannot
-// finish a fork either. Twice, for a fork that was already past that check.
-void kill_uid(uid_t uid) {
-  for (int round = 0; round < 2; ++round) {
+// finish a fork either. One child for all the uids: it keeps root as its saved uid to switch
+// between them, which gives it no right to signal anyone else (kill checks the real and
+// effective uids, and effective capabilities are dropped while the effective uid is not 0).
+// Its exit code says which uids still had processes; those get a second round, for a fork that
+// was already past the check.
+void kill_uids(const std::vector<uid_t>& uids) {
+  std::vector<uid_t> pending = uids;
+  for (int round = 0; round < 2 && !pending.empty(); ++round) {
     const pid_t killer = ::fork();
     if (killer == 0) {
       // Raw syscalls: the child of a threaded grader must not run glibc's all-threads setxid.
-      if (::syscall(SYS_setresgid, uid, uid, uid) == 0 && ::syscall(SYS_setresuid, uid, uid, uid) == 0)
-        ::kill(-1, SIGKILL);
-      ::_exit(0);
+      int found = 0;
+      for (size_t i = 0; i < pending.size() && i < 8; ++i) {
+        if (::syscall(SYS_setresuid, pending[i], pending[i], 0) != 0) ::_exit(255);
+        if (::kill(-1, SIGKILL) == 0) found |= 1 << i;
+        if (::syscall(SYS_setresuid, 0, 0, 0) != 0) ::_exit(255);
+      }
+      ::_exit(found);
     }
     if (killer < 0) return;
-    while (::waitpid(killer, nullptr, 0) < 0 && errno == EINTR) {
+    int status = 0;
+    while (::waitpid(killer, &status, 0) < 0 && errno == EINTR) {
     }
+    const int found = WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+    std::vector<uid_t> again;
+    for (size_t i = 0; i < pending.size(); ++i)
+      if (found & (1 << i)) again.push_back(pending[i]);
+    pending = std::move(again);
   }
 }
 
@@ -239,7 +254,7 @@ CellReport Cell::Core::close() {
   } else {
     control.reset();  // the keeper sweeps its descendants once more, then exits
     internal::reap_keeper(*this, 5000);
-    for (uid_t uid : slot_uids) internal::kill_uid(uid);
+    internal::kill_uids(slot_uids);
     internal::sweep_orphans(seen);
     if (extras) {
       auto objects = internal::host_ipc_objects(extras->owners);

@@ -27,8 +27,9 @@
 // everything and reports each spawned process's wait status.
 //
 // Sandbox::spawn is a one-process cell: the process owns its keeper (builds use it).
-// The keeper dies with the grader (PR_SET_PDEATHSIG, which follows the *thread* that opened the
-// cell: keep that thread alive while the cell lives). Destroy cells and processes before their
+// The keeper dies with the grader (PR_SET_PDEATHSIG, which follows the *thread* that made the
+// cell: the Sandbox's preparing thread, which lives as long as the Sandbox, or the caller's
+// thread for Sandbox::spawn and cold cells: keep that thread alive while the cell lives). Destroy cells and processes before their
 // Sandbox (the Sandbox deletes the work folder).
 #pragma once
 
@@ -54,6 +55,10 @@ struct SandboxConfig {
   // The policy of build steps (SpawnSpec::build: the compiler), whatever the lab's sets are.
   std::vector<std::string> build_syscall_sets = {"compiler"};
   bool allow_namespaces = true;           // false forces reduced isolation (tests, --reduced)
+  // open_cell() hands out a cell prepared in the background (by a thread of the Sandbox) while
+  // the previous one was in use, and starts preparing the next. false: every cell is made on
+  // demand (benchmarks of the cold path).
+  bool prepare_cells = true;
   std::filesystem::path work_parent;      // where the per-run work folder is made (default: $TMPDIR or /tmp)
   // Full isolation: host files or folders the box may read, bound read-only at the same path
   // (the lab's tools, a test's helper binary). Missing ones are skipped. Nothing else of the
