@@ -82,6 +82,8 @@ constexpr uid_t kSlotBase = 61000;
 constexpr int kSlotCount = 1000;
 constexpr uid_t kReferenceOffset = 1000;
 constexpr const char* kBoxDir = "/tmp/box";
+constexpr rlim_t kMsgqueueBytes = 819200;
+constexpr rlim_t kStackBytes = 8 << 20;
 constexpr const char* kReducedMeans = "no namespaces; isolation is rlimits, seccomp and process-group kill";
 // ---- isolation -------------------------------------------------------------------------------
 
@@ -222,7 +224,10 @@ std::vector<internal::ResourceLimit> resource_limits(const Limits& l, bool slot)
           clamp(RLIMIT_NPROC, nproc, nproc, root),
           clamp(RLIMIT_FSIZE, cap(l.file_size_bytes), cap(l.file_size_bytes), root),
           clamp(RLIMIT_NOFILE, cap(l.open_files), cap(l.open_files), root),
-          clamp(RLIMIT_CORE, 0, 0, root)};
+          clamp(RLIMIT_CORE, 0, 0, root),
+          // POSIX queue bytes per uid (the kernel's default, made explicit) and a fixed stack.
+          clamp(RLIMIT_MSGQUEUE, kMsgqueueBytes, kMsgqueueBytes, root),
+          clamp(RLIMIT_STACK, kStackBytes, kStackBytes, root)};
 }
 
 Result<void> validate(const SpawnSpec& spec) {

@@ -518,6 +518,36 @@ TEST_P(BoxTest, SpawnsEchoAndReportsItsStatus) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
+// Every rlimit the sandbox promises, as the kernel reports it to the process itself.
+TEST_P(BoxTest, TheProcessRunsUnderEveryRlimit) {
+  auto out = make_pipe();
+  ASSERT_TRUE(out);
+  Limits limits;
+  limits.cpu_seconds = 3;
+  limits.open_files = 40;
+  auto proc = box->spawn({.argv = {"/bin/cat", "/proc/self/limits"}, .limits = limits,
+                          .fds = {{out->write_end.get(), 1}}});
+  ASSERT_TRUE(proc) << proc.error().message;
+  out->write_end.reset();
+  const std::string text = read_all(out->read_end.get());
+  auto soft = [&](const std::string& name) {
+    const size_t at = text.find(name);
+    if (at == std::string::npos) return std::string("missing");
+    std::istringstream fields(text.substr(at + name.size()));
+    std::string value;
+    fields >> value;
+    return value;
+  };
+  EXPECT_EQ(soft("Max cpu time"), "3");
+  EXPECT_EQ(soft("Max open files"), "40");
+  EXPECT_EQ(soft("Max core file size"), "0");
+  EXPECT_EQ(soft("Max msgqueue size"), "819200");
+  EXPECT_EQ(soft("Max stack size"), std::to_string(8 << 20));
+  EXPECT_NE(soft("Max processes"), "unlimited");
+  EXPECT_NE(soft("Max file size"), "unlimited");
+  EXPECT_NE(soft("Max address space"), "unlimited");
+}
+
 TEST_P(BoxTest, ReportsTheExitCodeAndSearchesPath) {
   auto proc = box->spawn({.argv = {"sh", "-c", "exit 7"}});
   ASSERT_TRUE(proc) << proc.error().message;
