@@ -8,12 +8,13 @@
 //      in message+evidence (build_mentions: in the build output), the score;
 //   3. containment: no process left (children re-parented to this subreaper, or any process of a
 //      sandbox uid 61000..62999 not owned by another running grader), no declared path created
-//      on the host (must_not_exist), no host canary touched (targets), no new SysV IPC object, no
-//      new POSIX message queue (through a private mqueue mount when the host has none) or
-//      /dev/shm entry, no work folder left (the grader runs with a private
-//      TMPDIR: its ipcgrade-* folder must be gone); nothing secret in the report (a hidden test's
-//      name, a line of the reference solution, /etc/shadow, a token in the grader's environment)
-//      and nothing forged on the grader's stdout (no line starting with "::", no raw ESC or CR);
+//      on the host (must_not_exist), no host canary touched (targets), no new SysV IPC object,
+//      POSIX message queue (through a private mqueue mount when the host has none) or /dev/shm
+//      entry, no work folder left (the grader runs with a private TMPDIR: its ipcgrade-* folder
+//      must be gone), no cgroup of the grader left (they are named after its pid); nothing
+//      secret in the report (a hidden test's name, a line of the reference solution,
+//      /etc/shadow, a token in the grader's environment) and nothing forged on the grader's
+//      stdout (no line starting with "::", no raw ESC or CR);
 //   4. the IPC objects the case leaves (`leftovers`) are named in the report's tests[].leftovers,
 //      and no other test lists any.
 // The corpus changes host-wide state on purpose, so these tests run serially (RUN_SERIAL).
@@ -134,6 +135,7 @@ std::vector<CaseRun> corpus() {
 // ---- running the grader with a deadline -----------------------------------------------------
 
 struct Finished {
+  pid_t pid = -1;      // the grader's
   int exit_code = -1;  // 128+N when killed by signal N
   bool overran = false;
   double seconds = 0;
@@ -170,6 +172,7 @@ Finished run_grader_bounded(const std::vector<std::string>& args, const std::vec
     ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
+  f.pid = pid;
   ::close(out[1]);
   ::close(err[1]);
   const auto deadline = start + std::chrono::duration<double>(max_seconds);
@@ -365,6 +368,17 @@ std::vector<std::string> sandbox_uid_processes() {
   return found;
 }
 
+// The cgroups a grader made are named ipcgrade-<its pid>-<n> (harness/src/cgroup.cpp): any of
+// them still there after it exited is ours, whatever else runs beside this test.
+void find_cgroups(const fs::path& dir, const std::string& prefix, int depth, std::vector<std::string>& out) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (!e.is_directory(ec) || e.is_symlink(ec)) continue;
+    if (e.path().filename().string().rfind(prefix, 0) == 0) out.push_back(e.path().string());
+    else if (depth > 0) find_cgroups(e.path(), prefix, depth - 1, out);
+  }
+}
+
 // A host path the attack tries to create: where it stood before the run.
 struct Watched {
   fs::path path;
@@ -486,6 +500,10 @@ TEST_P(HostileSubmission, IsContained) {
   }
   const auto strays = sandbox_uid_processes();
   EXPECT_TRUE(strays.empty()) << "processes of sandbox uids alive after the grader exited: " << joined(strays);
+
+  std::vector<std::string> cgroups;
+  find_cgroups("/sys/fs/cgroup", "ipcgrade-" + std::to_string(f.pid) + "-", 4, cgroups);
+  EXPECT_TRUE(cgroups.empty()) << "cgroups of the grader left behind: " << joined(cgroups);
 
   const HostState after = host_state();
   EXPECT_TRUE(added(before.sysv, after.sysv).empty()) << "new SysV IPC objects: " << joined(added(before.sysv, after.sysv));
