@@ -208,10 +208,11 @@ TEST_P(RunTest, CpuLimitKillsASpinner) {
   RunRequest req{.spec = {.argv = helper("spin"), .limits = with_wall(10s)}};
   req.spec.limits.cpu_seconds = 1;
   const RunOutcome out = run_ok(std::move(req));
+  // Signaled, not timed_out: the CPU limit ended it before the 10 s wall deadline. (No bound on
+  // wall time here: under load a second of CPU can take several of wall.)
   ASSERT_EQ(out.ending, Ending::signaled);
   const int sig = WTERMSIG(out.wait_status);
   EXPECT_TRUE(sig == SIGXCPU || sig == SIGKILL) << sig;
-  EXPECT_LT(out.wall, 5s);
 }
 
 TEST_P(RunTest, FileSizeLimitHolds) {
