@@ -2,6 +2,7 @@
 // folder's descriptor with O_NOFOLLOW; the folders themselves are reached without symlinks.
 #include "cgroup.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <poll.h>
@@ -527,5 +528,29 @@ std::string unique_cgroup_name() {
 }
 
 std::string describe_cgroup_support() { return support().description; }
+
+int sweep_dead_graders_cgroups() {
+  int removed = 0;
+  for (const Hierarchy& h : support().hierarchies) {
+    UniqueFd parent = open_dir(h.path);
+    if (!parent) continue;
+    DIR* dir = ::fdopendir(::fcntl(parent.get(), F_DUPFD_CLOEXEC, 0));
+    if (!dir) continue;
+    std::vector<std::string> stale;
+    while (dirent* e = ::readdir(dir)) {
+      const std::string name = e->d_name;
+      if (name.rfind("ipcgrade-", 0) != 0) continue;
+      const pid_t owner = static_cast<pid_t>(std::atol(name.c_str() + 9));
+      // Only a grader that is gone: its pid answers no signal. (A reused pid keeps the folder
+      // until that process is gone too.)
+      if (owner > 0 && ::kill(owner, 0) != 0 && errno == ESRCH) stale.push_back(name);
+    }
+    ::closedir(dir);
+    // rmdir refuses a cgroup that still has processes or children: only empty ones go.
+    for (const std::string& name : stale)
+      if (::unlinkat(parent.get(), name.c_str(), AT_REMOVEDIR) == 0) ++removed;
+  }
+  return removed;
+}
 
 }  // namespace ipcg::internal

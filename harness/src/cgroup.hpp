@@ -98,6 +98,10 @@ struct CgroupCreation {
 // "ipcgrade-<pid>-<counter>": unique among the cells of this process and of other graders.
 std::string unique_cgroup_name();
 
+// Removes the empty ipcgrade-<pid>-* cgroups of graders that are gone (killed before they
+// could remove their own). Returns how many.
+int sweep_dead_graders_cgroups();
+
 // One line for diagnostics: "cgroup memory v1 at /sys/fs/cgroup/memory/..., pids ..." or
 // "no cgroups: <why>". Probes once (see above: may enable controllers in our v2 cgroup).
 std::string describe_cgroup_support();

@@ -453,6 +453,7 @@ Result<Sandbox> Sandbox::create(const SandboxConfig& config) {
   IPCG_TRY(impl->build_filter, SeccompFilter::compile(config.build_syscall_sets));
   if (::geteuid() == 0) {
     IPCG_TRY(impl->slot, claim_slot());
+    internal::sweep_dead_graders_cgroups();  // a grader killed outright leaves its cells' cgroups
   }
   IPCG_TRY(impl->host_dir, make_work_dir(config.work_parent));
   impl->work_fd = UniqueFd(::open(impl->host_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));

@@ -667,6 +667,20 @@ TEST_P(BoxTest, TreeDiesWithTheGrader) {
   EXPECT_EQ(alive(), 0);
   while (::waitpid(-1, nullptr, WNOHANG) > 0) {  // the init, adopted by this subreaper
   }
+  // The dead grader could not remove its cell's cgroups; the next Sandbox made as root does.
+  if (::geteuid() == 0) {
+    auto next = Sandbox::create({});
+    ASSERT_TRUE(next) << next.error().message;
+    const std::string prefix = "ipcgrade-" + std::to_string(grader) + "-";
+    std::vector<std::string> left;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator("/sys/fs/cgroup", ec);
+         it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it.depth() > 4) it.disable_recursion_pending();
+      if (it->path().filename().string().rfind(prefix, 0) == 0) left.push_back(it->path().string());
+    }
+    EXPECT_TRUE(left.empty()) << "a dead grader's cgroup stayed: " << left.front();
+  }
 }
 
 // The documented caveat: the init's parent-death signal follows the thread that spawned it.
