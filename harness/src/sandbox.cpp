@@ -306,6 +306,7 @@ struct Sandbox::Impl {
     std::optional<Limits> wanted;            // the limits of the last cell asked for
     std::shared_ptr<Cell::Core> ready;       // a cell made for `ready_limits`, unused
     Limits ready_limits;
+    std::optional<Limits> building;          // the limits of the cell being made now
     bool stopping = false;
     std::thread maker;
   } spare;
@@ -324,28 +325,34 @@ struct Sandbox::Impl {
       spare.wake.wait(lock, [&] { return spare.stopping || (spare.wanted && !spare.ready); });
       if (spare.stopping) return;
       const Limits limits = *spare.wanted;
+      spare.building = limits;
       lock.unlock();
       auto made = start(limits);
       lock.lock();
-      if (!made) {
+      spare.building.reset();
+      if (made) {
+        spare.ready = std::move(*made);
+        spare.ready_limits = limits;
+      } else {
         spare.wanted.reset();  // the caller's own attempt will report the error
-        continue;
       }
-      spare.ready = std::move(*made);
-      spare.ready_limits = limits;
+      spare.wake.notify_all();
     }
   }
 
   Result<std::shared_ptr<Cell::Core>> take_cell(const Limits& limits) {
     if (!prepare_cells) return start(limits);
     {
-      std::lock_guard lock(spare.mu);
+      std::unique_lock lock(spare.mu);
       if (!spare.maker.joinable()) spare.maker = std::thread([this] { make_spares(); });
+      // One cell in the making at a time: if it has our limits, wait for it rather than make a
+      // second one beside it.
+      spare.wake.wait(lock, [&] { return !spare.building || !same_limits(*spare.building, limits); });
       std::shared_ptr<Cell::Core> cell;
       if (spare.ready && same_limits(spare.ready_limits, limits)) cell = std::move(spare.ready);
       spare.ready.reset();  // a spare made for other limits is closed
       spare.wanted = limits;
-      spare.wake.notify_one();
+      spare.wake.notify_all();
       if (cell) return cell;
     }
     return start(limits);
@@ -356,7 +363,7 @@ struct Sandbox::Impl {
       std::lock_guard lock(spare.mu);
       spare.stopping = true;
       spare.ready.reset();
-      spare.wake.notify_one();
+      spare.wake.notify_all();
     }
     if (spare.maker.joinable()) spare.maker.join();
     spare.ready.reset();
