@@ -21,6 +21,8 @@
 #include <thread>
 
 #include <gmock/gmock.h>
+#include <poll.h>
+
 #include <gtest/gtest.h>
 
 #include "harness/proc_inspector.hpp"
@@ -138,6 +140,9 @@ struct RawPipe {
 
 TEST(ProcSnapshot, DescribesTheCallingProcess) {
   const ProcInspector proc;
+  // A process on an idle CPU may not have been switched out yet: sleeping 1 ms makes the
+  // voluntary switch the counters are checked for below (it is the event, not a wait for one).
+  ::poll(nullptr, 0, 1);
   auto s = proc.snapshot(::getpid());
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(s->pid, ::getpid());
