@@ -228,6 +228,15 @@ CheckOutcome reaped(TestContext& ctx) {
     children.emplace();
     for (const auto& s : snaps)
       if (s.ppid == parent->pid) children->push_back(s);
+    if (children->empty()) {
+      // A pass must not rest on one tree walk: ask the whole process table for the parent's
+      // children too (a clean-clone CI run once saw none where there were three).
+      static const ProcInspector inspector;
+      const ProcfsProcessTable table;
+      for (pid_t pid : table.all_pids())
+        if (table.parent_of(pid) == parent->pid)
+          if (auto snap = inspector.snapshot(pid)) children->push_back(std::move(*snap));
+    }
     return TickAction::kill;
   };
   IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.cell, std::move(req)));
