@@ -1,6 +1,7 @@
 // One cell's cgroups (cgroup.hpp). Every file in a cgroup folder is opened relative to the
 // folder's descriptor with O_NOFOLLOW; the folders themselves are reached without symlinks.
 #include "cgroup.hpp"
+#include "pidfd.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -33,12 +34,6 @@ using std::chrono::milliseconds;
 constexpr milliseconds kKillTimeout{5000};
 
 std::string errno_text(int error) { return std::strerror(error); }
-
-// glibc 2.36's <sys/pidfd.h> cannot be used from C++; same as the libc calls otherwise.
-int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
-int pidfd_kill(int pidfd) {
-  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0));
-}
 
 // ---- files -----------------------------------------------------------------------------------
 

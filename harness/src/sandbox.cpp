@@ -314,6 +314,12 @@ struct Sandbox::Impl {
 
   bool full() const { return isolation.level == IsolationLevel::full; }
 
+  // The slot's student and reference uids (root); empty when the box runs as the caller.
+  std::vector<uid_t> role_uids() const {
+    if (!slot) return {};
+    return {slot->uid, slot->reference_uid()};
+  }
+
   static bool same_limits(const Limits& a, const Limits& b) {
     return a.memory_bytes == b.memory_bytes && a.processes == b.processes;
   }
@@ -400,8 +406,8 @@ struct Sandbox::Impl {
       }
     }
     if (!full()) {
-      if (slot) extras->owners = {slot->uid, slot->reference_uid()};
-      else extras->owners = {::getuid()};
+      const auto uids = role_uids();
+      extras->owners = uids.empty() ? std::set<uid_t>{::getuid()} : std::set<uid_t>(uids.begin(), uids.end());
     }
     return extras;
   }
@@ -413,9 +419,8 @@ struct Sandbox::Impl {
     plan.filters[static_cast<int>(internal::FilterIndex::lab)] = &filter;
     plan.filters[static_cast<int>(internal::FilterIndex::build)] = &build_filter;
     IPCG_TRY(auto extra, extras(limits, plan));
-    std::vector<uid_t> slot_uids;
-    if (slot && !full()) slot_uids = {slot->uid, slot->reference_uid()};
-    return internal::start_cell(plan, identity(), std::move(slot_uids), std::move(extra));
+    // Reduced mode: every process of these uids dies with the cell.
+    return internal::start_cell(plan, identity(), full() ? std::vector<uid_t>{} : role_uids(), std::move(extra));
   }
 
   ~Impl() {
@@ -548,20 +553,21 @@ Result<Cell> Sandbox::open_cell(const CellOptions& options) {
   return Cell(std::move(core));
 }
 
-Result<SandboxedProcess> Sandbox::spawn(const SpawnSpec& spec) {
-  // A cell of its own, whose cgroup takes the process's limits.
-  IPCG_TRY(auto core, impl_->start(spec.limits));
+namespace {
+Result<SandboxedProcess> spawn_into(const std::shared_ptr<Cell::Core>& core, const SpawnSpec& spec, bool owns_cell) {
   IPCG_TRY(std::vector<char> request, encode(core->identity, spec));
   std::vector<int> fds;
   for (const FdMapping& m : spec.fds) fds.push_back(m.parent_fd);
-  return internal::spawn_in(core, request, fds, spec.argv[0], true);
+  return internal::spawn_in(core, request, fds, spec.argv[0], owns_cell);
+}
+}  // namespace
+
+Result<SandboxedProcess> Sandbox::spawn(const SpawnSpec& spec) {
+  // A cell of its own, whose cgroup takes the process's limits.
+  IPCG_TRY(auto core, impl_->start(spec.limits));
+  return spawn_into(core, spec, true);
 }
 
-Result<SandboxedProcess> Cell::spawn(const SpawnSpec& spec) {
-  IPCG_TRY(std::vector<char> request, encode(core_->identity, spec));
-  std::vector<int> fds;
-  for (const FdMapping& m : spec.fds) fds.push_back(m.parent_fd);
-  return internal::spawn_in(core_, request, fds, spec.argv[0], false);
-}
+Result<SandboxedProcess> Cell::spawn(const SpawnSpec& spec) { return spawn_into(core_, spec, false); }
 
 }  // namespace ipcg

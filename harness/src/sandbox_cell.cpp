@@ -24,15 +24,6 @@ namespace {
 
 constexpr int kStartTimeoutMs = 10000;
 
-bool readable(int fd, int timeout_ms) {
-  pollfd p{fd, POLLIN, 0};
-  for (;;) {
-    const int rc = ::poll(&p, 1, timeout_ms);
-    if (rc < 0 && errno == EINTR) continue;
-    return rc > 0;
-  }
-}
-
 std::string failure_text(const StepFailure& f, const std::string& program, const KeeperPlan* plan) {
   const auto step = static_cast<Step>(f.step);
   std::string what = step == Step::exec ? "exec " + program
@@ -101,8 +92,7 @@ void sweep_orphans(std::map<pid_t, std::uint64_t>& seen) {
   for (const auto& [pid, start] : seen) {
     const auto stat = read_proc_stat(pid);
     if (!stat || stat->start_time != start || stat->ppid != ::getpid()) continue;
-    UniqueFd fd(pidfd_open(pid));
-    if (fd) pidfd_kill(fd.get());
+    kill_verified(*stat);
     ::waitpid(pid, nullptr, 0);
   }
   seen.clear();

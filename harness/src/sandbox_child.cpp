@@ -270,19 +270,23 @@ struct Targets {
 };
 Targets g_targets;
 
-// Reaps every child that has ended; reports the statuses of spawned processes.
+// A child was reaped: if the grader spawned it, it hears its wait status.
+void report_reaped(int control_fd, pid_t pid, int status) {
+  if (!g_targets.remove(pid)) return;
+  KeeperMessage msg;
+  msg.kind = KeeperMessage::exited;
+  msg.pid = pid;
+  msg.status = status;
+  send_message(control_fd, msg);
+}
+
+// Reaps every child that has ended.
 void reap_ready(int control_fd) {
   for (;;) {
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, WNOHANG | __WALL);
     if (pid <= 0) return;
-    if (g_targets.remove(pid)) {
-      KeeperMessage msg;
-      msg.kind = KeeperMessage::exited;
-      msg.pid = pid;
-      msg.status = status;
-      send_message(control_fd, msg);
-    }
+    report_reaped(control_fd, pid, status);
   }
 }
 
@@ -323,13 +327,7 @@ void keeper_kill_all(const KeeperPlan& p) {
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, __WALL);
     if (pid < 0 && errno == ECHILD) return;
-    if (pid > 0 && g_targets.remove(pid)) {
-      KeeperMessage msg;
-      msg.kind = KeeperMessage::exited;
-      msg.pid = pid;
-      msg.status = status;
-      send_message(p.control_fd, msg);
-    }
+    if (pid > 0) report_reaped(p.control_fd, pid, status);
   }
 }
 
@@ -450,12 +448,16 @@ struct SpawnBuffers {
 };
 SpawnBuffers g_spawn;
 
-void answer_failure(const KeeperPlan& p, Step step, int error) {
+void answer_failure(const KeeperPlan& p, const StepFailure& failure) {
   KeeperMessage msg;
   msg.kind = KeeperMessage::spawned;
   msg.pid = -1;
-  msg.failure = {static_cast<std::int32_t>(step), error, -1};
+  msg.failure = failure;
   send_message(p.control_fd, msg);
+}
+
+void answer_failure(const KeeperPlan& p, Step step, int error) {
+  answer_failure(p, StepFailure{static_cast<std::int32_t>(step), error, -1});
 }
 
 // Splits n NUL-terminated strings off [*at, end) into out; false if they run past the end.
@@ -545,11 +547,7 @@ void keeper_spawn(const KeeperPlan& p, size_t length, const int* received, size_
   ::close(report[0]);
   if (n == static_cast<ssize_t>(sizeof failure)) {
     ::close(pidfd);
-    KeeperMessage msg;
-    msg.kind = KeeperMessage::spawned;
-    msg.pid = -1;
-    msg.failure = failure;
-    send_message(p.control_fd, msg);
+    answer_failure(p, failure);
     return;  // the child exits 127; reap_ready collects it
   }
   g_targets.add(pid);

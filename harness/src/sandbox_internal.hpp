@@ -31,6 +31,7 @@
 #include "harness/sandbox.hpp"
 #include "harness/seccomp_filter.hpp"
 #include "cgroup.hpp"
+#include "pidfd.hpp"
 
 namespace ipcg::internal {
 
@@ -208,13 +209,6 @@ class RootPlan {
 // continues on a copy of the stack. *pidfd receives a pidfd when pidfd != nullptr.
 pid_t raw_clone(unsigned long flags, int* pidfd);
 
-// pidfds through syscall(): glibc 2.36's <sys/pidfd.h> lacks extern "C" and cannot be used
-// from C++. Both return -1/errno like the libc calls.
-inline int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
-inline int pidfd_kill(int pidfd) {
-  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0));
-}
-
 // Who the cell's processes run as, and where the work folder is inside (from the Sandbox).
 struct CellIdentity {
   std::string box_dir;
@@ -287,6 +281,9 @@ struct ProcStat {
   std::uint64_t start_time = 0;  // clock ticks after boot: with the pid, names a process uniquely
 };
 std::optional<ProcStat> read_proc_stat(pid_t pid);
+// SIGKILL through a pidfd, after checking the pid still names the process we listed: between
+// the listing and the kill it may have been reaped and the pid reused. Returns the pidfd.
+UniqueFd kill_verified(const ProcStat& listed);
 // Children of every thread of pid (from /proc/PID/task/TID/children).
 std::vector<pid_t> proc_children(pid_t pid);
 // Tasks (threads) of uid on the host: what RLIMIT_NPROC counts.

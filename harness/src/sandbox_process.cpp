@@ -30,15 +30,6 @@ struct SandboxedProcess::Impl {
 namespace internal {
 namespace {
 
-bool readable(int fd, int timeout_ms) {
-  pollfd p{fd, POLLIN, 0};
-  for (;;) {
-    const int rc = ::poll(&p, 1, timeout_ms);
-    if (rc < 0 && errno == EINTR) continue;
-    return rc > 0;
-  }
-}
-
 std::optional<std::string> read_small_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return std::nullopt;
@@ -113,8 +104,8 @@ std::vector<ProcStat> tree_of(const SandboxedProcess::Impl& p) {
   return subtrees(c.keeper, std::move(roots));
 }
 
-// SIGKILL through a pidfd, after checking the pid still names the process we listed: between
-// the listing and the kill it may have been reaped and the pid reused. Returns the pidfd.
+}  // namespace
+
 UniqueFd kill_verified(const ProcStat& listed) {
   UniqueFd fd(pidfd_open(listed.pid));
   if (!fd) return fd;
@@ -122,8 +113,6 @@ UniqueFd kill_verified(const ProcStat& listed) {
   if (now && now->start_time == listed.start_time) pidfd_kill(fd.get());
   return fd;
 }
-
-}  // namespace
 
 SandboxedProcess make_process(const std::shared_ptr<Cell::Core>& core, pid_t cell_pid, UniqueFd pidfd,
                               const std::string& program, bool owns_cell) {
