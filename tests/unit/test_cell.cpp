@@ -20,29 +20,11 @@
 
 #include "harness/sandbox.hpp"
 
+#include "sandbox_test_support.hpp"
+
 namespace ipcg_test {
-using namespace ipcg;
-enum class Mode { full, reduced };
-struct ProcId {
-  pid_t pid;
-  std::uint64_t start;
-};
-std::vector<std::string> helper(const std::string& name, std::vector<std::string> args);
-std::optional<ProcId> proc_id(pid_t pid);
-bool still_exists(const ProcId& id);
-std::string status_line(pid_t pid, const std::string& key);
-std::string mode_name(const ::testing::TestParamInfo<Mode>& info);
-Result<Sandbox> make_box(Mode mode, std::vector<std::string> sets);
-std::string read_all(int fd);
 
 namespace {
-
-int wait_exit(SandboxedProcess& proc) {
-  pollfd p{proc.exit_fd(), POLLIN, 0};
-  ::poll(&p, 1, 10000);
-  auto status = proc.wait_status();
-  return status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
-}
 
 // Runs a helper in the cell and returns {exit code, stdout}.
 std::pair<int, std::string> run_in(Cell& cell, std::vector<std::string> argv, Role role = Role::student) {
@@ -52,7 +34,7 @@ std::pair<int, std::string> run_in(Cell& cell, std::vector<std::string> argv, Ro
   if (!proc) return {-1, proc.error().message};
   out->write_end.reset();
   std::string text = read_all(out->read_end.get());
-  return {wait_exit(*proc), text};
+  return {exit_code_of(*proc), text};
 }
 
 // A key per test run: parallel ctest jobs must not see each other's objects in reduced mode.
@@ -179,13 +161,11 @@ TEST_P(CellTest, CloseKillsEveryProcessEvenOnesThatLeftTheirSession) {
   // Two lines in either order: the daemon's pid (as the cell sees it) and the target's "reaped".
   std::string first;
   for (int line = 0; line < 2; ++line) {
-    std::string text;
-    char c;
-    while (::read(out->read_end.get(), &c, 1) == 1 && c != '\n') text += c;
+    const std::string text = read_line(out->read_end.get());
     if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0]))) first = text;
   }
   // The daemon's pid as printed is the cell's; find it on the host among the keeper's children.
-  ASSERT_EQ(wait_exit(*proc), 0);
+  ASSERT_EQ(exit_code_of(*proc), 0);
   std::vector<ProcId> daemons;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();

@@ -15,21 +15,7 @@
 #include "harness/execution.hpp"
 #include "harness/sandbox.hpp"
 
-// ---- shared by test_sandbox.cpp, test_seccomp.cpp and test_execution.cpp (defined there) -----
-namespace ipcg_test {
-using namespace ipcg;
-enum class Mode { full, reduced };
-struct ProcId {
-  pid_t pid;
-  std::uint64_t start;
-};
-std::vector<std::string> helper(const std::string& name, std::vector<std::string> args = {});
-std::optional<ProcId> proc_id(pid_t pid);
-bool still_exists(const ProcId& id);
-std::string status_line(pid_t pid, const std::string& key);
-std::string mode_name(const ::testing::TestParamInfo<Mode>& info);
-Result<Sandbox> make_box(Mode mode, std::vector<std::string> sets = {});
-}  // namespace ipcg_test
+#include "sandbox_test_support.hpp"
 
 namespace ipcg_test {
 namespace {

@@ -40,24 +40,7 @@
 
 #include "harness/sandbox.hpp"
 
-// ---- shared by test_sandbox.cpp, test_seccomp.cpp and test_execution.cpp (defined here) ------
-namespace ipcg_test {
-using namespace ipcg;
-enum class Mode { full, reduced };
-struct ProcId {
-  pid_t pid;
-  std::uint64_t start;  // start time: with the pid, names one process even across pid reuse
-};
-std::string self_exe();
-// argv that re-execs this binary as helper `name` (see run_helper).
-std::vector<std::string> helper(const std::string& name, std::vector<std::string> args = {});
-std::optional<ProcId> proc_id(pid_t pid);
-bool still_exists(const ProcId& id);
-std::string status_line(pid_t pid, const std::string& key);
-std::string mode_name(const ::testing::TestParamInfo<Mode>& info);
-Result<Sandbox> make_box(Mode mode, std::vector<std::string> sets = {});
-std::string read_all(int fd);
-}  // namespace ipcg_test
+#include "sandbox_test_support.hpp"
 
 namespace ipcg_test {
 namespace {
@@ -334,12 +317,18 @@ std::string read_all(int fd) {
   return out;
 }
 
-// Reads one line, blocking: the synchronisation point with a helper that announces itself.
 std::string read_line(int fd) {
   std::string line;
   char c;
   while (::read(fd, &c, 1) == 1 && c != '\n') line += c;
   return line;
+}
+
+int exit_code_of(SandboxedProcess& proc) {
+  pollfd p{proc.exit_fd(), POLLIN, 0};
+  ::poll(&p, 1, 10000);
+  const auto status = proc.wait_status();
+  return status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
 }
 
 namespace {
@@ -458,11 +447,7 @@ TEST(WorkDir, ASealedReferenceFolderIsExecuteOnlyForTheStudent) {
 
   auto run = [&](std::vector<std::string> argv) {
     auto proc = box->spawn({.argv = std::move(argv)});
-    if (!proc) return -1;
-    pollfd p{proc->exit_fd(), POLLIN, 0};
-    ::poll(&p, 1, 10000);
-    auto status = proc->wait_status();
-    return status && WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+    return proc ? exit_code_of(*proc) : -1;
   };
   const std::string d = dir->string();
   EXPECT_EQ(run({d + "/prog"}), 0) << "a student process cannot run the reference's program";

@@ -31,14 +31,7 @@
 #include "harness/sandbox.hpp"
 #include "harness/seccomp_filter.hpp"
 
-// ---- shared by test_sandbox.cpp, test_seccomp.cpp and test_execution.cpp (defined there) -----
-namespace ipcg_test {
-using namespace ipcg;
-enum class Mode { full, reduced };
-std::vector<std::string> helper(const std::string& name, std::vector<std::string> args = {});
-std::string mode_name(const ::testing::TestParamInfo<Mode>& info);
-Result<Sandbox> make_box(Mode mode, std::vector<std::string> sets = {});
-}  // namespace ipcg_test
+#include "sandbox_test_support.hpp"
 
 namespace ipcg_test {
 namespace {
