@@ -47,12 +47,16 @@
 #include <gtest/gtest.h>
 
 #include "run_grader.hpp"
+#include "../support/host_ipc.hpp"
 
 extern char** environ;
 
 namespace fs = std::filesystem;
+using ipcg::testing::dir_entries;
 using ipcg::testing::leftover_children;
+using ipcg::testing::posix_queues;
 using ipcg::testing::read_file;
+using ipcg::testing::sysv_objects;
 
 namespace {
 
@@ -217,63 +221,6 @@ std::string trimmed(const std::string& s) {
 }
 
 // ---- the host's state -----------------------------------------------------------------------
-
-std::set<std::string> dir_entries(const std::string& dir, const std::string& prefix = "") {
-  std::set<std::string> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.rfind(prefix, 0) == 0) names.insert(name);
-  }
-  return names;
-}
-
-// "msg <key> <id>" for every SysV object of the host's IPC namespace.
-std::set<std::string> sysv_objects() {
-  std::set<std::string> ids;
-  for (const char* kind : {"msg", "sem", "shm"}) {
-    std::istringstream in(read_file(std::string("/proc/sysvipc/") + kind));
-    std::string line;
-    std::getline(in, line);  // the header
-    while (std::getline(in, line)) {
-      std::istringstream fields(line);
-      std::string key, id;
-      if (fields >> key >> id) ids.insert(std::string(kind) + " key " + key + " id " + id);
-    }
-  }
-  return ids;
-}
-
-// POSIX message queues exist in the kernel whether or not the host mounts mqueue (this one does
-// not): list them through a private mount in a child of a new mount namespace.
-std::set<std::string> posix_queues() {
-  std::set<std::string> names = dir_entries("/dev/mqueue");
-  if (!names.empty() || ::access("/dev/mqueue", F_OK) == 0) return names;
-  char dir[] = "/tmp/ipcg-hostile-mq-XXXXXX";
-  if (!::mkdtemp(dir)) return names;
-  int fds[2];
-  if (::pipe(fds) != 0) return names;
-  const pid_t child = ::fork();
-  if (child == 0) {
-    ::close(fds[0]);
-    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-        ::mount("mqueue", dir, "mqueue", 0, nullptr) != 0)
-      ::_exit(1);
-    std::string text;
-    for (const auto& name : dir_entries(dir)) text += name + "\n";
-    ::_exit(::write(fds[1], text.data(), text.size()) < 0 ? 2 : 0);
-  }
-  ::close(fds[1]);
-  std::string text;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
-  ::close(fds[0]);
-  ::waitpid(child, nullptr, 0);
-  ::rmdir(dir);
-  std::istringstream lines(text);
-  for (std::string name; std::getline(lines, name);) names.insert(name);
-  return names;
-}
 
 struct HostState {
   std::set<std::string> sysv, mqueue, shm;
