@@ -48,23 +48,8 @@ UniqueFd open_dir(const std::string& path) {
   return UniqueFd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
 }
 
-// The whole file; errno set on failure.
-std::optional<std::string> read_at(int dir, const char* file) {
-  UniqueFd fd(::openat(dir, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return std::nullopt;
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
-    if (n == 0) return text;
-    text.append(buf, static_cast<size_t>(n));
-  }
-}
-
 // A /proc file of our own (/proc/self is a symlink the kernel owns: following it is fine).
-std::optional<std::string> read_proc(const char* path) { return read_at(AT_FDCWD, path); }
+std::optional<std::string> read_proc(const char* path) { return read_file_at(AT_FDCWD, path); }
 
 // One write() of the whole value: cgroup files take a value per write. errno set on failure
 // (EIO when the kernel took only part).
@@ -214,8 +199,8 @@ Support probe() {
     }
     Hierarchy h{*dir, true, false, false};
     UniqueFd fd = open_dir(*dir);
-    const auto available = fd ? read_at(fd.get(), "cgroup.controllers") : std::nullopt;
-    const auto enabled = fd ? read_at(fd.get(), "cgroup.subtree_control") : std::nullopt;
+    const auto available = fd ? read_file_at(fd.get(), "cgroup.controllers") : std::nullopt;
+    const auto enabled = fd ? read_file_at(fd.get(), "cgroup.subtree_control") : std::nullopt;
     std::istringstream a(available.value_or("")), e(enabled.value_or(""));
     const std::vector<std::string> have{std::istream_iterator<std::string>(a), {}};
     const std::vector<std::string> on{std::istream_iterator<std::string>(e), {}};
@@ -401,7 +386,7 @@ Result<std::vector<UniqueFd>> CellCgroup::open_procs_files() const {
 bool CellCgroup::oom_killed() const {
   for (const Folder& f : folders_) {
     if (!f.memory) continue;
-    const auto text = read_at(f.dir.get(), f.v2 ? "memory.events" : "memory.oom_control");
+    const auto text = read_file_at(f.dir.get(), f.v2 ? "memory.events" : "memory.oom_control");
     if (text && keyed_value(*text, "oom_kill").value_or(0) > 0) return true;
   }
   return false;
@@ -410,7 +395,7 @@ bool CellCgroup::oom_killed() const {
 std::uint64_t CellCgroup::memory_peak() const {
   for (const Folder& f : folders_) {
     if (!f.memory) continue;
-    const auto text = read_at(f.dir.get(), f.v2 ? "memory.peak" : "memory.max_usage_in_bytes");
+    const auto text = read_file_at(f.dir.get(), f.v2 ? "memory.peak" : "memory.max_usage_in_bytes");
     if (text) return std::strtoull(text->c_str(), nullptr, 10);
   }
   return 0;
@@ -419,7 +404,7 @@ std::uint64_t CellCgroup::memory_peak() const {
 Result<std::vector<pid_t>> CellCgroup::members() const {
   std::vector<pid_t> pids;
   for (const Folder& f : folders_) {
-    const auto text = read_at(f.dir.get(), "cgroup.procs");
+    const auto text = read_file_at(f.dir.get(), "cgroup.procs");
     if (!text) return sys_fail("read " + f.path + "/cgroup.procs");
     std::istringstream in(*text);
     for (pid_t pid; in >> pid;) pids.push_back(pid);
@@ -432,10 +417,10 @@ Result<std::vector<pid_t>> CellCgroup::members() const {
 bool CellCgroup::empty() const {
   for (const Folder& f : folders_) {
     if (f.v2) {
-      const auto events = read_at(f.dir.get(), "cgroup.events");
+      const auto events = read_file_at(f.dir.get(), "cgroup.events");
       if (!events || keyed_value(*events, "populated").value_or(1) != 0) return false;
     } else {
-      const auto procs = read_at(f.dir.get(), "cgroup.procs");
+      const auto procs = read_file_at(f.dir.get(), "cgroup.procs");
       if (!procs || procs->find_first_not_of(" \n") != std::string::npos) return false;
     }
   }

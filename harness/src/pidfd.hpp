@@ -1,5 +1,5 @@
-// Small process and descriptor helpers shared by the sandbox's files and the cgroup module
-// (private to harness_sandbox).
+// Small process, descriptor and file helpers shared by the sandbox's files and the cgroup
+// module (private to harness_sandbox).
 #pragma once
 
 #include <poll.h>
@@ -7,8 +7,14 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <csignal>
+#include <optional>
+#include <string>
+
+#include "harness/unique_fd.hpp"
 
 namespace ipcg::internal {
 
@@ -26,6 +32,22 @@ inline bool readable(int fd, int timeout_ms) {
     const int rc = ::poll(&p, 1, timeout_ms);
     if (rc < 0 && errno == EINTR) continue;
     return rc > 0;
+  }
+}
+
+// The whole of a small file (/proc, cgroup files), the last path component not followed;
+// nullopt with errno set on failure.
+inline std::optional<std::string> read_file_at(int dir, const char* path) {
+  UniqueFd fd(::openat(dir, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return std::nullopt;
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) return text;
+    text.append(buf, static_cast<size_t>(n));
   }
 }
 

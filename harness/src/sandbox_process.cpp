@@ -30,19 +30,7 @@ struct SandboxedProcess::Impl {
 namespace internal {
 namespace {
 
-std::optional<std::string> read_small_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return std::nullopt;
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-  }
-}
+std::optional<std::string> read_small_file(const std::string& path) { return read_file_at(AT_FDCWD, path.c_str()); }
 
 // The value of "Key:" in /proc/PID/status, whitespace-separated fields.
 std::vector<std::string> status_field(pid_t pid, std::string_view key) {
