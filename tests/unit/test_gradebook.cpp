@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "../support/temp_dir.hpp"
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
@@ -36,23 +38,7 @@ namespace fs = std::filesystem;
 
 const fs::path kFixture = fs::path(IPCG_SOURCE_DIR) / "tests/unit/data/gradebook/results.jsonl";
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ipcg-gradebook-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data()) != nullptr ? fs::path(pattern) : fs::path();
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using ipcg::testing::TempDir;
 
 std::string read_all(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -201,7 +187,7 @@ int grader(std::vector<std::string> args, std::string* out_text = nullptr) {
 }
 
 TEST(GraderReport, WritesGradebookHtmlIntoTheOutDir) {
-  TempDir dir;
+  TempDir dir{"ipcg-gradebook"};
   fs::copy_file(kFixture, dir.path() / "results.jsonl");
   std::string said;
   ASSERT_EQ(grader({"report", dir.path().string()}, &said), 0) << said;
@@ -210,7 +196,7 @@ TEST(GraderReport, WritesGradebookHtmlIntoTheOutDir) {
 }
 
 TEST(GraderReport, LinksStayRelativeWhenThePageIsElsewhere) {
-  TempDir dir;
+  TempDir dir{"ipcg-gradebook"};
   fs::create_directories(dir.path() / "batch");
   fs::create_directories(dir.path() / "site");
   fs::copy_file(kFixture, dir.path() / "batch/results.jsonl");
@@ -220,7 +206,7 @@ TEST(GraderReport, LinksStayRelativeWhenThePageIsElsewhere) {
 }
 
 TEST(GraderReport, NoResultsIsAnError) {
-  TempDir dir;
+  TempDir dir{"ipcg-gradebook"};
   EXPECT_EQ(grader({"report", dir.path().string()}), 3);
   EXPECT_FALSE(fs::exists(dir.path() / "gradebook.html"));
 }
@@ -274,7 +260,7 @@ std::string shown(const std::string& dom, const std::string& tag_pattern) {
 }
 
 TEST(GradebookChromium, ShowsTheTotalsOfTheFixture) {
-  TempDir dir;
+  TempDir dir{"ipcg-gradebook"};
   fs::copy_file(kFixture, dir.path() / "results.jsonl");
   ASSERT_EQ(grader({"report", dir.path().string()}), 0);
   const std::string dom = chromium_dump_dom(dir.path() / "gradebook.html", dir.path() / "profile");

@@ -19,6 +19,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "../support/temp_dir.hpp"
 #include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
@@ -66,24 +68,7 @@ std::set<std::string> keys_of(const Json& object) {
   return keys;
 }
 
-// A temporary folder, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ipcg-formats-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data()) != nullptr ? fs::path(pattern) : fs::path();
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using ipcg::testing::TempDir;
 
 void write_file(const fs::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
@@ -325,7 +310,7 @@ TEST(GradescopeSetup, InstallsWhatCiInstallsToBuild) {
 TEST(GradescopeSetup, ScriptsAreValidBash) {
   const auto setup = gradescope_setup("lab1");
   ASSERT_TRUE(setup.has_value());
-  TempDir dir;
+  TempDir dir{"ipcg-formats"};
   for (const auto& [name, text] : {std::pair{"setup.sh", setup->setup_sh},
                                    std::pair{"run_autograder", setup->run_autograder}}) {
     write_file(dir.path() / name, text);
@@ -352,14 +337,14 @@ int run_autograder_with_grader_exiting(int code, const fs::path& root) {
 
 TEST(GradescopeSetup, RunAutograderKeepsGradesAndDropsFailedRuns) {
   for (int code : {0, 1}) {
-    TempDir dir;
+    TempDir dir{"ipcg-formats"};
     EXPECT_EQ(run_autograder_with_grader_exiting(code, dir.path()), 0) << code;
     const Json results = Json::parse(read_file(dir.path() / "autograder/results/results.json"));
     EXPECT_EQ(results["args"], "run lab1 --submission " + dir.path().string() +
                                    "/autograder/submission --format gradescope");
   }
   for (int code : {2, 3}) {
-    TempDir dir;
+    TempDir dir{"ipcg-formats"};
     EXPECT_EQ(run_autograder_with_grader_exiting(code, dir.path()), code);
     EXPECT_FALSE(fs::exists(dir.path() / "autograder/results/results.json")) << code;
   }
@@ -484,7 +469,7 @@ const std::string kXsd = kGoldenDir + "junit.xsd";
 void expect_valid_junit(const std::string& xml) {
   const CommandResult which = run_command("command -v xmllint");
   ASSERT_EQ(which.exit_code, 0) << "xmllint not found: apt-get install libxml2-utils";
-  TempDir dir;
+  TempDir dir{"ipcg-formats"};
   write_file(dir.path() / "report.xml", xml);
   const CommandResult check = run_command("xmllint --noout --schema " + kXsd + " " +
                                           (dir.path() / "report.xml").string());
@@ -518,7 +503,7 @@ TEST(Junit, ValidatesAgainstTheXsd) {
 
 TEST(Junit, TheXsdRejectsWhatItShould) {
   ASSERT_EQ(run_command("command -v xmllint").exit_code, 0) << "apt-get install libxml2-utils";
-  TempDir dir;
+  TempDir dir{"ipcg-formats"};
   const std::string valid = written(write_junit_report, mixed_result());
   const std::pair<std::string, std::string> breakages[] = {
       {" classname=\"lab1.unused pipe ends closed\"", ""},   // classname is required

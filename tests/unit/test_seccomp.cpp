@@ -32,6 +32,7 @@
 #include "harness/seccomp_filter.hpp"
 
 #include "sandbox_test_support.hpp"
+#include "../support/temp_dir.hpp"
 
 namespace ipcg_test {
 namespace {
@@ -257,20 +258,12 @@ TEST(Seccomp, InetSocketSetAllowsInetNotUnix) {
   EXPECT_EQ(exit_code(run_filtered(filter, [] { return try_socket((1L << 32) | AF_UNIX); })), 1);
 }
 
-// A private temporary folder, removed with what the test made in it.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/ipcg-seccomp-XXXXXX";
-    path = ::mkdtemp(tmpl) ? tmpl : "";
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using ipcg::testing::TempDir;
 
 TEST(Seccomp, FifoSetMakesFifosButNotDevices) {
-  TempDir dir;
-  ASSERT_FALSE(dir.path.empty());
-  const std::string fifo = dir.path + "/fifo", dev = dir.path + "/null";
+  TempDir dir{"ipcg-seccomp"};
+  ASSERT_FALSE(dir.path().empty());
+  const std::string fifo = dir.path().string() + "/fifo", dev = dir.path().string() + "/null";
   const SeccompFilter filter = compiled({"fifo"});
   EXPECT_EQ(exit_code(run_filtered(filter, [&] { return errno_of(::mknod(fifo.c_str(), S_IFIFO | 0600, 0)); })), 0);
   EXPECT_EQ(exit_code(run_filtered(filter, [&] {
@@ -286,9 +279,9 @@ TEST(Seccomp, FifoSetMakesFifosButNotDevices) {
 // The grader builds submissions with gcc under the "compiler" set alone: driver, cc1, as,
 // collect2 and ld must all get what they need.
 TEST(Seccomp, GccCompilesAndLinksUnderTheCompilerSet) {
-  TempDir dir;
-  ASSERT_FALSE(dir.path.empty());
-  const std::string src = dir.path + "/hello.c", bin = dir.path + "/hello";
+  TempDir dir{"ipcg-seccomp"};
+  ASSERT_FALSE(dir.path().empty());
+  const std::string src = dir.path().string() + "/hello.c", bin = dir.path().string() + "/hello";
   {
     std::ofstream out(src);
     out << "#include <stdio.h>\nint main(void) { puts(\"hi\"); return 0; }\n";
