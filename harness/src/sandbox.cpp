@@ -297,6 +297,8 @@ struct Sandbox::Impl {
   std::filesystem::path host_dir;
   std::filesystem::path box_dir;
   UniqueFd work_fd;  // the host work folder, for *at() calls
+  UniqueFd keeper_exe;   // ipcg-keeper, which every cell execs
+  UniqueFd filter_file;  // both compiled filters, read by every keeper
 
   // The next cell, prepared by a thread of its own while the current test runs: opening a cell
   // (namespaces, root, cgroups) then overlaps with the work instead of adding to it.
@@ -416,8 +418,8 @@ struct Sandbox::Impl {
     internal::KeeperPlan plan;
     plan.namespaces = full();
     if (plan.namespaces) plan.mounts = root->steps();
-    plan.filters[static_cast<int>(internal::FilterIndex::lab)] = &filter;
-    plan.filters[static_cast<int>(internal::FilterIndex::build)] = &build_filter;
+    plan.keeper_exe_fd = keeper_exe.get();
+    plan.filters_fd = filter_file.get();
     IPCG_TRY(auto extra, extras(limits, plan));
     // Reduced mode: every process of these uids dies with the cell.
     return internal::start_cell(plan, identity(), full() ? std::vector<uid_t>{} : role_uids(), std::move(extra));
@@ -463,6 +465,9 @@ Result<Sandbox> Sandbox::create(const SandboxConfig& config) {
   impl->prepare_cells = config.prepare_cells;
   IPCG_TRY(impl->filter, SeccompFilter::compile(config.syscall_sets));
   IPCG_TRY(impl->build_filter, SeccompFilter::compile(config.build_syscall_sets));
+  IPCG_TRY(impl->keeper_exe, internal::open_keeper_executable());
+  const SeccompFilter* const filters[internal::kFilterCount] = {&impl->filter, &impl->build_filter};
+  IPCG_TRY(impl->filter_file, internal::make_filter_file(filters));
   if (::geteuid() == 0) {
     IPCG_TRY(impl->slot, claim_slot());
     internal::sweep_dead_graders_cgroups();  // a grader killed outright leaves its cells' cgroups

@@ -46,7 +46,7 @@ Result<void> await_ready(int report_fd, const KeeperPlan& plan) {
 }
 
 std::vector<int> keeper_keep(const KeeperPlan& plan) {
-  std::vector<int> keep = {plan.control_fd, plan.report_fd};
+  std::vector<int> keep = {plan.control_fd, plan.report_fd, plan.filters_fd, plan.keeper_exe_fd};
   keep.insert(keep.end(), plan.cgroup_procs.begin(), plan.cgroup_procs.end());
   std::sort(keep.begin(), keep.end());
   keep.erase(std::unique(keep.begin(), keep.end()), keep.end());
@@ -118,6 +118,16 @@ Result<std::shared_ptr<Cell::Core>> start_cell(KeeperPlan& plan, CellIdentity id
   plan.report_fd = report.write_end.get();
   plan.grader_pid = ::getpid();
   plan.keeper_keep = keeper_keep(plan);
+  // The keeper's command line (keeper_protocol.hpp), built here: the child may not allocate.
+  std::vector<std::string> args = {kKeeperName, std::to_string(plan.control_fd), std::to_string(plan.report_fd),
+                                   std::to_string(plan.filters_fd), plan.namespaces ? "full" : "reduced",
+                                   std::to_string(plan.grader_pid)};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  char* envp[] = {nullptr};
+  plan.keeper_argv = argv.data();
+  plan.keeper_envp = envp;
   const unsigned long flags =
       plan.namespaces ? CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWUTS : 0;
   // Unprivileged, the owner is this user: what existed before the cell is not the cell's.
@@ -125,9 +135,8 @@ Result<std::shared_ptr<Cell::Core>> start_cell(KeeperPlan& plan, CellIdentity id
     for (const Leftover& l : host_ipc_objects(extras->owners)) extras->before.insert(identity_of(l));
   }
   int pidfd = -1;
-  const pid_t keeper = raw_clone(flags, &pidfd);
+  const pid_t keeper = clone_keeper(plan, flags, &pidfd);
   if (keeper < 0) return sys_fail("clone the sandbox keeper");
-  if (keeper == 0) keeper_main(plan);
 
   auto core = std::make_shared<Cell::Core>();
   core->identity = std::move(identity);

@@ -1,14 +1,15 @@
 // Private to harness_sandbox: the plan a child follows after clone, the messages of the spawn
 // protocol, and /proc helpers. Nothing here is public API.
 //
-// The process tree of one spawn, in both isolation levels:
+// The process tree of one cell, in both isolation levels:
 //
 //   grader ── keeper ── target ── (the student's children...)
+//                    └─ target ── ...
 //
-// The keeper is pid 1 of new namespaces (full) or a child subreaper (reduced): either way every
-// orphan of the tree re-parents to it, so "the tree" is exactly the keeper's descendants. It reaps
-// them all, reports the target's wait status to the grader, and lives until the grader closes the
-// control socket or kills it.
+// The keeper (the ipcg-keeper executable, keeper/keeper.cpp) is pid 1 of new namespaces (full)
+// or a child subreaper (reduced): either way every orphan of the tree re-parents to it, so "the
+// tree" is exactly the keeper's descendants. It reaps them all, reports the targets' wait
+// statuses to the grader, and lives until the grader closes the control socket or kills it.
 #pragma once
 
 #include <sys/resource.h>
@@ -31,6 +32,7 @@
 #include "harness/sandbox.hpp"
 #include "harness/seccomp_filter.hpp"
 #include "cgroup.hpp"
+#include "keeper_protocol.hpp"
 #include "pidfd.hpp"
 
 namespace ipcg::internal {
@@ -43,22 +45,6 @@ struct CellExtras {
   // Reduced mode: the owners whose new IPC objects are the cell's, and what they owned before.
   std::set<uid_t> owners;
   std::set<std::string> before;
-};
-
-// The step a child was at when it failed, sent to the grader over the report pipe.
-enum class Step : std::int32_t {
-  keeper_parent_death, keeper_close_fds, keeper_signals, keeper_subreaper, join_cgroup,
-  mount_private, open_source, mount_root, make_dir, make_file, make_symlink, bind, remount_bind,
-  mount_tmpfs, mount_mqueue, pivot_root, mount_proc, remount_root, loopback_up, hostname, fork_target,
-  target_parent_death, target_signals, map_fds, chdir, setsid, rlimit, setgroups, setgid,
-  setuid, no_new_privs, seccomp, exec,
-};
-std::string_view to_string(Step step);
-
-struct StepFailure {
-  std::int32_t step = 0;
-  std::int32_t error = 0;   // errno
-  std::int32_t detail = -1; // the index of the MountStep that failed, if any
 };
 
 // One action building the box's root, run by the keeper in a new mount namespace. Targets are
@@ -88,92 +74,23 @@ constexpr const char* kStageRoot = "/tmp";
 // The most mount steps one box may have (the keeper keeps their source fds in a stack array).
 constexpr size_t kMaxMountSteps = 192;
 
-// --- the control socket (SOCK_SEQPACKET: messages stay whole) --------------------------------
+// "mount /proc", "exec", ...: what a StepFailure names, in words.
+std::string_view to_string(Step step);
 
-// Grader -> keeper. A spawn request is a SpawnRequest followed by its strings (cwd, argv, env,
-// exec candidates, each NUL-terminated), with the descriptors to map in SCM_RIGHTS, in order.
-enum class Request : std::int32_t { spawn = 1, close = 2 };
-constexpr size_t kMaxRequestBytes = 64 * 1024;
-constexpr size_t kMaxArgs = 512;        // argv + env entries of one spawn, each
-constexpr size_t kMaxExecPaths = 32;
-constexpr size_t kMaxLimits = 8;
-// The most descriptors one spawn may map (the child copies them through a stack array).
-constexpr size_t kMaxFdMappings = 64;
-
-struct ResourceLimit {
-  int resource;
-  rlim_t soft;
-  rlim_t hard;
-};
-
-enum class FilterIndex : std::int32_t { lab = 0, build = 1, none = 2 };
-constexpr int kFilterCount = 2;
-
-struct SpawnRequest {
-  Request kind = Request::spawn;
-  FilterIndex filter = FilterIndex::lab;
-  std::int32_t change_ids = 0;
-  std::uint32_t uid = 0;
-  std::uint32_t gid = 0;
-  std::int32_t n_limits = 0;
-  ResourceLimit limits[kMaxLimits] = {};
-  std::int32_t n_fds = 0;
-  std::int32_t child_fds[kMaxFdMappings] = {};
-  std::int32_t argc = 0, envc = 0, n_paths = 0;
-  std::int32_t strings_bytes = 0;
-};
-
-// Keeper -> grader.
-struct KeeperMessage {
-  // spawned: the answer to a spawn request (pid > 0 with a pidfd in SCM_RIGHTS, or the failed
-  // step); exited: a spawned process's wait status; leftover: one thing the cell left;
-  // closed: the last answer to Request::close.
-  enum Kind : std::int32_t { spawned = 1, exited = 2, leftover = 3, closed = 4 };
-  std::int32_t kind = 0;
-  std::int32_t pid = 0;     // spawned/exited: the pid in the keeper's namespace
-  std::int32_t status = 0;  // exited: the wait status; leftover: its LeftoverKind
-  StepFailure failure;      // spawned with pid <= 0: why
-  std::uint32_t uid = 0;    // leftover: its owner
-  char text[224] = {};      // leftover: a /proc/sysvipc line or a name, NUL-terminated
-};
-// What a leftover line describes (KeeperMessage::status).
-enum class LeftoverKind : std::int32_t { sysv_msg, sysv_sem, sysv_shm, posix_shm, posix_mq, fifo, file };
-// The most leftovers of all kinds the keeper reports.
-constexpr int kMaxLeftovers = 64;
-
-// Everything the keeper needs, computed before clone. After clone only async-signal-safe calls
-// are allowed (another grader thread may hold malloc's lock), so the keeper only reads this.
+// What the cloned child needs to set the cell up and exec the keeper, computed before clone.
+// The child shares the grader's memory and runs only async-signal-safe calls: it only reads this.
 struct KeeperPlan {
   bool namespaces = false;
   pid_t grader_pid = 0;
-  int control_fd = -1;  // the keeper's end of the control socket
-  int report_fd = -1;   // write end of the CLOEXEC report pipe (a StepFailure, or EOF when ready)
+  int control_fd = -1;     // the keeper's end of the control socket
+  int report_fd = -1;      // write end of the CLOEXEC report pipe (a StepFailure, or EOF when ready)
+  int filters_fd = -1;     // the sealed memfd holding the syscall filters (keeper_protocol.hpp)
+  int keeper_exe_fd = -1;  // the ipcg-keeper executable, opened O_PATH
+  char* const* keeper_argv = nullptr;  // its command line (keeper_protocol.hpp)
+  char* const* keeper_envp = nullptr;
   std::vector<MountStep> mounts;        // full: the box's root, in order
-  std::vector<int> cgroup_procs;        // open cgroup.procs files the keeper joins first
-  std::vector<int> keeper_keep;         // sorted: every fd the keeper keeps
-  const SeccompFilter* filters[kFilterCount] = {};
-};
-
-// One spawned process's setup, as views into the keeper's buffers (built per request).
-struct TargetPlan {
-  char* const* argv = nullptr;
-  char* const* envp = nullptr;
-  const char* const* exec_paths = nullptr;
-  size_t n_exec_paths = 0;
-  const char* cwd = "/";
-  const ResourceLimit* limits = nullptr;
-  size_t n_limits = 0;
-  const FdMapping* fds = nullptr;
-  size_t n_fds = 0;
-  const int* keep = nullptr;  // sorted child fds of `fds`
-  size_t n_keep = 0;
-  int max_child_fd = 2;
-  bool change_ids = false;
-  uid_t uid = 0;
-  gid_t gid = 0;
-  const SeccompFilter* filter = nullptr;
-  int report_fd = -1;
-  pid_t keeper = 0;
+  std::vector<int> cgroup_procs;        // open cgroup.procs files the child joins first
+  std::vector<int> keeper_keep;         // sorted: every fd the child keeps
 };
 
 // The box's root in full isolation (sandbox_root.cpp), computed once per Sandbox. It owns the
@@ -202,12 +119,21 @@ class RootPlan {
   std::set<std::string> made_;      // box paths created so far
 };
 
-// The first function of the cloned keeper; never returns.
-[[noreturn]] void keeper_main(const KeeperPlan& plan);
+// Clones a child into namespace_flags' new namespaces (CLONE_VM|CLONE_VFORK: no copy of the
+// grader's memory; the calling thread waits until the child has exec'd the keeper or failed).
+// *pidfd receives its pidfd.
+pid_t clone_keeper(const KeeperPlan& plan, unsigned long namespace_flags, int* pidfd);
 
 // clone3 (or clone where a container's seccomp hides clone3) with fork semantics: the child
 // continues on a copy of the stack. *pidfd receives a pidfd when pidfd != nullptr.
 pid_t raw_clone(unsigned long flags, int* pidfd);
+
+// The ipcg-keeper executable, opened O_PATH|O_CLOEXEC: next to the running program's folder
+// (<bin>/../libexec/ipcgrade/, the build tree and the install tree alike), else where this
+// build put it.
+Result<UniqueFd> open_keeper_executable();
+// A sealed memfd with the compiled filters, in the layout of keeper_protocol.hpp.
+Result<UniqueFd> make_filter_file(const SeccompFilter* const (&filters)[kFilterCount]);
 
 // Who the cell's processes run as, and where the work folder is inside (from the Sandbox).
 struct CellIdentity {

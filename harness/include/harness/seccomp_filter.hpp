@@ -54,6 +54,8 @@ class SeccompFilter {
   int install() const;
   const std::string& pfc() const { return pfc_; }
   size_t instruction_count() const { return program_.size(); }
+  // The compiled classic BPF program (the sandbox hands it to its keeper process).
+  const std::vector<sock_filter>& program() const { return program_; }
 
  private:
   std::vector<sock_filter> program_;
