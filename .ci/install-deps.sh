@@ -6,7 +6,8 @@ set -euo pipefail
 
 packages=(cmake make g++ gcc pkg-config
           libgtest-dev libgmock-dev libtomlplusplus-dev libseccomp-dev
-          libcli11-dev nlohmann-json3-dev libfmt-dev libexpected-dev libbenchmark-dev libxml2-utils chromium)
+          libcli11-dev nlohmann-json3-dev libfmt-dev libexpected-dev libbenchmark-dev libxml2-utils chromium
+          musl-tools)
 
 missing=()
 for p in "${packages[@]}"; do

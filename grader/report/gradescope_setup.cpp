@@ -12,7 +12,7 @@ namespace {
 // the two lists in step). GoogleTest is among them because the build configures the tests too.
 constexpr std::string_view kPackages =
     "cmake make g++ gcc pkg-config libgtest-dev libgmock-dev libtomlplusplus-dev "
-    "libseccomp-dev libcli11-dev nlohmann-json3-dev libfmt-dev libexpected-dev";
+    "libseccomp-dev libcli11-dev nlohmann-json3-dev libfmt-dev libexpected-dev musl-tools";
 
 constexpr std::string_view kSetupTemplate = R"SH(#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image. /autograder/source is

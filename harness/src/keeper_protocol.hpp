@@ -1,17 +1,19 @@
 // What the grader and the keeper executable (keeper/keeper.cpp) say to each other: the keeper's
 // command line, the file holding the syscall filters, the setup steps a failure names, and the
-// messages of the control socket. Shared by both sides, so only system headers here: the keeper
-// is a small static program that links nothing of the harness.
+// messages of the control socket. Shared by both sides, so only C and kernel headers here: the
+// keeper is a small static program built against musl where available (harness/CMakeLists.txt),
+// without the C++ library.
 #pragma once
 
 #include <linux/filter.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstddef>
-#include <cstdint>
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 
 namespace ipcg::internal {
 
@@ -24,18 +26,18 @@ constexpr const char* kKeeperName = "ipcg-keeper";
 
 // The filter file (a sealed memfd, written once per Sandbox): a FilterFileHeader, then the
 // programs one after the other, in FilterIndex order.
-enum class FilterIndex : std::int32_t { lab = 0, build = 1, none = 2 };
+enum class FilterIndex : int32_t { lab = 0, build = 1, none = 2 };
 constexpr int kFilterCount = 2;
-constexpr std::uint32_t kFilterFileMagic = 0x69706366;  // "ipcf"
+constexpr uint32_t kFilterFileMagic = 0x69706366;  // "ipcf"
 struct FilterFileHeader {
-  std::uint32_t magic = kFilterFileMagic;
-  std::uint32_t lengths[kFilterCount] = {};  // instructions of each program
+  uint32_t magic = kFilterFileMagic;
+  uint32_t lengths[kFilterCount] = {};  // instructions of each program
 };
 // BPF_MAXINSNS: the kernel accepts no longer classic program.
-constexpr std::uint32_t kMaxFilterInstructions = 4096;
+constexpr uint32_t kMaxFilterInstructions = 4096;
 
 // The step a process was at when it failed, sent to the grader over a report pipe.
-enum class Step : std::int32_t {
+enum class Step : int32_t {
   keeper_parent_death, keeper_close_fds, keeper_signals, keeper_subreaper, join_cgroup,
   mount_private, open_source, mount_root, make_dir, make_file, make_symlink, bind, remount_bind,
   mount_tmpfs, mount_mqueue, pivot_root, mount_proc, remount_root, loopback_up, hostname, fork_target,
@@ -44,16 +46,16 @@ enum class Step : std::int32_t {
 };
 
 struct StepFailure {
-  std::int32_t step = 0;
-  std::int32_t error = 0;   // errno
-  std::int32_t detail = -1; // the index of the MountStep that failed, if any
+  int32_t step = 0;
+  int32_t error = 0;   // errno
+  int32_t detail = -1; // the index of the MountStep that failed, if any
 };
 
 // --- the control socket (SOCK_SEQPACKET: messages stay whole) --------------------------------
 
 // Grader -> keeper. A spawn request is a SpawnRequest followed by its strings (cwd, argv, env,
 // exec candidates, each NUL-terminated), with the descriptors to map in SCM_RIGHTS, in order.
-enum class Request : std::int32_t { spawn = 1, close = 2 };
+enum class Request : int32_t { spawn = 1, close = 2 };
 constexpr size_t kMaxRequestBytes = 64 * 1024;
 constexpr size_t kMaxArgs = 512;        // argv + env entries of one spawn, each
 constexpr size_t kMaxExecPaths = 32;
@@ -70,15 +72,15 @@ struct ResourceLimit {
 struct SpawnRequest {
   Request kind = Request::spawn;
   FilterIndex filter = FilterIndex::lab;
-  std::int32_t change_ids = 0;
-  std::uint32_t uid = 0;
-  std::uint32_t gid = 0;
-  std::int32_t n_limits = 0;
+  int32_t change_ids = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  int32_t n_limits = 0;
   ResourceLimit limits[kMaxLimits] = {};
-  std::int32_t n_fds = 0;
-  std::int32_t child_fds[kMaxFdMappings] = {};
-  std::int32_t argc = 0, envc = 0, n_paths = 0;
-  std::int32_t strings_bytes = 0;
+  int32_t n_fds = 0;
+  int32_t child_fds[kMaxFdMappings] = {};
+  int32_t argc = 0, envc = 0, n_paths = 0;
+  int32_t strings_bytes = 0;
 };
 
 // Keeper -> grader.
@@ -86,16 +88,16 @@ struct KeeperMessage {
   // spawned: the answer to a spawn request (pid > 0 with a pidfd in SCM_RIGHTS, or the failed
   // step); exited: a spawned process's wait status; leftover: one thing the cell left;
   // closed: the last answer to Request::close.
-  enum Kind : std::int32_t { spawned = 1, exited = 2, leftover = 3, closed = 4 };
-  std::int32_t kind = 0;
-  std::int32_t pid = 0;     // spawned/exited: the pid in the keeper's namespace
-  std::int32_t status = 0;  // exited: the wait status; leftover: its LeftoverKind
+  enum Kind : int32_t { spawned = 1, exited = 2, leftover = 3, closed = 4 };
+  int32_t kind = 0;
+  int32_t pid = 0;     // spawned/exited: the pid in the keeper's namespace
+  int32_t status = 0;  // exited: the wait status; leftover: its LeftoverKind
   StepFailure failure;      // spawned with pid <= 0: why
-  std::uint32_t uid = 0;    // leftover: its owner
+  uint32_t uid = 0;    // leftover: its owner
   char text[224] = {};      // leftover: a /proc/sysvipc line or a name, NUL-terminated
 };
 // What a leftover line describes (KeeperMessage::status).
-enum class LeftoverKind : std::int32_t { sysv_msg, sysv_sem, sysv_shm, posix_shm, posix_mq, fifo, file };
+enum class LeftoverKind : int32_t { sysv_msg, sysv_sem, sysv_shm, posix_shm, posix_mq, fifo, file };
 // The most leftovers of all kinds the keeper reports.
 constexpr int kMaxLeftovers = 64;
 
@@ -103,7 +105,7 @@ constexpr int kMaxLeftovers = 64;
 
 inline void close_range_or_loop(unsigned first, unsigned last) {
   if (first > last) return;
-  if (::close_range(first, last, 0) == 0 || errno != ENOSYS) return;
+  if (::syscall(SYS_close_range, first, last, 0) == 0 || errno != ENOSYS) return;
   // Kernels before 5.9: close one by one up to the descriptor limit.
   rlimit lim{};
   ::getrlimit(RLIMIT_NOFILE, &lim);

@@ -200,6 +200,8 @@ Result<SeccompFilter> SeccompFilter::compile(const std::vector<std::string>& all
   // A foreign-arch call (int 0x80) or an x32 number would bypass rules written for x86_64.
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc < 0)
     return seccomp_fail("badarch attribute", rc);
+  if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2); rc < 0)
+    return seccomp_fail("optimize attribute", rc);
   IPCG_CHECK(add_all_rules(ctx.get(), with_base(listed)));
 
   SeccompFilter filter;

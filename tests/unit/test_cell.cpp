@@ -1,5 +1,6 @@
 // Cells with real processes: several roles in one cell, role uids, leftovers at close, the
 // memory cgroup, and close() killing everything. Helpers are test_sandbox.cpp's.
+#include <fcntl.h>
 #include <mqueue.h>
 #include <poll.h>
 #include <sys/msg.h>
@@ -7,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -14,6 +16,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <optional>
 #include <string>
@@ -25,6 +28,9 @@
 namespace ipcg_test {
 
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Runs a helper in the cell and returns {exit code, stdout}.
 std::pair<int, std::string> run_in(Cell& cell, std::vector<std::string> argv, Role role = Role::student) {
@@ -184,6 +190,53 @@ TEST_P(CellTest, CloseKillsEveryProcessEvenOnesThatLeftTheirSession) {
   for (const auto& d : daemons) EXPECT_FALSE(still_exists(d)) << "daemon " << d.pid << " outlived its cell";
   auto late = cell->spawn({.argv = {"/bin/true"}});
   EXPECT_FALSE(late) << "a closed cell spawned a process";
+}
+
+// The keeper is the small ipcg-keeper program, exec'd in the cell: not a fork of the grader, whose
+// pages would then be shared copy-on-write for the cell's whole life.
+TEST_P(CellTest, ItsKeeperIsTheKeeperProgramNotACopyOfTheGrader) {
+  auto cell = box->open_cell();
+  ASSERT_TRUE(cell) << cell.error().message;
+  auto in = make_pipe(), out = make_pipe();
+  ASSERT_TRUE(in && out);
+  auto proc = cell->spawn({.argv = {"/bin/cat"}, .fds = {{in->read_end.get(), 0}, {out->write_end.get(), 1}}});
+  ASSERT_TRUE(proc) << proc.error().message;
+  in->read_end.reset();
+  out->write_end.reset();
+  std::istringstream ppid(status_line(proc->pid(), "PPid"));
+  pid_t keeper = 0;
+  ASSERT_TRUE(ppid >> keeper) << "no PPid for " << proc->pid();
+  std::ifstream comm("/proc/" + std::to_string(keeper) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  EXPECT_EQ(name, "ipcg-keeper");
+  std::ifstream maps_file("/proc/" + std::to_string(keeper) + "/maps");
+  const std::string maps((std::istreambuf_iterator<char>(maps_file)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(maps, HasSubstr("ipcg-keeper"));
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").filename();
+  EXPECT_THAT(maps, Not(HasSubstr(self))) << "the keeper maps this test's executable: a fork of it";
+  EXPECT_THAT(maps, Not(HasSubstr("libstdc++"))) << "the keeper should link no C++ library";
+  in->write_end.reset();  // cat sees EOF
+  EXPECT_EQ(exit_code_of(*proc), 0);
+}
+
+// Started by hand, the keeper says what it is and does nothing.
+TEST(KeeperProgram, RefusesToRunByHand) {
+  const std::string keeper = std::string(IPCG_BINARY_DIR) + "/libexec/ipcgrade/ipcg-keeper";
+  auto err = make_pipe();
+  ASSERT_TRUE(err);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(err->write_end.get(), 2);
+    ::execl(keeper.c_str(), "ipcg-keeper", static_cast<char*>(nullptr));
+    ::_exit(126);
+  }
+  err->write_end.reset();
+  EXPECT_THAT(read_line(err->read_end.get()), HasSubstr("not meant to be run by hand"));
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
 }
 
 TEST_P(CellTest, TheMemoryCgroupKillsAHogAndTheReportSaysSo) {
