@@ -1,6 +1,7 @@
 // What the grader hands every keeper: the ipcg-keeper executable and the compiled filters.
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,8 +24,13 @@ Result<UniqueFd> open_keeper_executable() {
   std::string tried;
   for (const auto& path : candidates) {
     UniqueFd fd(::open(path.c_str(), O_PATH | O_CLOEXEC));
-    if (fd && ::faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) == 0) return fd;
-    tried += (tried.empty() ? "" : ", ") + path.string();
+    struct stat st {};
+    // It runs as the grader's user (root, as a rule): only a file that user or root owns and
+    // nobody else may write will do.
+    const bool trusted = fd && ::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) &&
+                         (st.st_uid == 0 || st.st_uid == ::geteuid()) && (st.st_mode & 022) == 0;
+    if (trusted && ::faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) == 0) return fd;
+    tried += (tried.empty() ? "" : ", ") + path.string() + (fd && !trusted ? " (writable by others: refused)" : "");
   }
   return fail(Errc::system, std::string("the sandbox keeper executable (") + kKeeperName +
                                 ") is missing; looked in: " + tried + " (build the ipcg-keeper target)");

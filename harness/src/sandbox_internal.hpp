@@ -130,7 +130,7 @@ pid_t raw_clone(unsigned long flags, int* pidfd);
 
 // The ipcg-keeper executable, opened O_PATH|O_CLOEXEC: next to the running program's folder
 // (<bin>/../libexec/ipcgrade/, the build tree and the install tree alike), else where this
-// build put it.
+// build put it; only a regular file owned by root or our user and writable by nobody else.
 Result<UniqueFd> open_keeper_executable();
 // A sealed memfd with the compiled filters, in the layout of keeper_protocol.hpp.
 Result<UniqueFd> make_filter_file(const SeccompFilter* const (&filters)[kFilterCount]);
