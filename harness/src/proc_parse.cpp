@@ -57,15 +57,17 @@ std::optional<StatFields> parse_stat(std::string_view text) {
     return std::nullopt;
   const auto head = words(text.substr(0, open));
   // After ") ": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
+  // cutime cstime priority nice num_threads itrealvalue starttime ...
   const auto f = words(text.substr(close + 1));
-  if (head.size() != 1 || f.size() < 13 || f[0].size() != 1) return std::nullopt;
+  if (head.size() != 1 || f.size() < 20 || f[0].size() != 1) return std::nullopt;
   const auto pid = to_number<pid_t>(head[0]);
   const auto ppid = to_number<pid_t>(f[1]), pgid = to_number<pid_t>(f[2]), sid = to_number<pid_t>(f[3]);
   const auto ut = to_number<std::uint64_t>(f[11]), st = to_number<std::uint64_t>(f[12]);
-  if (!pid || !ppid || !pgid || !sid || !ut || !st) return std::nullopt;
+  const auto start = to_number<std::uint64_t>(f[19]);
+  if (!pid || !ppid || !pgid || !sid || !ut || !st || !start) return std::nullopt;
   return StatFields{.pid = *pid, .comm = std::string(text.substr(open + 1, close - open - 1)),
                     .state = f[0][0], .ppid = *ppid, .pgid = *pgid, .sid = *sid,
-                    .utime = *ut, .stime = *st};
+                    .utime = *ut, .stime = *st, .start_time = *start};
 }
 
 StatusFields parse_status(std::string_view text) {

@@ -1,6 +1,7 @@
 // Parsers for the text of /proc files, apart from the code that reads them, so that every odd
 // case (a comm with ") " in it, a zombie's empty cmdline, "running" in /proc/PID/syscall) is a
-// plain string function. Private to harness_proc.
+// plain string function. Private to the harness: harness_proc, and harness_sandbox for its tree
+// walks (which need the start time that, with the pid, names a process uniquely).
 //
 //   auto stat = proc_internal::parse_stat(text);   // nullopt when malformed
 //   if (stat) snapshot.ppid = stat->ppid;
@@ -24,6 +25,7 @@ struct StatFields {
   char state = '?';
   pid_t ppid = 0, pgid = 0, sid = 0;
   std::uint64_t utime = 0, stime = 0;
+  std::uint64_t start_time = 0;  // clock ticks after boot
 };
 // /proc/PID/stat. comm may hold spaces and parentheses, so it ends at the LAST ')'.
 std::optional<StatFields> parse_stat(std::string_view text);

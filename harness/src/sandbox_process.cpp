@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "proc_parse.hpp"
 #include "sandbox_internal.hpp"
 
 namespace ipcg {
@@ -117,26 +118,9 @@ SandboxedProcess make_process(const std::shared_ptr<Cell::Core>& core, pid_t cel
 std::optional<ProcStat> read_proc_stat(pid_t pid) {
   auto text = read_small_file("/proc/" + std::to_string(pid) + "/stat");
   if (!text) return std::nullopt;
-  // comm may hold spaces and parentheses: the fields start after the last ')'.
-  const size_t close = text->rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  ProcStat s;
-  s.pid = pid;
-  std::vector<std::string_view> fields;
-  std::string_view rest(*text);
-  rest.remove_prefix(close + 1);
-  for (size_t i = 0; i < rest.size();) {
-    while (i < rest.size() && rest[i] == ' ') ++i;
-    size_t j = rest.find(' ', i);
-    if (j == std::string_view::npos) j = rest.size();
-    if (j > i) fields.push_back(rest.substr(i, j - i));
-    i = j;
-  }
-  if (fields.size() < 20) return std::nullopt;  // state is field 3 of stat, starttime field 22
-  s.state = fields[0].empty() ? '?' : fields[0][0];
-  s.ppid = static_cast<pid_t>(std::stol(std::string(fields[1])));
-  s.start_time = std::stoull(std::string(fields[19]));
-  return s;
+  const auto f = proc_internal::parse_stat(*text);
+  if (!f) return std::nullopt;
+  return ProcStat{.pid = pid, .state = f->state, .ppid = f->ppid, .start_time = f->start_time};
 }
 
 std::vector<pid_t> proc_children(pid_t pid) {
