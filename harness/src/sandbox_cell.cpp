@@ -60,20 +60,28 @@ std::vector<int> keeper_keep(const KeeperPlan& plan) {
 // effective uids, and effective capabilities are dropped while the effective uid is not 0).
 // Its exit code says which uids still had processes; those get a second round, for a fork that
 // was already past the check.
+struct KillAsUids {
+  const uid_t* uids;
+  size_t count;
+};
+
+// Raw syscalls only: the child shares the grader's memory (clone_vfork).
+int kill_as_uids(void* arg) {
+  const auto& k = *static_cast<const KillAsUids*>(arg);
+  int found = 0;
+  for (size_t i = 0; i < k.count && i < 8; ++i) {
+    if (::syscall(SYS_setresuid, k.uids[i], k.uids[i], 0) != 0) ::_exit(255);
+    if (::syscall(SYS_kill, -1, SIGKILL) == 0) found |= 1 << i;
+    if (::syscall(SYS_setresuid, 0, 0, 0) != 0) ::_exit(255);
+  }
+  ::_exit(found);
+}
+
 void kill_uids(const std::vector<uid_t>& uids) {
   std::vector<uid_t> pending = uids;
   for (int round = 0; round < 2 && !pending.empty(); ++round) {
-    const pid_t killer = ::fork();
-    if (killer == 0) {
-      // Raw syscalls: the child of a threaded grader must not run glibc's all-threads setxid.
-      int found = 0;
-      for (size_t i = 0; i < pending.size() && i < 8; ++i) {
-        if (::syscall(SYS_setresuid, pending[i], pending[i], 0) != 0) ::_exit(255);
-        if (::kill(-1, SIGKILL) == 0) found |= 1 << i;
-        if (::syscall(SYS_setresuid, 0, 0, 0) != 0) ::_exit(255);
-      }
-      ::_exit(found);
-    }
+    KillAsUids arg{pending.data(), pending.size()};
+    const pid_t killer = clone_vfork(kill_as_uids, &arg, 0, nullptr);
     if (killer < 0) return;
     int status = 0;
     while (::waitpid(killer, &status, 0) < 0 && errno == EINTR) {

@@ -226,22 +226,25 @@ pid_t raw_clone(unsigned long flags, int* pidfd) {
   return static_cast<pid_t>(rc);
 }
 
-pid_t clone_keeper(const KeeperPlan& plan, unsigned long namespace_flags, int* pidfd) {
+pid_t clone_vfork(int (*fn)(void*), void* arg, unsigned long extra_flags, int* pidfd) {
   // The child runs on this stack while the calling thread waits (CLONE_VFORK).
   constexpr size_t kStackBytes = 128 * 1024;
   std::unique_ptr<char[]> stack(new char[kStackBytes]);
-  // Blocked in the child from its first instruction (a grader handler must not run on the
-  // shared memory), and kept blocked by the keeper, which reads SIGCHLD from a signalfd.
+  // Blocked in the child from its first instruction: a grader handler must not run on the
+  // shared memory. (The keeper keeps them blocked and reads SIGCHLD from a signalfd.)
   sigset_t all, old;
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  const pid_t pid = ::clone(keeper_child, stack.get() + kStackBytes,
-                            CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD | static_cast<int>(namespace_flags),
-                            const_cast<KeeperPlan*>(&plan), pidfd);
+  const int flags = CLONE_VM | CLONE_VFORK | SIGCHLD | static_cast<int>(extra_flags) | (pidfd ? CLONE_PIDFD : 0);
+  const pid_t pid = ::clone(fn, stack.get() + kStackBytes, flags, arg, pidfd);
   const int error = errno;
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   errno = error;
   return pid;
+}
+
+pid_t clone_keeper(const KeeperPlan& plan, unsigned long namespace_flags, int* pidfd) {
+  return clone_vfork(keeper_child, const_cast<KeeperPlan*>(&plan), namespace_flags, pidfd);
 }
 
 std::string_view to_string(Step step) {

@@ -123,6 +123,9 @@ class RootPlan {
 // grader's memory; the calling thread waits until the child has exec'd the keeper or failed).
 // *pidfd receives its pidfd.
 pid_t clone_keeper(const KeeperPlan& plan, unsigned long namespace_flags, int* pidfd);
+// The same for any child that only makes raw system calls on its own stack before it execs or
+// _exits: fn(arg) runs CLONE_VM|CLONE_VFORK|extra_flags with every signal blocked.
+pid_t clone_vfork(int (*fn)(void*), void* arg, unsigned long extra_flags, int* pidfd);
 
 // clone3 (or clone where a container's seccomp hides clone3) with fork semantics: the child
 // continues on a copy of the stack. *pidfd receives a pidfd when pidfd != nullptr.
