@@ -42,7 +42,7 @@ enum class Step : int32_t {
   mount_private, open_source, mount_root, make_dir, make_file, make_symlink, bind, remount_bind,
   mount_tmpfs, mount_mqueue, pivot_root, mount_proc, remount_root, loopback_up, hostname, fork_target,
   target_parent_death, target_signals, map_fds, chdir, setsid, rlimit, setgroups, setgid,
-  setuid, no_new_privs, seccomp, exec, exec_keeper, keeper_arguments, read_filters,
+  setuid, no_new_privs, seccomp, exec, exec_keeper, keeper_arguments, read_filters, keep_descriptors,
 };
 
 struct StepFailure {
@@ -102,6 +102,19 @@ enum class LeftoverKind : int32_t { sysv_msg, sysv_sem, sysv_shm, posix_shm, pos
 constexpr int kMaxLeftovers = 64;
 
 // --- shared by the cloned child and the keeper: async-signal-safe only ------------------------
+
+// How a set-up step fails, in the cloned child and in the keeper alike: {step, errno, detail}
+// on the report pipe (one record smaller than PIPE_BUF: written whole or not at all), exit 127.
+[[noreturn]] inline void report_failure(int report_fd, Step step, int error, int32_t detail = -1) {
+  const StepFailure failure{static_cast<int32_t>(step), error, detail};
+  [[maybe_unused]] ssize_t n = ::write(report_fd, &failure, sizeof failure);
+  ::_exit(127);
+}
+
+// For calls returning -1 and setting errno.
+inline void check(bool ok, int report_fd, Step step) {
+  if (!ok) report_failure(report_fd, step, errno);
+}
 
 inline void close_range_or_loop(unsigned first, unsigned last) {
   if (first > last) return;

@@ -290,15 +290,13 @@ std::once_flag g_subreaper_once;
 
 struct Sandbox::Impl {
   IsolationInfo isolation;
-  SeccompFilter filter;
-  SeccompFilter build_filter;  // the compiler's (SpawnSpec::build)
   std::optional<Slot> slot;  // root only
   std::optional<internal::RootPlan> root;  // full only
   std::filesystem::path host_dir;
   std::filesystem::path box_dir;
   UniqueFd work_fd;  // the host work folder, for *at() calls
   UniqueFd keeper_exe;   // ipcg-keeper, which every cell execs
-  UniqueFd filter_file;  // both compiled filters, read by every keeper
+  UniqueFd filter_file;  // the lab's and the compiler's filters, compiled once, read by every keeper
 
   // The next cell, prepared by a thread of its own while the current test runs: opening a cell
   // (namespaces, root, cgroups) then overlaps with the work instead of adding to it.
@@ -463,10 +461,10 @@ Result<Sandbox> Sandbox::create(const SandboxConfig& config) {
   auto impl = std::make_unique<Impl>();
   impl->isolation = detect_isolation(config.allow_namespaces);
   impl->prepare_cells = config.prepare_cells;
-  IPCG_TRY(impl->filter, SeccompFilter::compile(config.syscall_sets));
-  IPCG_TRY(impl->build_filter, SeccompFilter::compile(config.build_syscall_sets));
+  IPCG_TRY(SeccompFilter lab_filter, SeccompFilter::compile(config.syscall_sets));
+  IPCG_TRY(SeccompFilter build_filter, SeccompFilter::compile(config.build_syscall_sets));  // SpawnSpec::build
   IPCG_TRY(impl->keeper_exe, internal::open_keeper_executable());
-  const SeccompFilter* const filters[internal::kFilterCount] = {&impl->filter, &impl->build_filter};
+  const SeccompFilter* const filters[internal::kFilterCount] = {&lab_filter, &build_filter};
   IPCG_TRY(impl->filter_file, internal::make_filter_file(filters));
   if (::geteuid() == 0) {
     IPCG_TRY(impl->slot, claim_slot());

@@ -133,9 +133,7 @@ Result<std::shared_ptr<Cell::Core>> start_cell(KeeperPlan& plan, CellIdentity id
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  char* envp[] = {nullptr};
   plan.keeper_argv = argv.data();
-  plan.keeper_envp = envp;
   const unsigned long flags =
       plan.namespaces ? CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWUTS : 0;
   // Unprivileged, the owner is this user: what existed before the cell is not the cell's.

@@ -27,18 +27,6 @@
 namespace ipcg::internal {
 namespace {
 
-[[noreturn]] void report_and_exit(int report_fd, Step step, int error) {
-  const StepFailure failure{static_cast<std::int32_t>(step), error};
-  // One record smaller than PIPE_BUF: written whole or not at all.
-  [[maybe_unused]] ssize_t n = ::write(report_fd, &failure, sizeof failure);
-  ::_exit(127);
-}
-
-// For calls returning -1 and setting errno.
-void check(bool ok, int report_fd, Step step) {
-  if (!ok) report_and_exit(report_fd, step, errno);
-}
-
 // --- before the keeper's exec -----------------------------------------------------------------
 
 // As pid 1 the keeper dies with a plain SIGKILL (the kernel then kills the namespace). As a
@@ -61,14 +49,9 @@ void fd_path(char (&buf)[32], int fd) {
   buf[14 + n] = '\0';
 }
 
-[[noreturn]] void report_step(int report_fd, Step step, int error, size_t index) {
-  const StepFailure failure{static_cast<std::int32_t>(step), error, static_cast<std::int32_t>(index)};
-  [[maybe_unused]] ssize_t n = ::write(report_fd, &failure, sizeof failure);
-  ::_exit(127);
-}
-
+// check() for a mount step: the failure also names the step's index.
 void check_step(bool ok, int report_fd, Step step, size_t index) {
-  if (!ok) report_step(report_fd, step, errno, index);
+  if (!ok) report_failure(report_fd, step, errno, static_cast<std::int32_t>(index));
 }
 
 // Every bind source is opened before the staging tmpfs covers kStageRoot (the work folder and
@@ -196,7 +179,7 @@ void keeper_namespaces(const KeeperPlan& p) {
 // The descriptors the keeper keeps lose CLOEXEC here, in the child's own descriptor table.
 void keep_across_exec(const KeeperPlan& p) {
   for (int fd : {p.control_fd, p.report_fd, p.filters_fd})
-    check(::fcntl(fd, F_SETFD, 0) == 0, p.report_fd, Step::keeper_close_fds);
+    check(::fcntl(fd, F_SETFD, 0) == 0, p.report_fd, Step::keep_descriptors);
 }
 
 int keeper_child(void* arg) {
@@ -206,8 +189,9 @@ int keeper_child(void* arg) {
   keeper_join_cgroups(p);
   if (p.namespaces) keeper_namespaces(p);
   keep_across_exec(p);
-  ::syscall(SYS_execveat, p.keeper_exe_fd, "", p.keeper_argv, p.keeper_envp, AT_EMPTY_PATH);
-  report_and_exit(p.report_fd, Step::exec_keeper, errno);
+  static char* const no_environment[] = {nullptr};
+  ::syscall(SYS_execveat, p.keeper_exe_fd, "", p.keeper_argv, no_environment, AT_EMPTY_PATH);
+  report_failure(p.report_fd, Step::exec_keeper, errno);
 }
 
 }  // namespace
@@ -259,6 +243,7 @@ std::string_view to_string(Step step) {
       "setsid", "setrlimit", "setgroups", "setresgid", "setresuid", "set no_new_privs",
       "install the seccomp filter", "exec", "exec the sandbox keeper (ipcg-keeper)",
       "start the keeper (its arguments)", "read the syscall filters",
+      "keep the keeper's descriptors across exec",
   };
   const auto i = static_cast<size_t>(step);
   return i < std::size(names) ? names[i] : "unknown step";

@@ -86,8 +86,7 @@ struct KeeperPlan {
   int report_fd = -1;      // write end of the CLOEXEC report pipe (a StepFailure, or EOF when ready)
   int filters_fd = -1;     // the sealed memfd holding the syscall filters (keeper_protocol.hpp)
   int keeper_exe_fd = -1;  // the ipcg-keeper executable, opened O_PATH
-  char* const* keeper_argv = nullptr;  // its command line (keeper_protocol.hpp)
-  char* const* keeper_envp = nullptr;
+  char* const* keeper_argv = nullptr;  // its command line (keeper_protocol.hpp); no environment
   std::vector<MountStep> mounts;        // full: the box's root, in order
   std::vector<int> cgroup_procs;        // open cgroup.procs files the child joins first
   std::vector<int> keeper_keep;         // sorted: every fd the child keeps

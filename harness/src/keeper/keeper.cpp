@@ -66,18 +66,6 @@ struct TargetPlan {
   pid_t keeper = 0;
 };
 
-[[noreturn]] void report_and_exit(int report_fd, Step step, int error) {
-  const StepFailure failure{static_cast<int32_t>(step), error, -1};
-  // One record smaller than PIPE_BUF: written whole or not at all.
-  [[maybe_unused]] ssize_t n = ::write(report_fd, &failure, sizeof failure);
-  ::_exit(127);
-}
-
-// For calls returning -1 and setting errno.
-void check(bool ok, int report_fd, Step step) {
-  if (!ok) report_and_exit(report_fd, step, errno);
-}
-
 // --- start-up ----------------------------------------------------------------------------------
 
 bool parse_int(const char* text, int& out) {
@@ -110,13 +98,13 @@ bool read_exact(int fd, void* buf, size_t len, off_t offset) {
 void read_filters(Keeper& k) {
   FilterFileHeader header;
   if (!read_exact(k.filters_fd, &header, sizeof header, 0) || header.magic != kFilterFileMagic)
-    report_and_exit(k.report_fd, Step::read_filters, EINVAL);
+    report_failure(k.report_fd, Step::read_filters, EINVAL);
   off_t offset = sizeof header;
   for (int i = 0; i < kFilterCount; ++i) {
     const uint32_t n = header.lengths[i];
-    if (n == 0 || n > kMaxFilterInstructions) report_and_exit(k.report_fd, Step::read_filters, EINVAL);
+    if (n == 0 || n > kMaxFilterInstructions) report_failure(k.report_fd, Step::read_filters, EINVAL);
     if (!read_exact(k.filters_fd, g_programs[i], n * sizeof(sock_filter), offset))
-      report_and_exit(k.report_fd, Step::read_filters, EIO);
+      report_failure(k.report_fd, Step::read_filters, EIO);
     offset += static_cast<off_t>(n * sizeof(sock_filter));
     k.filters[i] = sock_fprog{static_cast<unsigned short>(n), g_programs[i]};
   }
@@ -396,10 +384,10 @@ void target_identity(const TargetPlan& t, int report) {
   for (size_t i = 0; i < t.n_exec_paths; ++i) {
     ::execve(t.exec_paths[i], t.argv, t.envp);
     // Like execvp: a candidate that is missing or not permitted does not end the search.
-    if (errno != ENOENT && errno != ENOTDIR && errno != EACCES) report_and_exit(report, Step::exec, errno);
+    if (errno != ENOENT && errno != ENOTDIR && errno != EACCES) report_failure(report, Step::exec, errno);
     if (error == ENOENT || errno == EACCES) error = errno;
   }
-  report_and_exit(report, Step::exec, error);
+  report_failure(report, Step::exec, error);
 }
 
 // The checklist, in order; seccomp last so that none of the setup calls needs to be allowed.
@@ -616,7 +604,7 @@ int main(int argc, char** argv) {
         "ipcg-keeper: part of ipcgrade's sandbox, started by the grader; not meant to be run by hand\n";
     [[maybe_unused]] ssize_t n = ::write(2, usage, sizeof usage - 1);
     // A report fd we could parse still hears why.
-    if (argc > 2 && parse_int(argv[2], k.report_fd)) report_and_exit(k.report_fd, Step::keeper_arguments, EINVAL);
+    if (argc > 2 && parse_int(argv[2], k.report_fd)) report_failure(k.report_fd, Step::keeper_arguments, EINVAL);
     return 2;
   }
   k.namespaces = ::strcmp(argv[4], "full") == 0;
