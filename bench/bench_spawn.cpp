@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/sandbox.hpp"
+#include "harness/sandbox/sandbox.hpp"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "harness/error.hpp"
-#include "harness/lab_spec.hpp"
+#include "harness/core/error.hpp"
+#include "harness/spec/lab_spec.hpp"
 
 namespace ipcg {
 

@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "harness/error.hpp"
+#include "harness/core/error.hpp"
 
 namespace ipcg {
 

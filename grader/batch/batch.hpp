@@ -21,7 +21,7 @@
 #include "batch/progress.hpp"
 #include "batch/results_log.hpp"
 #include "batch/shard.hpp"
-#include "harness/runner.hpp"
+#include "harness/runner/runner.hpp"
 
 namespace ipcg {
 

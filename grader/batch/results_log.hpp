@@ -17,9 +17,9 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/error.hpp"
-#include "harness/result.hpp"
-#include "harness/unique_fd.hpp"
+#include "harness/core/error.hpp"
+#include "harness/core/result.hpp"
+#include "harness/core/unique_fd.hpp"
 
 namespace ipcg {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "harness/error.hpp"
+#include "harness/core/error.hpp"
 
 namespace ipcg {
 

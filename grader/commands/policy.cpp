@@ -7,7 +7,7 @@
 
 #include "cli.hpp"
 #include "commands/command.hpp"
-#include "harness/seccomp_filter.hpp"
+#include "harness/seccomp/seccomp_filter.hpp"
 
 namespace ipcg {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "cli.hpp"
 #include "commands/command.hpp"
-#include "harness/runner.hpp"
+#include "harness/runner/runner.hpp"
 #include "report/formats.hpp"
 
 namespace ipcg {

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/error.hpp"
+#include "harness/core/error.hpp"
 
 namespace ipcg::gradebook {
 

@@ -7,7 +7,7 @@
 // Student text in the summary is indented, so the last line is always the grader's.
 #pragma once
 
-#include "harness/result.hpp"
+#include "harness/core/result.hpp"
 
 #include <ostream>
 #include <string>

@@ -7,7 +7,7 @@
 // that produced no grade: 2 for usage/configuration errors, 3 for internal errors.
 #pragma once
 
-#include "harness/result.hpp"
+#include "harness/core/result.hpp"
 
 namespace ipcg {
 

@@ -10,7 +10,7 @@
 // '\t' and '\n', so a writer only adds its own format's escaping.
 #pragma once
 
-#include "harness/result.hpp"
+#include "harness/core/result.hpp"
 
 #include <cstddef>
 #include <string>

@@ -10,8 +10,8 @@
 // fields of the per-format structs below them, which carry only that format's own knobs.
 #pragma once
 
-#include "harness/error.hpp"
-#include "harness/result.hpp"
+#include "harness/core/error.hpp"
+#include "harness/core/result.hpp"
 #include "report/exit_code.hpp"  // every caller of a writer also needs the exit code
 #include "report/github_report.hpp"
 #include "report/gradescope_report.hpp"

@@ -13,7 +13,7 @@
 // in the text it encloses.
 #pragma once
 
-#include "harness/result.hpp"
+#include "harness/core/result.hpp"
 
 #include <cstdint>
 #include <optional>

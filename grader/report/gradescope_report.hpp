@@ -8,7 +8,7 @@
 // no message, evidence or output (the same contract as the text and JSON reports).
 #pragma once
 
-#include "harness/result.hpp"
+#include "harness/core/result.hpp"
 
 #include <optional>
 #include <ostream>

@@ -9,7 +9,7 @@
 // run_autograder for every submission (docs/report-format.md, "Gradescope").
 #pragma once
 
-#include "harness/error.hpp"
+#include "harness/core/error.hpp"
 
 #include <string>
 #include <string_view>

@@ -6,7 +6,7 @@
 // control characters are JSON-escaped, so a consumer rendering them must still escape them.
 #pragma once
 
-#include "harness/result.hpp"
+#include "harness/core/result.hpp"
 #include "report/exit_code.hpp"  // every caller of a writer also needs the exit code
 
 #include <string>

@@ -10,7 +10,7 @@
 // file is well-formed XML 1.0 whatever a student printed.
 #pragma once
 
-#include "harness/result.hpp"
+#include "harness/core/result.hpp"
 
 #include <ostream>
 #include <string>

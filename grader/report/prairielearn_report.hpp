@@ -7,7 +7,7 @@
 // Outputs too large for PrairieLearn's 1 MB limit are cut, largest first, with a mark.
 #pragma once
 
-#include "harness/result.hpp"
+#include "harness/core/result.hpp"
 
 #include <cstddef>
 #include <ostream>

@@ -16,7 +16,7 @@
 // prints can end the YAML block or start a test line; comments start every other line.
 #pragma once
 
-#include "harness/result.hpp"
+#include "harness/core/result.hpp"
 
 #include <ostream>
 

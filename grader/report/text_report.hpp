@@ -12,7 +12,7 @@
 // (and every "[" tag) come only from the grader.
 #pragma once
 
-#include "harness/result.hpp"
+#include "harness/core/result.hpp"
 #include "report/exit_code.hpp"  // every caller of a writer also needs the exit code
 
 #include <ostream>

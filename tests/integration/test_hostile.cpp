@@ -47,7 +47,7 @@
 #include <gtest/gtest.h>
 
 #include "run_grader.hpp"
-#include "../support/host_ipc.hpp"
+#include "support/host_ipc.hpp"
 
 extern char** environ;
 
@@ -315,7 +315,7 @@ std::vector<std::string> sandbox_uid_processes() {
   return found;
 }
 
-// The cgroups a grader made are named ipcgrade-<its pid>-<n> (harness/src/cgroup.cpp): any of
+// The cgroups a grader made are named ipcgrade-<its pid>-<n> (harness/sandbox/cgroup.cpp): any of
 // them still there after it exited is ours, whatever else runs beside this test.
 void find_cgroups(const fs::path& dir, const std::string& prefix, int depth, std::vector<std::string>& out) {
   std::error_code ec;

@@ -10,7 +10,7 @@
 #include <set>
 #include <string>
 
-#include "../support/host_ipc.hpp"
+#include "support/host_ipc.hpp"
 
 namespace fs = std::filesystem;
 

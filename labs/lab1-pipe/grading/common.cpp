@@ -9,7 +9,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "harness/unique_fd.hpp"
+#include "harness/core/unique_fd.hpp"
 
 namespace lab1 {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "harness/check.hpp"
-#include "harness/proc_inspector.hpp"
+#include "harness/runner/check.hpp"
+#include "harness/proc/proc_inspector.hpp"
 
 namespace lab1 {
 

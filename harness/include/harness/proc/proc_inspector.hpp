@@ -1,0 +1,118 @@
+// Observes processes from outside, through /proc: which pipe ends each holds, what state it is
+// in, where it is blocked. Trusted observation: nothing here asks the student's code anything.
+//
+//   ProcInspector proc;                          // or ProcInspector("/some/proc/root") in tests
+//   IPCG_TRY(ProcessSnapshot s, proc.snapshot(pid));
+//   for (const FdInfo& fd : s.fds) if (fd.kind == FdKind::pipe && fd.end == PipeEnd::write) ...
+//   HangReport h = proc.diagnose_hang(proc.snapshot_all(proc.descendants(root_pid)));
+//   h.summary();  // "pid 412 (cat) blocked in read on fd 0 = pipe:[9183] (read end)\n..."
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/core/error.hpp"
+
+namespace ipcg {
+
+enum class FdKind { pipe, fifo, socket, file, tty, anon, other };
+enum class PipeEnd { none, read, write, read_write };
+
+struct FdInfo {
+  int fd = -1;
+  std::string target;          // readlink of /proc/PID/fd/N: "pipe:[9183]", "/dev/null"
+  FdKind kind = FdKind::other;
+  std::uint64_t inode = 0;     // for pipe:[N] and socket:[N]; st_ino for paths; 0 for anon_inode:
+  PipeEnd end = PipeEnd::none; // from the fdinfo flags' access mode (pipes and FIFOs)
+  unsigned flags = 0;          // the octal flags: line of fdinfo
+  bool cloexec = false;        // O_CLOEXEC: will not survive exec
+};
+
+struct ProcessSnapshot {
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  pid_t pgid = 0;
+  pid_t sid = 0;
+  // The same ids as the process itself sees them, in its innermost pid namespace (NSpid/NSpgid of
+  // status); equal to pid/pgid outside a namespace. Syscall arguments (wait4's pid) use these.
+  pid_t ns_pid = 0;
+  pid_t ns_pgid = 0;
+  char state = '?';             // R, S, D, T, t, Z, X
+  std::string comm;             // from stat
+  std::string exe;              // readlink of /proc/PID/exe (empty if unreadable or zombie)
+  std::vector<std::string> cmdline;
+  uid_t uid = 0;
+  std::string wchan;            // kernel function it sleeps in ("pipe_read", "do_wait", "0")
+  std::optional<long> syscall;  // syscall number from /proc/PID/syscall when blocked in one
+  std::vector<unsigned long> syscall_args;
+  std::uint64_t utime_ticks = 0, stime_ticks = 0;
+  std::uint64_t voluntary_switches = 0, involuntary_switches = 0;
+  std::vector<FdInfo> fds;      // empty for zombies
+
+  const FdInfo* fd(int n) const;
+};
+
+// Where one process of a hung tree was, in words, plus the raw facts.
+struct BlockedProcess {
+  ProcessSnapshot process;
+  std::string description;  // "pid 412 (cat) blocked in read on fd 0 = pipe:[9183] (read end)"
+};
+
+struct HangReport {
+  std::vector<BlockedProcess> processes;
+  // Sentences linking blocked readers/writers to holders of the other end:
+  // "pid 413 holds the write end of pipe:[9183] open (fd 4): the reader never sees EOF"
+  std::vector<std::string> findings;
+  std::string summary() const;  // every description and finding, one per line
+};
+
+// Seam for tests: the list of processes and their parents. The real one scans /proc.
+class ProcessTable {
+ public:
+  virtual ~ProcessTable() = default;
+  virtual std::vector<pid_t> all_pids() const = 0;
+  virtual std::optional<pid_t> parent_of(pid_t pid) const = 0;
+};
+
+class ProcInspector {
+ public:
+  explicit ProcInspector(std::filesystem::path proc_root = "/proc");
+
+  // Reads stat, status, fd/, fdinfo/, wchan, syscall of one process. Fails if it is gone.
+  Result<ProcessSnapshot> snapshot(pid_t pid) const;
+  // Snapshots of every pid that still exists (vanished ones are skipped, not errors).
+  std::vector<ProcessSnapshot> snapshot_all(const std::vector<pid_t>& pids) const;
+  // pid and all its descendants, found by walking parent links in the table.
+  std::vector<pid_t> descendants(pid_t root, const ProcessTable& table) const;
+  std::vector<pid_t> descendants(pid_t root) const;  // with the /proc table
+
+  // Explains where each process is blocked and which other process keeps it blocked
+  // (holders of the other end of the pipe/FIFO it waits on, including itself).
+  HangReport diagnose_hang(const std::vector<ProcessSnapshot>& processes) const;
+
+  const std::filesystem::path& root() const { return root_; }
+
+ private:
+  std::filesystem::path root_;
+};
+
+// A ProcessTable over a /proc folder.
+class ProcfsProcessTable : public ProcessTable {
+ public:
+  explicit ProcfsProcessTable(std::filesystem::path proc_root = "/proc");
+  std::vector<pid_t> all_pids() const override;
+  std::optional<pid_t> parent_of(pid_t pid) const override;
+
+ private:
+  std::filesystem::path root_;
+};
+
+// x86_64 syscall name for a number ("read", "wait4"...), or "syscall N".
+std::string syscall_name(long number);
+
+}  // namespace ipcg

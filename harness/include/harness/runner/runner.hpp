@@ -1,0 +1,40 @@
+// Grades one submission of one lab: copy the submission in, build student and reference
+// programs in the sandbox, run every selected test's check, score.
+//
+//   RunOptions opt{.submission = "tests/submissions/lab1/reference", .seed = 42};
+//   IPCG_TRY(LabResult r, grade(lab_spec, opt));
+//
+// A student's build failure, crash or timeout is a verdict inside LabResult, never an Error;
+// an Error means the grader could not do its job (bad config, internal failure).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "harness/core/error.hpp"
+#include "harness/spec/lab_spec.hpp"
+#include "harness/core/result.hpp"
+
+namespace ipcg {
+
+struct GradeOptions {
+  std::filesystem::path submission;    // folder holding the student's sources
+  std::uint64_t seed = 0;
+  std::optional<std::string> only;     // run just this test
+  bool allow_namespaces = true;
+  bool verbose = false;
+  std::filesystem::path tools_root;    // libexec/ipcgrade: <tools_root>/<lab folder>/<tool>
+  std::string grader_version;
+  // When set, a test that did not pass and whose check recorded a trace gets it written to
+  // <trace_dir>/<test>.trace.json (TestResult::trace_file says where).
+  std::filesystem::path trace_dir;
+};
+
+Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options);
+
+// Derives a test's seed from the run seed and the test name (stable across runs and machines).
+std::uint64_t test_seed(std::uint64_t run_seed, std::string_view test_name);
+
+}  // namespace ipcg

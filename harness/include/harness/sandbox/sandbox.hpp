@@ -1,0 +1,191 @@
+// The sandbox: every process that runs student code (the compiler included) starts here.
+//
+//   IPCG_TRY(auto box, Sandbox::create({.syscall_sets = lab.syscall_sets}));
+//   box.isolation();                       // full (root + namespaces) or reduced, with the reason
+//   IPCG_TRY(auto cell, box.open_cell({.limits = test.limits}));   // one per test
+//   SpawnSpec spec{.argv = {box.to_box(bin).string(), "arg"}, .limits = test.limits};
+//   spec.fds = {{stdin_read.get(), 0}, {stdout_write.get(), 1}, {stderr_write.get(), 2}};
+//   IPCG_TRY(auto proc, cell.spawn(spec)); // SandboxedProcess: kills its tree when destroyed
+//   CellReport left = cell.close();        // everything killed; IPC objects it left, OOM kills
+//
+// A cell is a keeper process ("ipcg-keeper") that every process of one test descends from.
+// Full isolation (root, namespaces allowed): the keeper is pid 1 of new IPC, PID, mount, network
+// and UTS namespaces, whose root is a new read-only tmpfs (pivot_root) holding: read-only binds
+// of /usr and the /lib*, /bin, /sbin links or folders, a minimal /etc,
+// SandboxConfig::readonly_paths; fresh size- and inode-capped tmpfs /tmp and /dev/shm; an mqueue
+// mount; /proc of the cell's pid namespace with hidepid=2; a /dev of null, zero, full, random,
+// urandom, tty; the work folder at /tmp/box; loopback up; hostname "ipcgrade". When root, the
+// cell joins memory and pids cgroups made from CellOptions::limits.
+// Reduced (not root, or namespaces refused): the same minus namespaces, mounts and cgroups (and
+// minus the uid change when not root); the keeper is then a child subreaper, so orphans still
+// re-parent to it. isolation() says why. Never a silent downgrade.
+//
+// The keeper forks each spawned process (vfork-style: no page-table copy), which then gets
+// setsid, rlimits, its role's uid/gid (student and reference roles differ, so a student process
+// cannot signal, trace or read a reference one; setgroups(0)), no_new_privs and the seccomp
+// filter, loaded last, right before execve with a clean environment. The keeper reaps
+// everything and reports each spawned process's wait status.
+//
+// Sandbox::spawn is a one-process cell: the process owns its keeper (builds use it).
+// The keeper dies with the grader (PR_SET_PDEATHSIG, which follows the *thread* that made the
+// cell: the Sandbox's preparing thread, which lives as long as the Sandbox, or the caller's
+// thread for Sandbox::spawn and cold cells: keep that thread alive while the cell lives). Destroy cells and processes before their
+// Sandbox (the Sandbox deletes the work folder).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/core/error.hpp"
+#include "harness/spec/lab_spec.hpp"
+#include "harness/core/result.hpp"
+#include "harness/core/unique_fd.hpp"
+
+namespace ipcg {
+
+struct SandboxConfig {
+  std::vector<std::string> syscall_sets;  // named sets allowed beyond the baseline (lab.toml)
+  // The policy of build steps (SpawnSpec::build: the compiler), whatever the lab's sets are.
+  std::vector<std::string> build_syscall_sets = {"compiler"};
+  bool allow_namespaces = true;           // false forces reduced isolation (tests, --reduced)
+  // open_cell() hands out a cell prepared in the background (by a thread of the Sandbox) while
+  // the previous one was in use, and starts preparing the next. false: every cell is made on
+  // demand (benchmarks of the cold path).
+  bool prepare_cells = true;
+  std::filesystem::path work_parent;      // where the per-run work folder is made (default: $TMPDIR or /tmp)
+  // Full isolation: host files or folders the box may read, bound read-only at the same path
+  // (the lab's tools, a test's helper binary). Missing ones are skipped. Nothing else of the
+  // host is visible beyond the system folders (/usr, /lib*, /bin, /sbin) and a minimal /etc.
+  std::vector<std::filesystem::path> readonly_paths;
+};
+
+// Maps a descriptor the grader holds onto a descriptor number in the child.
+struct FdMapping {
+  int parent_fd;
+  int child_fd;
+};
+
+// Who a process runs as. Student and reference roles get different uids (when root); a build
+// step (the compiler, as either uid) is filtered by SandboxConfig::build_syscall_sets instead of
+// the lab's sets.
+enum class Role { student, reference, build, reference_build };
+
+struct SpawnSpec {
+  std::vector<std::string> argv;  // argv[0]: path inside the box, or a name looked up in PATH
+  std::vector<std::string> env;   // "K=V"; a minimal PATH/HOME/LANG is added when absent
+  std::filesystem::path cwd;      // inside the box; default: the box work folder
+  Limits limits;                  // rlimits of 0 mean none; wall and output_bytes are run()'s
+  std::vector<FdMapping> fds;     // everything else is closed before exec (at most 64)
+  Role role = Role::student;
+};
+
+class SandboxedProcess {
+ public:
+  SandboxedProcess(SandboxedProcess&&) noexcept;
+  SandboxedProcess& operator=(SandboxedProcess&&) noexcept;
+  ~SandboxedProcess();  // kill_tree() + reap
+
+  pid_t pid() const;            // host pid of the target process (for /proc)
+  int exit_fd() const;          // a pidfd of the target: readable when the target has exited
+  // After exit_fd() is readable: the target's wait status (as from waitpid). Idempotent.
+  std::optional<int> wait_status();
+  // Live processes of this tree (target and every descendant, setsid'd ones and orphans
+  // included), as host pids. Used by the inspector; empty once everything is gone. Zombies not
+  // yet reaped by a student process are included (they are evidence); the init's are not.
+  std::vector<pid_t> processes() const;
+  // SIGKILL the process's tree and wait until it is gone. In a one-process cell (Sandbox::spawn)
+  // that is the whole cell; in a shared cell, the target, its descendants and the orphans of
+  // its session (a process that left the session with setsid dies when the cell closes).
+  void kill_tree();
+
+  struct Impl;
+  explicit SandboxedProcess(std::unique_ptr<Impl> impl);
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// What a closed cell leaves for the report.
+struct CellReport {
+  // IPC objects and FIFOs the cell's processes left, one line each ("SysV message queue (key
+  // 0x00001234, owner uid 61000)", "POSIX shared memory /dev/shm/ring"). Full isolation looks
+  // inside the cell before its namespaces go; reduced mode sweeps what the slot uids (or, not
+  // root, this user) created while the cell was open, and removes it from the host.
+  std::vector<std::string> leftovers;
+  bool oom_killed = false;             // the cell's memory cgroup killed a process
+  std::uint64_t memory_peak_bytes = 0; // 0 when no memory cgroup
+  std::string cgroup;                  // "" when none: "cgroup v1 memory+pids", or why not
+};
+
+struct CellOptions {
+  Limits limits;  // memory_bytes and processes become the cell's cgroup limits (root only)
+};
+
+// Where processes can be spawned: a Sandbox (each process its own cell) or a Cell.
+class Launcher {
+ public:
+  virtual ~Launcher() = default;
+  virtual Result<SandboxedProcess> spawn(const SpawnSpec& spec) = 0;
+};
+
+class Cell : public Launcher {
+ public:
+  Cell(Cell&&) noexcept;
+  Cell& operator=(Cell&&) noexcept;
+  ~Cell() override;  // close() unless done
+
+  Result<SandboxedProcess> spawn(const SpawnSpec& spec) override;
+  // Kills every process of the cell, lists what it left, removes its cgroups. Idempotent.
+  CellReport close();
+
+  struct Core;
+  explicit Cell(std::shared_ptr<Core> core);
+
+ private:
+  std::shared_ptr<Core> core_;
+};
+
+class Sandbox : public Launcher {
+ public:
+  static Result<Sandbox> create(const SandboxConfig& config);
+  Sandbox(Sandbox&&) noexcept;
+  Sandbox& operator=(Sandbox&&) noexcept;
+  ~Sandbox() override;  // removes the work folder (without following symlinks), frees the slot
+
+  const IsolationInfo& isolation() const;
+  const std::filesystem::path& host_work_dir() const;  // the grader's view of the work folder
+  const std::filesystem::path& box_work_dir() const;   // the same folder as the sandbox sees it
+  // A path under host_work_dir() as seen inside the box; other paths are returned unchanged.
+  std::filesystem::path to_box(const std::filesystem::path& host_path) const;
+  // Creates a folder under the work folder that `owner`'s uid may write (0700, owned by that uid
+  // as root; a plain 0755 folder otherwise). An existing one is reused.
+  Result<std::filesystem::path> make_writable_dir(const std::string& name, Role owner = Role::student);
+  // After a build: the folder and what was written in it become root's and read-only for the box
+  // (no more files on the host's disk); in a reference folder, programs are execute-only and the
+  // rest readable only by the reference uid's group, so no student process can read or replace
+  // the reference. Symlinks and special files left in it are removed. Nothing is followed.
+  Result<void> seal_dir(const std::string& name, Role owner);
+
+  // A cell for one test: every process the test spawns runs inside it.
+  Result<Cell> open_cell(const CellOptions& options = {});
+  // A process in a cell of its own, which it owns.
+  Result<SandboxedProcess> spawn(const SpawnSpec& spec) override;
+
+  struct Impl;
+
+ private:
+  explicit Sandbox(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Probes what this host allows (root? namespaces?) without changing anything.
+IsolationInfo detect_isolation(bool allow_namespaces = true);
+
+}  // namespace ipcg

@@ -1,0 +1,119 @@
+// A lab's policy as plain data, read from labs/<lab>/lab.toml.
+//
+//   Result<LabSpec> spec = load_lab_spec("labs/lab1-pipe/lab.toml");
+//   if (!spec) -> spec.error().message is "labs/lab1-pipe/lab.toml:57:10: tests[3].points: expected a number, got string"
+//   for (const TestSpec& t : spec->tests) ...
+//
+// The format is documented in docs/lab-format.md. Nothing here runs anything.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/core/error.hpp"
+#include "harness/core/result.hpp"
+
+namespace ipcg {
+
+// Resource limits for one sandboxed process tree. Defaults are the documented defaults.
+struct Limits {
+  std::chrono::milliseconds wall{5000};
+  int cpu_seconds = 5;
+  std::uint64_t address_space_bytes = 512ull << 20;
+  int processes = 64;
+  std::uint64_t file_size_bytes = 16ull << 20;
+  int open_files = 64;
+  std::uint64_t output_bytes = 64ull << 10;  // per captured stream
+  // The tree's memory cgroup limit (root only; "memory_mb" in lab.toml). Over it, the kernel's
+  // OOM killer kills a process of the tree and RunOutcome::oom_killed says so.
+  std::uint64_t memory_bytes = 256ull << 20;
+};
+
+// The compiler's defaults, for the keys a lab's [build.limits] leaves out: compiling is slower
+// and hungrier than a test run, but still bounded.
+inline Limits default_build_limits() {
+  Limits l;
+  l.wall = std::chrono::milliseconds{60000};
+  l.cpu_seconds = 60;
+  l.address_space_bytes = 2048ull << 20;
+  l.processes = 32;
+  l.file_size_bytes = 64ull << 20;
+  l.open_files = 256;
+  l.output_bytes = 64ull << 10;
+  l.memory_bytes = 1024ull << 20;
+  return l;
+}
+
+// Which implementation a role runs.
+enum class Impl { student, reference };
+std::string_view to_string(Impl i);
+
+// A program = a trusted driver (main) linked with an implementation (student or reference).
+struct ProgramSpec {
+  std::string name;                 // "pipeline"
+  std::filesystem::path driver;     // absolute path to the driver source
+};
+
+struct BuildSpec {
+  std::vector<std::string> sources;  // files the student submits, relative names ("pipeline.c")
+  std::vector<std::string> headers;  // lab-provided headers (relative to the lab dir); never taken from a submission
+  std::string compiler = "cc";
+  std::vector<std::string> cflags;
+  std::vector<std::string> ldflags;
+  Limits limits = default_build_limits();  // for the compiler
+};
+
+struct TestSpec {
+  std::string name;
+  std::string description;
+  std::string property;  // human name of the checked property
+  double points = 0;
+  Visibility visibility = Visibility::visible;
+  std::string check;     // name of a registered check ("lab1.pipeline_output")
+  std::map<std::string, Impl> roles;  // program name -> which implementation runs it
+  Limits limits;         // the lab's run limits with this test's overrides applied
+  nlohmann::json params = nlohmann::json::object();  // check-specific parameters
+  int line = 0;          // line of the test's [[tests]] header in lab.toml, for error messages
+};
+
+struct LabSpec {
+  int number = 0;                   // 1
+  std::string id;                   // "lab1"
+  std::string folder;               // "lab1-pipe"
+  std::string title;
+  std::string mechanism;            // "anonymous pipe"
+  std::filesystem::path dir;        // absolute path of labs/<folder>
+  std::filesystem::path toml_path;
+  std::filesystem::path skeleton_dir;    // where a student works (default: <dir>/skeleton)
+  std::filesystem::path reference_dir;   // reference implementation (default: <reference_root>/<folder>)
+  BuildSpec build;
+  std::map<std::string, ProgramSpec> programs;
+  std::vector<std::string> syscall_sets;  // named sets this lab allows beyond the baseline
+  Limits run_limits;                // defaults for every test
+  std::vector<TestSpec> tests;
+  std::string spec_hash;            // sha256 hex of the lab.toml bytes
+
+  const TestSpec* find_test(std::string_view name) const;
+};
+
+// Reads and validates one lab.toml. `reference_root` is the reference/ folder itself: the default
+// reference_dir is <reference_root>/<folder>. Every error is Errc::config (Errc::io if the file
+// cannot be read) with the message "<file>:<line>:<column>: <key path>: <what is wrong>".
+Result<LabSpec> load_lab_spec(const std::filesystem::path& toml_path,
+                              const std::filesystem::path& reference_root);
+
+// Every <labs_root>/*/lab.toml, sorted by lab number. Duplicate numbers or ids are an error.
+Result<std::vector<LabSpec>> load_all_labs(const std::filesystem::path& labs_root,
+                                           const std::filesystem::path& reference_root);
+
+// Finds a lab by "lab1", "1" or its folder name "lab1-pipe".
+const LabSpec* find_lab(const std::vector<LabSpec>& labs, std::string_view key);
+
+
+}  // namespace ipcg

@@ -1,0 +1,130 @@
+#include "build.hpp"
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+
+#include <chrono>
+
+#include "harness/sandbox/execution.hpp"
+#include "submission.hpp"
+
+namespace ipcg {
+namespace {
+
+struct CompileResult {
+  bool ok = false;
+  std::string output;
+};
+
+// Runs one compiler command in the sandbox, in `dir` (a box path).
+Result<CompileResult> compile(Sandbox& box, const BuildSpec& build, const std::filesystem::path& dir,
+                              std::vector<std::string> argv, Role role) {
+  RunRequest req;
+  req.spec.argv = std::move(argv);
+  req.spec.cwd = dir;
+  req.spec.limits = build.limits;
+  req.spec.role = role;  // the compiler runs under the sandbox's build policy, not the lab's sets
+  // A cell of its own, as Sandbox::spawn would make, kept here to learn whether its memory
+  // cgroup killed a compiler pass (cc then only says "Killed signal terminated program cc1").
+  IPCG_TRY(Cell cell, box.open_cell({.limits = build.limits}));
+  IPCG_TRY(RunOutcome out, run(cell, std::move(req)));
+  const CellReport closed = cell.close();
+  CompileResult r;
+  r.output = out.captures[1].display() + out.captures[2].display();
+  if (out.ending == Ending::timed_out)
+    r.output += fmt::format("\n[the compiler did not finish within {} ms and was stopped]\n",
+                            build.limits.wall.count());
+  else if (out.ending == Ending::signaled)
+    r.output += fmt::format("\n[the compiler was killed by signal {}]\n", WTERMSIG(out.wait_status));
+  if (closed.oom_killed)
+    r.output += fmt::format("\n[the compiler ran out of memory: the build's memory limit of {} MiB was hit]\n",
+                            build.limits.memory_bytes >> 20);
+  r.ok = out.ending == Ending::exited && WEXITSTATUS(out.wait_status) == 0;
+  return r;
+}
+
+std::vector<std::string> compiler_argv(const BuildSpec& build) {
+  std::vector<std::string> argv{build.compiler};
+  argv.insert(argv.end(), build.cflags.begin(), build.cflags.end());
+  argv.push_back("-Iinclude");
+  return argv;
+}
+
+std::string object_name(const std::string& source) {
+  return source.substr(0, source.rfind('.')) + ".o";
+}
+
+// Copies the submitted sources, the lab's headers and the drivers into `dir` (host path).
+Result<std::vector<std::string>> stage_files(const LabSpec& lab, const std::filesystem::path& source_dir,
+                                             const std::filesystem::path& dir) {
+  std::vector<std::string> problems;
+  std::filesystem::create_directories(dir / "include");
+  std::filesystem::create_directories(dir / "drivers");
+  IPCG_CHECK(copy_sources(source_dir, lab.build.sources, dir, problems));
+  for (const auto& header : lab.build.headers) {
+    auto from = lab.dir / header;
+    IPCG_CHECK(copy_trusted_file(from, dir / "include" / from.filename()));
+  }
+  for (const auto& [name, program] : lab.programs)
+    IPCG_CHECK(copy_trusted_file(program.driver, dir / "drivers" / program.driver.filename()));
+  return problems;
+}
+
+}  // namespace
+
+bool BuiltImpl::all_ok() const {
+  if (!sources_ok) return false;
+  for (const auto& [name, p] : programs)
+    if (!p.ok) return false;
+  return true;
+}
+
+std::string BuiltImpl::failure_of(const std::string& program) const {
+  if (!sources_ok) return output;
+  auto it = programs.find(program);
+  if (it == programs.end()) return "no such program: " + program;
+  return it->second.ok ? std::string() : it->second.output;
+}
+
+std::string BuiltImpl::feedback() const {
+  std::string text = output;
+  for (const auto& [name, p] : programs)
+    if (!p.ok && sources_ok) text += p.output;
+  return text;
+}
+
+Result<BuiltImpl> build_impl(Sandbox& box, const LabSpec& lab, const std::filesystem::path& source_dir,
+                             const std::string& name, Role role) {
+  const auto started = std::chrono::steady_clock::now();
+  IPCG_TRY(std::filesystem::path dir, box.make_writable_dir(name, role));
+  IPCG_TRY(std::vector<std::string> problems, stage_files(lab, source_dir, dir));
+  BuiltImpl built;
+  built.bin_dir = dir;  // the compiler (slot uid) writes here; folders the grader made it cannot
+  const auto box_dir = box.to_box(dir);
+  for (const auto& p : problems) built.output += p + "\n";
+  if (problems.empty()) {
+    auto argv = compiler_argv(lab.build);
+    argv.push_back("-c");
+    argv.insert(argv.end(), lab.build.sources.begin(), lab.build.sources.end());
+    IPCG_TRY(CompileResult sources, compile(box, lab.build, box_dir, argv, role));
+    built.sources_ok = sources.ok;
+    built.output += sources.output;
+  }
+  for (const auto& [program, spec] : lab.programs) {
+    BuiltProgram& out = built.programs[program];
+    if (!built.sources_ok) continue;
+    auto argv = compiler_argv(lab.build);
+    argv.insert(argv.end(), {"-o", program, "drivers/" + spec.driver.filename().string()});
+    for (const auto& source : lab.build.sources) argv.push_back(object_name(source));
+    argv.insert(argv.end(), lab.build.ldflags.begin(), lab.build.ldflags.end());
+    IPCG_TRY(CompileResult linked, compile(box, lab.build, box_dir, argv, role));
+    out.ok = linked.ok;
+    out.output = linked.output;
+  }
+  // Read-only from here on: tests cannot write to the host's disk through it, nor replace a program.
+  IPCG_CHECK(box.seal_dir(name, role));
+  built.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return built;
+}
+
+}  // namespace ipcg

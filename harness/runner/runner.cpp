@@ -1,0 +1,192 @@
+#include "harness/runner/runner.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "build.hpp"
+#include "submission.hpp"
+#include "harness/runner/check.hpp"
+#include "harness/sandbox/sandbox.hpp"
+#include "harness/runner/trace.hpp"
+
+namespace ipcg {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Every test names a registered check: found before anything runs, so a typo is a config error.
+Result<void> validate_checks(const LabSpec& lab) {
+  for (const auto& test : lab.tests)
+    if (!CheckRegistry::instance().find(test.check))
+      return fail(Errc::config, fmt::format("{}:{}: tests '{}': check '{}' is not registered (known: {})",
+                                            lab.toml_path.string(), test.line, test.name, test.check,
+                                            fmt::join(CheckRegistry::instance().names(), ", ")));
+  return {};
+}
+
+TestResult result_skeleton(const TestSpec& test) {
+  TestResult r;
+  r.name = test.name;
+  r.description = test.description;
+  r.property = test.property;
+  r.visibility = test.visibility;
+  r.max_score = test.points;
+  return r;
+}
+
+// The build output that makes a test unrunnable: the first student program it needs that failed.
+std::string build_failure_for(const TestSpec& test, const LabSpec& lab, const BuiltImpl& student) {
+  if (!student.sources_ok) return student.output;
+  for (const auto& [program, spec] : lab.programs) {
+    auto role = test.roles.find(program);
+    const bool student_runs = role == test.roles.end() || role->second == Impl::student;
+    if (student_runs && !student.programs.at(program).ok) return student.programs.at(program).output;
+  }
+  return {};
+}
+
+// A failed test's timeline, written where --trace-out asked; a write error becomes evidence
+// rather than a grader failure: the verdict stands without its trace.
+void keep_trace(TestResult& r, const Trace& trace, const GradeOptions& options) {
+  if (options.trace_dir.empty() || r.status == Status::passed || trace.empty()) return;
+  const auto path = options.trace_dir / (r.name + ".trace.json");
+  if (auto written = write_trace_file(trace, path); !written) {
+    r.evidence.push_back(written.error().message);
+    return;
+  }
+  r.trace_file = path.string();
+}
+
+// Copies the lab's trusted tools into a root-owned folder of the work folder: the slot uid can
+// run them there (the install tree may sit under a private folder, a 0700 clone or /root) but
+// cannot replace them. A lab without tools gets the path as it is.
+Result<std::filesystem::path> stage_tools(Sandbox& box, const std::filesystem::path& from) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(from, ec)) return from;
+  const fs::path dir = box.host_work_dir() / "tools";
+  fs::create_directory(dir, ec);
+  if (ec) return fail(Errc::io, "create " + dir.string() + ": " + ec.message());
+  fs::permissions(dir, fs::perms(0755), ec);
+  for (const auto& entry : fs::directory_iterator(from)) {
+    if (!entry.is_regular_file()) continue;
+    const fs::path to = dir / entry.path().filename();
+    IPCG_CHECK(copy_trusted_file(entry.path(), to));
+    fs::permissions(to, fs::perms(0755), ec);
+  }
+  return dir;
+}
+
+// What the closed cell says: IPC objects left behind, and an OOM kill by its memory cgroup
+// (which otherwise reads as a plain SIGKILL crash).
+void note_cell_report(TestResult& r, const CellReport& cell) {
+  r.leftovers = cell.leftovers;
+  if (!cell.leftovers.empty())
+    r.evidence.push_back(fmt::format("left behind after the test: {}", fmt::join(cell.leftovers, "; ")));
+  if (cell.oom_killed) {
+    r.evidence.push_back("the test's memory limit was hit: the kernel's OOM killer killed a process");
+    if (r.status == Status::crashed) r.message += " (out of memory: the memory limit was hit)";
+  }
+}
+
+TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const GradeOptions& options,
+                   const BuiltImpl& student, const BuiltImpl& reference, const std::filesystem::path& tools) {
+  TestResult r = result_skeleton(test);
+  const auto started = Clock::now();
+  if (auto failure = build_failure_for(test, lab, student); !failure.empty()) {
+    r.status = Status::build_failed;
+    r.message = "the submission did not build; see the build output";
+    return r;
+  }
+  const std::uint64_t seed = test_seed(options.seed, test.name);
+  // One cell per test: every role of the test runs in it, and nothing of it outlives the test.
+  auto opened = box.open_cell({.limits = test.limits});
+  if (!opened) {
+    r.status = Status::error;
+    r.message = "could not open the test's sandbox cell: " + opened.error().message;
+    return r;
+  }
+  Cell& cell = *opened;
+  TestContext ctx{lab, test, box, cell, seed, std::mt19937_64(seed), student.bin_dir, reference.bin_dir, tools,
+                  options.verbose};
+  Trace trace;
+  ctx.trace = &trace;
+  CheckOutcome outcome;
+  try {
+    outcome = (*CheckRegistry::instance().find(test.check))(ctx);
+  } catch (const std::exception& e) {
+    outcome = CheckOutcome::with(Status::error, std::string("internal error in check: ") + e.what());
+  }
+  r.status = outcome.status;
+  r.message = std::move(outcome.message);
+  r.evidence = std::move(outcome.evidence);
+  r.output = std::move(outcome.output);
+  note_cell_report(r, cell.close());
+  r.score = r.status == Status::passed ? test.points : 0;
+  r.duration_seconds = seconds_since(started);
+  keep_trace(r, trace, options);
+  return r;
+}
+
+}  // namespace
+
+std::uint64_t test_seed(std::uint64_t run_seed, std::string_view test_name) {
+  // FNV-1a over the name, mixed with the run seed by splitmix64: stable everywhere.
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : test_name) h = (h ^ c) * 1099511628211ull;
+  std::uint64_t z = run_seed + h + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options) {
+  const auto started = Clock::now();
+  IPCG_CHECK(validate_checks(lab));
+  if (options.only && !lab.find_test(*options.only))
+    return fail(Errc::usage, fmt::format("{} has no test named '{}'", lab.id, *options.only));
+
+  SandboxConfig config;
+  config.syscall_sets = lab.syscall_sets;
+  config.allow_namespaces = options.allow_namespaces;
+  // The lab's trusted tools (build/libexec/ipcgrade/<lab>) are the only grader files the box sees.
+  config.readonly_paths = {options.tools_root / lab.folder};
+  IPCG_TRY(Sandbox box, Sandbox::create(config));
+
+  LabResult result;
+  result.lab = lab.id;
+  result.title = lab.title;
+  result.mechanism = lab.mechanism;
+  result.submission = options.submission.string();
+  result.seed = options.seed;
+  result.isolation = box.isolation();
+  result.grader_version = options.grader_version;
+  result.spec_hash = lab.spec_hash;
+
+  IPCG_TRY(const std::filesystem::path tools, stage_tools(box, options.tools_root / lab.folder));
+  IPCG_TRY(BuiltImpl reference, build_impl(box, lab, lab.reference_dir, "reference", Role::reference_build));
+  if (!reference.all_ok())
+    return fail(Errc::config, "the reference implementation of " + lab.id + " does not build:\n" +
+                                  reference.feedback());
+  IPCG_TRY(BuiltImpl student, build_impl(box, lab, options.submission, "student", Role::build));
+  result.build.ok = student.all_ok();
+  result.build.duration_seconds = student.seconds;
+  result.build.compiler_output = student.feedback();
+
+  for (const auto& test : lab.tests) {
+    // With --only, the report and the score are about the selected test alone.
+    if (options.only && test.name != *options.only) continue;
+    result.tests.push_back(run_one(lab, test, box, options, student, reference, tools));
+    result.max_score += test.points;
+    result.score += result.tests.back().score;
+  }
+  result.duration_seconds = seconds_since(started);
+  return result;
+}
+
+}  // namespace ipcg

@@ -1,0 +1,229 @@
+// The Sandbox: holds what every cell of a run shares (isolation level, slot uids, work folder,
+// the box's root plan, the keeper and the compiled filters) and makes cells from it. The parts
+// live beside it: isolation.cpp, slots.cpp, work_dir.cpp, cell_preparer.cpp (cells made ahead),
+// spawn_request.cpp (a SpawnSpec for the keeper), sandbox_cell.cpp and sandbox_child.cpp (a cell's
+// grader side and its set-up before exec), sandbox_root.cpp (the box's root).
+#include "harness/sandbox/sandbox.hpp"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <mutex>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "cell_preparer.hpp"
+#include "cgroup.hpp"
+#include "sandbox_internal.hpp"
+#include "slots.hpp"
+
+namespace ipcg {
+namespace {
+
+using internal::list_names;
+using internal::remove_children;
+
+constexpr const char* kBoxDir = "/tmp/box";
+std::once_flag g_subreaper_once;
+
+}  // namespace
+
+struct Sandbox::Impl {
+  IsolationInfo isolation;
+  std::optional<internal::Slot> slot;  // root only
+  std::optional<internal::RootPlan> root;  // full only
+  std::filesystem::path host_dir;
+  std::filesystem::path box_dir;
+  UniqueFd work_fd;  // the host work folder, for *at() calls
+  UniqueFd keeper_exe;   // ipcg-keeper, which every cell execs
+  UniqueFd filter_file;  // the lab's and the compiler's filters, compiled once, read by every keeper
+
+  // Makes the next cell while the current one is in use; stopped before anything start() uses.
+  std::unique_ptr<internal::CellPreparer> cells;
+
+  bool full() const { return isolation.level == IsolationLevel::full; }
+
+  // The slot's student and reference uids (root); empty when the box runs as the caller.
+  std::vector<uid_t> role_uids() const {
+    if (!slot) return {};
+    return {slot->uid, slot->reference_uid()};
+  }
+
+  internal::CellIdentity identity() const {
+    internal::CellIdentity id;
+    id.box_dir = box_dir.string();
+    id.slot = slot.has_value();
+    if (slot) {
+      id.change_ids = true;
+      id.student_uid = slot->uid;
+      id.student_gid = slot->gid;
+      id.reference_uid = slot->reference_uid();
+      id.reference_gid = static_cast<gid_t>(slot->reference_uid());
+    }
+    return id;
+  }
+
+  // A cgroup for the cell (root only), and in reduced mode the owners whose IPC objects it sweeps.
+  Result<std::unique_ptr<internal::CellExtras>> extras(const Limits& limits, internal::KeeperPlan& plan) const {
+    auto extras = std::make_unique<internal::CellExtras>();
+    if (::geteuid() == 0) {
+      const internal::CgroupLimits cg{limits.memory_bytes > 0 ? static_cast<std::uint64_t>(limits.memory_bytes) : 0,
+                                      limits.processes > 0 ? 2 * static_cast<std::int64_t>(limits.processes) + 1 : 0};
+      IPCG_TRY(internal::CgroupCreation made, internal::CellCgroup::create(internal::unique_cgroup_name(), cg));
+      if (made.cgroup) {
+        IPCG_TRY(std::vector<UniqueFd> procs, made.cgroup->open_procs_files());
+        for (UniqueFd& fd : procs) plan.cgroup_procs.push_back(fd.release());
+        extras->cgroup_note = "cgroups: " + fmt::format("{}", fmt::join(made.cgroup->paths(), ", "));
+        extras->cgroup = std::move(made.cgroup);
+      } else {
+        extras->cgroup_note = "no cgroups: " + made.why_not;
+      }
+    }
+    if (!full()) {
+      const auto uids = role_uids();
+      extras->owners = uids.empty() ? std::set<uid_t>{::getuid()} : std::set<uid_t>(uids.begin(), uids.end());
+    }
+    return extras;
+  }
+
+  Result<std::shared_ptr<Cell::Core>> start(const Limits& limits) const {
+    internal::KeeperPlan plan;
+    plan.namespaces = full();
+    if (plan.namespaces) plan.mounts = root->steps();
+    plan.keeper_exe_fd = keeper_exe.get();
+    plan.filters_fd = filter_file.get();
+    IPCG_TRY(auto extra, extras(limits, plan));
+    // Reduced mode: every process of these uids dies with the cell.
+    return internal::start_cell(plan, identity(), full() ? std::vector<uid_t>{} : role_uids(), std::move(extra));
+  }
+
+  ~Impl() {
+    if (cells) cells->stop();
+    if (!work_fd) return;
+    remove_children(work_fd.get(), 0);
+    ::rmdir(host_dir.c_str());
+  }
+};
+
+Result<Sandbox> Sandbox::create(const SandboxConfig& config) {
+  auto impl = std::make_unique<Impl>();
+  impl->isolation = detect_isolation(config.allow_namespaces);
+  impl->cells = std::make_unique<internal::CellPreparer>(
+      [impl = impl.get()](const Limits& limits) { return impl->start(limits); }, config.prepare_cells);
+  IPCG_TRY(SeccompFilter lab_filter, SeccompFilter::compile(config.syscall_sets));
+  IPCG_TRY(SeccompFilter build_filter, SeccompFilter::compile(config.build_syscall_sets));  // SpawnSpec::build
+  IPCG_TRY(impl->keeper_exe, internal::open_keeper_executable());
+  const SeccompFilter* const filters[internal::kFilterCount] = {&lab_filter, &build_filter};
+  IPCG_TRY(impl->filter_file, internal::make_filter_file(filters));
+  if (::geteuid() == 0) {
+    IPCG_TRY(impl->slot, internal::claim_slot());
+    internal::sweep_dead_graders_cgroups();  // a grader killed outright leaves its cells' cgroups
+  }
+  IPCG_TRY(impl->host_dir, internal::make_work_dir(config.work_parent));
+  impl->work_fd = UniqueFd(::open(impl->host_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!impl->work_fd) return sys_fail("open " + impl->host_dir.string());
+  impl->box_dir = impl->full() ? std::filesystem::path(kBoxDir) : impl->host_dir;
+  if (impl->full()) {
+    // The box's /etc, staged once per Sandbox in a root-owned folder of the work folder.
+    const std::filesystem::path etc_dir = impl->host_dir / ".etc";
+    IPCG_CHECK(internal::RootPlan::stage_etc(etc_dir));
+    IPCG_TRY(impl->root, internal::RootPlan::build(impl->host_dir, etc_dir, config.readonly_paths));
+  }
+  // Backstop: if a keeper dies early, its orphans come to the grader rather than to init.
+  if (!impl->full()) std::call_once(g_subreaper_once, [] { ::prctl(PR_SET_CHILD_SUBREAPER, 1); });
+  return Sandbox(std::move(impl));
+}
+
+Sandbox::Sandbox(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Sandbox::Sandbox(Sandbox&&) noexcept = default;
+Sandbox& Sandbox::operator=(Sandbox&&) noexcept = default;
+Sandbox::~Sandbox() = default;
+
+const IsolationInfo& Sandbox::isolation() const { return impl_->isolation; }
+const std::filesystem::path& Sandbox::host_work_dir() const { return impl_->host_dir; }
+const std::filesystem::path& Sandbox::box_work_dir() const { return impl_->box_dir; }
+
+std::filesystem::path Sandbox::to_box(const std::filesystem::path& host_path) const {
+  if (!impl_->full()) return host_path;
+  const std::filesystem::path rel = host_path.lexically_normal().lexically_relative(impl_->host_dir);
+  if (rel.empty() || *rel.begin() == "..") return host_path;
+  return rel == "." ? impl_->box_dir : impl_->box_dir / rel;
+}
+
+namespace {
+bool is_reference(Role role) { return role == Role::reference || role == Role::reference_build; }
+}  // namespace
+
+Result<std::filesystem::path> Sandbox::make_writable_dir(const std::string& name, Role owner) {
+  if (!internal::valid_dir_name(name)) return fail(Errc::usage, "make_writable_dir: bad folder name '" + name + "'");
+  if (::mkdirat(impl_->work_fd.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
+    return sys_fail("mkdir " + name + " in the work folder");
+  UniqueFd fd(::openat(impl_->work_fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return sys_fail("open " + name + " in the work folder");
+  if (impl_->slot) {
+    const uid_t uid = is_reference(owner) ? impl_->slot->reference_uid() : impl_->slot->uid;
+    if (::fchown(fd.get(), uid, static_cast<gid_t>(uid)) != 0) return sys_fail("chown " + name + " to the slot uid");
+    if (::fchmod(fd.get(), 0700) != 0) return sys_fail("chmod " + name);
+  } else if (::fchmod(fd.get(), 0755) != 0) {
+    return sys_fail("chmod " + name);
+  }
+  return impl_->host_dir / name;
+}
+
+Result<void> Sandbox::seal_dir(const std::string& name, Role owner) {
+  if (!internal::valid_dir_name(name)) return fail(Errc::usage, "seal_dir: bad folder name '" + name + "'");
+  UniqueFd fd(::openat(impl_->work_fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return sys_fail("open " + name + " in the work folder");
+  const bool root = impl_->slot.has_value();
+  const bool reference = is_reference(owner) && root;
+  const gid_t gid = reference ? static_cast<gid_t>(impl_->slot->reference_uid()) : 0;
+  // A reference program stays executable by anyone (a student's parent may exec the reference
+  // child, as lab1's conversation tests do) but readable by none but the reference's group.
+  const mode_t dir_mode = reference ? 0711 : 0755, program_mode = reference ? 0711 : 0755;
+  const mode_t inner_dir_mode = reference ? 0750 : 0755, data_mode = reference ? 0640 : 0644;
+  for (const std::string& entry : list_names(fd.get())) {
+    struct stat st {};
+    if (::fstatat(fd.get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    const bool dir = S_ISDIR(st.st_mode);
+    if (!dir && !S_ISREG(st.st_mode)) {  // a symlink, FIFO or socket the build left: not ours to keep
+      ::unlinkat(fd.get(), entry.c_str(), 0);
+      continue;
+    }
+    UniqueFd item(::openat(fd.get(), entry.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!item) return sys_fail("open " + name + "/" + entry);
+    if (root && ::fchown(item.get(), 0, gid) != 0) return sys_fail("chown " + name + "/" + entry);
+    const mode_t mode = dir ? inner_dir_mode : (st.st_mode & 0111) ? program_mode : data_mode;
+    if (::fchmod(item.get(), mode) != 0) return sys_fail("chmod " + name + "/" + entry);
+  }
+  if (root && ::fchown(fd.get(), 0, gid) != 0) return sys_fail("chown " + name);
+  if (::fchmod(fd.get(), dir_mode) != 0) return sys_fail("chmod " + name);
+  return {};
+}
+
+Result<Cell> Sandbox::open_cell(const CellOptions& options) {
+  IPCG_TRY(auto core, impl_->cells->take(options.limits));
+  return Cell(std::move(core));
+}
+
+namespace {
+Result<SandboxedProcess> spawn_into(const std::shared_ptr<Cell::Core>& core, const SpawnSpec& spec, bool owns_cell) {
+  IPCG_TRY(std::vector<char> request, internal::encode_spawn_request(core->identity, spec));
+  std::vector<int> fds;
+  for (const FdMapping& m : spec.fds) fds.push_back(m.parent_fd);
+  return internal::spawn_in(core, request, fds, spec.argv[0], owns_cell);
+}
+}  // namespace
+
+Result<SandboxedProcess> Sandbox::spawn(const SpawnSpec& spec) {
+  // A cell of its own, whose cgroup takes the process's limits.
+  IPCG_TRY(auto core, impl_->start(spec.limits));
+  return spawn_into(core, spec, true);
+}
+
+Result<SandboxedProcess> Cell::spawn(const SpawnSpec& spec) { return spawn_into(core_, spec, false); }
+
+}  // namespace ipcg
