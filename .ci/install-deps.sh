@@ -1,13 +1,30 @@
 #!/usr/bin/env bash
-# Installs what ipcgrade needs to build and test, from Debian 12's packages only.
+# Installs what ipcgrade needs, from Debian 12's packages only.
+#   .ci/install-deps.sh          what building the grader and grading need
+#   .ci/install-deps.sh --tests  that, plus what the test suite and bench/ need (GoogleTest,
+#                                Google Benchmark, xmllint, Chromium for the gradebook page test)
+#   .ci/install-deps.sh --list [--tests]   print the package names, one line, and change nothing
 # As root: apt-get installs whatever is missing, waiting for a held dpkg lock.
 # Otherwise: prints the exact apt-get line to run, and fails if anything is missing.
 set -euo pipefail
 
-packages=(cmake make g++ gcc pkg-config
-          libgtest-dev libgmock-dev libtomlplusplus-dev libseccomp-dev
-          libcli11-dev nlohmann-json3-dev libfmt-dev libexpected-dev libbenchmark-dev libxml2-utils chromium
-          musl-tools)
+grading_packages=(cmake make g++ gcc pkg-config libtomlplusplus-dev libseccomp-dev libcli11-dev nlohmann-json3-dev libfmt-dev libexpected-dev musl-tools)
+test_packages=(libgtest-dev libgmock-dev libbenchmark-dev libxml2-utils chromium bubblewrap)
+
+with_tests=0 list=0
+for arg in "$@"; do
+  case "$arg" in
+    --tests) with_tests=1 ;;
+    --list) list=1 ;;
+    *) echo "usage: $0 [--tests] [--list]" >&2; exit 2 ;;
+  esac
+done
+packages=("${grading_packages[@]}")
+[[ $with_tests -eq 1 ]] && packages+=("${test_packages[@]}")
+if [[ $list -eq 1 ]]; then
+  echo "${packages[*]}"
+  exit 0
+fi
 
 missing=()
 for p in "${packages[@]}"; do

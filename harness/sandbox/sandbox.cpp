@@ -56,6 +56,7 @@ struct Sandbox::Impl {
   internal::CellIdentity identity() const {
     internal::CellIdentity id;
     id.box_dir = box_dir.string();
+    if (root) id.readonly = root->readonly_mappings();
     id.slot = slot.has_value();
     if (slot) {
       id.change_ids = true;
@@ -149,9 +150,9 @@ const std::filesystem::path& Sandbox::box_work_dir() const { return impl_->box_d
 
 std::filesystem::path Sandbox::to_box(const std::filesystem::path& host_path) const {
   if (!impl_->full()) return host_path;
-  const std::filesystem::path rel = host_path.lexically_normal().lexically_relative(impl_->host_dir);
-  if (rel.empty() || *rel.begin() == "..") return host_path;
-  return rel == "." ? impl_->box_dir : impl_->box_dir / rel;
+  const std::vector<internal::PathMapping> work = {{impl_->host_dir, impl_->box_dir}};
+  if (auto inside = internal::map_to_box(work, host_path)) return *inside;
+  return internal::map_to_box(impl_->root->readonly_mappings(), host_path).value_or(host_path);
 }
 
 namespace {

@@ -92,6 +92,20 @@ struct KeeperPlan {
   std::vector<int> keeper_keep;         // sorted: every fd the child keeps
 };
 
+// A host file or folder the box sees at another path (SandboxConfig::readonly_paths).
+struct PathMapping {
+  std::filesystem::path host;  // absolute and normal; a symlink the caller named stays as named
+  std::filesystem::path box;
+};
+// Where host_path is in the box, if it is one of the mapped paths or inside one of them.
+std::optional<std::filesystem::path> map_to_box(const std::vector<PathMapping>& mappings,
+                                                const std::filesystem::path& host_path);
+
+// Where SandboxConfig::readonly_paths appear in the box: the n-th folder at <root>/<n>, the n-th
+// file at <root>/<n>/<its name>. Fixed paths, so what the box sees never depends on where the
+// checkout or the build folder is (a host path under /tmp would show in the box's /tmp).
+constexpr const char* kReadonlyRoot = "/run/ipcgrade/ro";
+
 // The box's root in full isolation (sandbox_root.cpp), computed once per Sandbox. It owns the
 // strings its steps point into (a deque: moving it keeps them where they are).
 class RootPlan {
@@ -102,6 +116,8 @@ class RootPlan {
   // Copies the few /etc entries a box needs (not shadow, not the host's configuration) into dir.
   static Result<void> stage_etc(const std::filesystem::path& dir);
   const std::vector<MountStep>& steps() const { return steps_; }
+  // Where each read-only path the caller gave is in the box (as named, and resolved).
+  const std::vector<PathMapping>& readonly_mappings() const { return mappings_; }
 
  private:
   const char* keep(std::string s);
@@ -109,13 +125,14 @@ class RootPlan {
   void make_parents(const std::string& path);
   bool covered(const std::string& path) const;  // already inside a bound folder
   void system_entry(const std::string& path);
-  void readonly_entry(const std::string& path);
+  void readonly_entry(const std::filesystem::path& path, size_t index);
   void dev_tree();
 
   std::deque<std::string> strings_;
   std::vector<MountStep> steps_;
   std::vector<std::string> bound_;  // box paths bound so far (their insides are read-only)
   std::set<std::string> made_;      // box paths created so far
+  std::vector<PathMapping> mappings_;
 };
 
 // Clones a child into namespace_flags' new namespaces (CLONE_VM|CLONE_VFORK: no copy of the
@@ -140,6 +157,7 @@ Result<UniqueFd> make_filter_file(const SeccompFilter* const (&filters)[kFilterC
 // Who the cell's processes run as, and where the work folder is inside (from the Sandbox).
 struct CellIdentity {
   std::string box_dir;
+  std::vector<PathMapping> readonly;  // full isolation: argv[0] under one of these is exec'd in the box
   bool change_ids = false;  // root: roles take the slot's uids
   uid_t student_uid = 0, reference_uid = 0;
   gid_t student_gid = 0, reference_gid = 0;

@@ -75,13 +75,32 @@ void RootPlan::system_entry(const std::string& path) {
   add(MountStep::bind_readonly, path, path);
 }
 
-// A path the caller asked for: resolved first, so a symlink on the way cannot point the bind
-// somewhere else than what the box is told.
-void RootPlan::readonly_entry(const std::string& path) {
+// A path the caller asked for, at a fixed place in the box: resolved first, so that a symlink
+// on the way cannot point the bind somewhere else than what the box is told.
+void RootPlan::readonly_entry(const std::filesystem::path& path, size_t index) {
   std::error_code ec;
   const auto real = std::filesystem::canonical(path, ec);
-  if (ec || real == "/") return;
-  system_entry(real.string());
+  struct stat st {};
+  if (ec || ::stat(real.c_str(), &st) != 0) return;  // missing paths are skipped
+  std::filesystem::path box = std::filesystem::path(kReadonlyRoot) / std::to_string(index);
+  if (!S_ISDIR(st.st_mode)) box /= real.filename();
+  make_parents(box.string());
+  add(S_ISDIR(st.st_mode) ? MountStep::make_dir : MountStep::make_file, box.string());
+  add(MountStep::bind_readonly, box.string(), real.string());
+  const std::filesystem::path named = std::filesystem::absolute(path, ec).lexically_normal();
+  if (!ec && named != real) mappings_.push_back({named, box});
+  mappings_.push_back({real, box});
+}
+
+std::optional<std::filesystem::path> map_to_box(const std::vector<PathMapping>& mappings,
+                                                const std::filesystem::path& host_path) {
+  const std::filesystem::path path = host_path.lexically_normal();
+  for (const PathMapping& m : mappings) {
+    const std::filesystem::path rel = path.lexically_relative(m.host);
+    if (rel.empty() || *rel.begin() == "..") continue;
+    return rel == "." ? m.box : m.box / rel;
+  }
+  return std::nullopt;
 }
 
 // /dev is a tiny tmpfs of its own with the nodes made by mknod: one mount instead of a bind
@@ -142,7 +161,7 @@ Result<RootPlan> RootPlan::build(const std::filesystem::path& work_dir, const st
   plan.add(MountStep::bind_work, "/tmp/box", work_dir.string());
   plan.dev_tree();
   plan.add(MountStep::make_dir, "/proc");
-  for (const auto& path : readonly_paths) plan.readonly_entry(path.string());
+  for (size_t i = 0; i < readonly_paths.size(); ++i) plan.readonly_entry(readonly_paths[i], i);
   if (plan.steps_.size() > kMaxMountSteps)
     return fail(Errc::usage, "sandbox: too many read-only paths (" + std::to_string(plan.steps_.size()) +
                                  " mount steps, at most " + std::to_string(kMaxMountSteps) + ")");

@@ -98,10 +98,13 @@ Result<void> validate(const SpawnSpec& spec) {
 Result<std::vector<char>> encode_spawn_request(const CellIdentity& id, const SpawnSpec& spec) {
   IPCG_CHECK(validate(spec));
   const std::vector<std::string> env = clean_env(spec.env);
-  const std::vector<std::string> candidates = exec_candidates(spec.argv[0], env);
+  // A program named by its host path under a read-only path runs from where the box sees it.
+  std::vector<std::string> argv = spec.argv;
+  if (auto in_box = map_to_box(id.readonly, argv[0])) argv[0] = in_box->string();
+  const std::vector<std::string> candidates = exec_candidates(argv[0], env);
   const std::filesystem::path box_dir = id.box_dir;
   const std::string cwd = spec.cwd.empty() ? id.box_dir : (box_dir / spec.cwd).string();
-  if (spec.argv.size() > kMaxArgs || env.size() > kMaxArgs ||
+  if (argv.size() > kMaxArgs || env.size() > kMaxArgs ||
       candidates.size() >= kMaxExecPaths)
     return fail(Errc::usage, "spawn: too many arguments, environment entries or PATH entries");
 
@@ -117,14 +120,14 @@ Result<std::vector<char>> encode_spawn_request(const CellIdentity& id, const Spa
   std::copy_n(limits.begin(), req.n_limits, req.limits);
   req.n_fds = static_cast<std::int32_t>(spec.fds.size());
   for (size_t i = 0; i < spec.fds.size(); ++i) req.child_fds[i] = spec.fds[i].child_fd;
-  req.argc = static_cast<std::int32_t>(spec.argv.size());
+  req.argc = static_cast<std::int32_t>(argv.size());
   req.envc = static_cast<std::int32_t>(env.size());
   req.n_paths = static_cast<std::int32_t>(candidates.size());
 
   std::vector<char> bytes(sizeof req);
   auto put = [&](const std::string& s) { bytes.insert(bytes.end(), s.c_str(), s.c_str() + s.size() + 1); };
   put(cwd);
-  for (const auto& a : spec.argv) put(a);
+  for (const auto& a : argv) put(a);
   for (const auto& e : env) put(e);
   for (const auto& c : candidates) put(c);
   if (bytes.size() > kMaxRequestBytes)

@@ -12,7 +12,7 @@
 // Full isolation (root, namespaces allowed): the keeper is pid 1 of new IPC, PID, mount, network
 // and UTS namespaces, whose root is a new read-only tmpfs (pivot_root) holding: read-only binds
 // of /usr and the /lib*, /bin, /sbin links or folders, a minimal /etc,
-// SandboxConfig::readonly_paths; fresh size- and inode-capped tmpfs /tmp and /dev/shm; an mqueue
+// SandboxConfig::readonly_paths under /run/ipcgrade/ro; fresh size- and inode-capped tmpfs /tmp and /dev/shm; an mqueue
 // mount; /proc of the cell's pid namespace with hidepid=2; a /dev of null, zero, full, random,
 // urandom, tty; the work folder at /tmp/box; loopback up; hostname "ipcgrade". When root, the
 // cell joins memory and pids cgroups made from CellOptions::limits.
@@ -60,8 +60,11 @@ struct SandboxConfig {
   // demand (benchmarks of the cold path).
   bool prepare_cells = true;
   std::filesystem::path work_parent;      // where the per-run work folder is made (default: $TMPDIR or /tmp)
-  // Full isolation: host files or folders the box may read, bound read-only at the same path
-  // (the lab's tools, a test's helper binary). Missing ones are skipped. Nothing else of the
+  // Full isolation: host files or folders the box may read (the lab's tools, a test's helper
+  // binary), bound read-only at fixed places: the n-th folder at /run/ipcgrade/ro/<n>, the n-th
+  // file at /run/ipcgrade/ro/<n>/<its name>, so the box's view never depends on where the
+  // checkout or build folder is. to_box() says where a path is; a SpawnSpec's argv[0] given as a
+  // host path under one of them is run from there. Missing ones are skipped. Nothing else of the
   // host is visible beyond the system folders (/usr, /lib*, /bin, /sbin) and a minimal /etc.
   std::vector<std::filesystem::path> readonly_paths;
 };
@@ -78,7 +81,9 @@ struct FdMapping {
 enum class Role { student, reference, build, reference_build };
 
 struct SpawnSpec {
-  std::vector<std::string> argv;  // argv[0]: path inside the box, or a name looked up in PATH
+  // argv[0]: a path inside the box, a host path under SandboxConfig::readonly_paths (run from
+  // where the box sees it), or a name looked up in PATH.
+  std::vector<std::string> argv;
   std::vector<std::string> env;   // "K=V"; a minimal PATH/HOME/LANG is added when absent
   std::filesystem::path cwd;      // inside the box; default: the box work folder
   Limits limits;                  // rlimits of 0 mean none; wall and output_bytes are run()'s
@@ -162,7 +167,8 @@ class Sandbox : public Launcher {
   const IsolationInfo& isolation() const;
   const std::filesystem::path& host_work_dir() const;  // the grader's view of the work folder
   const std::filesystem::path& box_work_dir() const;   // the same folder as the sandbox sees it
-  // A path under host_work_dir() as seen inside the box; other paths are returned unchanged.
+  // A path under host_work_dir() or SandboxConfig::readonly_paths as seen inside the box; other
+  // paths (and every path in reduced isolation, where the box sees the host) are unchanged.
   std::filesystem::path to_box(const std::filesystem::path& host_path) const;
   // Creates a folder under the work folder that `owner`'s uid may write (0700, owned by that uid
   // as root; a plain 0755 folder otherwise). An existing one is reused.

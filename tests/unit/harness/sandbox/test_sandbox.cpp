@@ -207,7 +207,8 @@ const bool g_is_helper = [] {
   if (args.size() < 2 || args[1].rfind("--helper=", 0) != 0) return false;
   std::vector<std::string> helper_args = {args[1].substr(9)};
   helper_args.insert(helper_args.end(), args.begin() + 2, args.end());
-  const int rc = run_helper(helper_args);
+  if (helper_args[0] == "argv0") std::printf("%s\n", args[0].c_str());  // the path it was run as
+  const int rc = helper_args[0] == "argv0" ? 0 : run_helper(helper_args);
   std::fflush(nullptr);  // _Exit does not flush stdio
   std::_Exit(rc);
 }();
@@ -782,20 +783,58 @@ TEST_F(FullBoxTest, LoopbackIsUp) {
 TEST_F(FullBoxTest, RootShowsOnlySystemFoldersAndWhatItWasGiven) {
   auto out = make_pipe();
   ASSERT_TRUE(out);
+  // Paths go to the shell as arguments, never spliced into the script: a checkout may sit under a
+  // folder whose name has spaces or any other letter.
   const std::string src = IPCG_SOURCE_DIR;
   const std::string script =
-      "for p in /etc/shadow " + src + "/reference " + src + "/labs/lab1-pipe/lab.toml " + src + "/labs /root /home; do"
-      "  if [ -e $p ]; then echo visible $p; fi; done;"
+      "for p in /etc/shadow \"$1/reference\" \"$1/labs/lab1-pipe/lab.toml\" \"$1/labs\" /root /home; do"
+      "  if [ -e \"$p\" ]; then echo visible \"$p\"; fi; done;"
       "cat /etc/shadow 2>/dev/null && echo read shadow;"
       "touch /usr/x /etc/x /x 2>/dev/null && echo wrote system;"
-      "[ -x " + self_exe() + " ] || echo helper missing;"
+      "[ -x \"$2\" ] || echo helper missing;"
       "[ -c /dev/null ] && [ -c /dev/urandom ] || echo dev missing;"
       "ls -A /tmp; ls /dev/shm | wc -l; grep -c ' /proc proc .*hidepid=' /proc/self/mounts";
-  auto proc = box->spawn({.argv = {"/bin/sh", "-c", script}, .fds = {{out->write_end.get(), 1}}});
+  auto proc = box->spawn({.argv = {"/bin/sh", "-c", script, "sh", src, box->to_box(self_exe()).string()},
+                          .fds = {{out->write_end.get(), 1}}});
   ASSERT_TRUE(proc) << proc.error().message;
   out->write_end.reset();
   EXPECT_EQ(read_all(out->read_end.get()), "box\n0\n1\n");
   EXPECT_EQ(wait_exit(*proc), 0);
+}
+
+// Whatever the path of the checkout and build folder (CI clones under /tmp, into folders with
+// spaces), the box's / and /run hold the same names, and what it was given sits at a fixed place.
+TEST_F(FullBoxTest, ReadonlyPathsSitAtFixedPlacesWhereverTheBuildIs) {
+  const std::filesystem::path exe = self_exe();
+  const std::filesystem::path in_box = box->to_box(exe);
+  EXPECT_EQ(in_box, std::filesystem::path("/run/ipcgrade/ro/0") / exe.filename());
+  auto out = make_pipe();
+  ASSERT_TRUE(out);
+  // argv[0] named by its host path runs from where the box sees it; $0 says which path that is.
+  auto proc = box->spawn({.argv = helper("argv0"), .fds = {{out->write_end.get(), 1}}});
+  ASSERT_TRUE(proc) << proc.error().message;
+  out->write_end.reset();
+  EXPECT_EQ(read_all(out->read_end.get()), in_box.string() + "\n");
+  EXPECT_EQ(wait_exit(*proc), 0);
+
+  auto listing = make_pipe();
+  ASSERT_TRUE(listing);
+  auto ls = box->spawn({.argv = {"/bin/sh", "-c", "ls -A / | tr '\\n' ' '; echo; ls -A /run /run/ipcgrade /run/ipcgrade/ro"},
+                        .fds = {{listing->write_end.get(), 1}}});
+  ASSERT_TRUE(ls) << ls.error().message;
+  listing->write_end.reset();
+  std::istringstream lines(read_all(listing->read_end.get()));
+  std::string root_names;
+  std::getline(lines, root_names);
+  std::set<std::string> names;
+  std::istringstream words(root_names);
+  for (std::string w; words >> w;) names.insert(w);
+  const std::set<std::string> allowed = {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc",
+                                         "run", "sbin", "tmp", "usr"};
+  for (const std::string& n : names) EXPECT_TRUE(allowed.count(n)) << "the box's / shows " << n;
+  const std::string rest((std::istreambuf_iterator<char>(lines)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(rest, "/run:\nipcgrade\n\n/run/ipcgrade:\nro\n\n/run/ipcgrade/ro:\n0\n");
+  EXPECT_EQ(wait_exit(*ls), 0);
 }
 
 TEST_F(FullBoxTest, SharedMemoryAndTmpAreNotTheHosts) {
