@@ -80,6 +80,13 @@ struct CommandResult {
   std::string output;  // stdout and stderr
 };
 
+// A word for sh: the checkout may sit under a path with spaces or quotes in it.
+std::string quoted(const std::string& word) {
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 CommandResult run_command(const std::string& command) {
   CommandResult result;
   FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
@@ -281,13 +288,10 @@ TEST(Gradescope, OutputIsMessageAndEvidenceSanitized) {
 
 // The packages .ci/install-deps.sh installs for grading, or with --tests, as it lists them.
 std::vector<std::string> ci_packages(bool tests) {
-  const std::string command = "'" + std::string(IPCG_SOURCE_DIR) + "/.ci/install-deps.sh' --list" + (tests ? " --tests" : "");
-  FILE* out = ::popen(command.c_str(), "r");
-  std::string text;
-  char buf[4096];
-  for (size_t n; out && (n = std::fread(buf, 1, sizeof buf, out)) > 0;) text.append(buf, n);
-  if (out) EXPECT_EQ(::pclose(out), 0) << command;
-  std::istringstream words(text);
+  const CommandResult listed = run_command(quoted(std::string(IPCG_SOURCE_DIR) + "/.ci/install-deps.sh") + " --list" +
+                                           (tests ? " --tests" : ""));
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  std::istringstream words(listed.output);
   std::vector<std::string> packages;
   for (std::string word; words >> word;) packages.push_back(word);
   return packages;
@@ -323,7 +327,7 @@ TEST(GradescopeSetup, ScriptsAreValidBash) {
                                    std::pair{"run_autograder", setup->run_autograder}}) {
     write_file(dir.path() / name, text);
     EXPECT_THAT(text, StartsWith("#!/usr/bin/env bash\n"));
-    const CommandResult check = run_command("bash -n " + (dir.path() / name).string());
+    const CommandResult check = run_command("bash -n " + quoted((dir.path() / name).string()));
     EXPECT_EQ(check.exit_code, 0) << name << ": " << check.output;
   }
 }
@@ -340,7 +344,7 @@ int run_autograder_with_grader_exiting(int code, const fs::path& root) {
              "#!/bin/sh\necho \"{\\\"args\\\": \\\"$*\\\"}\"\nexit " + std::to_string(code) + "\n");
   fs::permissions(root / "autograder/build/bin/grader", fs::perms::owner_all);
   write_file(root / "run_autograder", script);
-  return run_command("bash " + (root / "run_autograder").string()).exit_code;
+  return run_command("bash " + quoted((root / "run_autograder").string())).exit_code;
 }
 
 TEST(GradescopeSetup, RunAutograderKeepsGradesAndDropsFailedRuns) {
@@ -479,8 +483,8 @@ void expect_valid_junit(const std::string& xml) {
   ASSERT_EQ(which.exit_code, 0) << "xmllint not found: apt-get install libxml2-utils";
   TempDir dir{"ipcg-formats"};
   write_file(dir.path() / "report.xml", xml);
-  const CommandResult check = run_command("xmllint --noout --schema " + kXsd + " " +
-                                          (dir.path() / "report.xml").string());
+  const CommandResult check = run_command("xmllint --noout --schema " + quoted(kXsd) + " " +
+                                          quoted((dir.path() / "report.xml").string()));
   EXPECT_EQ(check.exit_code, 0) << check.output << "\n" << xml.substr(0, 4000);
   EXPECT_THAT(check.output, HasSubstr("validates"));
 }
@@ -524,8 +528,8 @@ TEST(Junit, TheXsdRejectsWhatItShould) {
     ASSERT_NE(xml.find(from), std::string::npos) << from;
     xml.replace(xml.find(from), from.size(), to);
     write_file(dir.path() / "broken.xml", xml);
-    EXPECT_NE(run_command("xmllint --noout --schema " + kXsd + " " +
-                          (dir.path() / "broken.xml").string()).exit_code, 0) << from;
+    EXPECT_NE(run_command("xmllint --noout --schema " + quoted(kXsd) + " " +
+                          quoted((dir.path() / "broken.xml").string())).exit_code, 0) << from;
   }
 }
 
