@@ -18,13 +18,6 @@ void append_lines(std::string& out, std::string_view text, std::string_view pref
   }
 }
 
-std::string isolation_line(const IsolationInfo& iso) {
-  std::string line = fmt::format("isolation: {}", to_string(iso.level));
-  if (!iso.setting.empty()) line += fmt::format(" ({})", display_one_line(iso.setting));
-  if (!iso.reason.empty()) line += " — " + display_one_line(iso.reason);
-  return line;
-}
-
 std::string provenance_line(const LabResult& r) {
   std::string line = fmt::format("seed {} (rerun with --seed {})", r.seed, r.seed);
   if (!r.spec_hash.empty())
@@ -42,6 +35,13 @@ std::size_t boundary_before(std::string_view text, std::size_t want) {
 }
 
 }  // namespace
+
+std::string isolation_line(const IsolationInfo& iso) {
+  std::string line = fmt::format("isolation: {}", to_string(iso.level));
+  if (!iso.setting.empty()) line += fmt::format(" ({})", display_one_line(iso.setting));
+  if (!iso.reason.empty()) line += " — " + display_one_line(iso.reason);
+  return line;
+}
 
 bool details_withheld(const TestResult& test, bool show_hidden_details) {
   return test.visibility == Visibility::hidden && !show_hidden_details;

@@ -30,6 +30,9 @@ bool shows_output(const TestResult& test, bool verbose);
 // killed_by_filter): only those name it. A skipped, unbuilt or grader-error test never checked it.
 bool names_property(Status status);
 
+// "isolation: full (root)", or "isolation: reduced (unprivileged) — why", on one line.
+std::string isolation_line(const IsolationInfo& iso);
+
 // "timeout: output equals the reference's", or just the status when it names no property.
 std::string verdict_line(const TestResult& test);
 

@@ -50,13 +50,6 @@ void write_indented(Context& cx, std::string_view text, std::string_view indent 
   for (const std::string& line : display_lines(text)) cx.os << indent << line << '\n';
 }
 
-std::string isolation_line(const IsolationInfo& iso) {
-  std::string line = fmt::format("isolation: {}", to_string(iso.level));
-  if (!iso.setting.empty()) line += fmt::format(" ({})", display_one_line(iso.setting));
-  if (!iso.reason.empty()) line += fmt::format(" — {}", display_one_line(iso.reason));
-  return line;
-}
-
 void write_header(Context& cx, const LabResult& r) {
   std::string title = display_one_line(r.lab) + " — " + display_one_line(r.title);
   if (!r.mechanism.empty()) title += fmt::format(" ({})", display_one_line(r.mechanism));
@@ -116,7 +109,8 @@ void write_test(Context& cx, const TestResult& t) {
   else if (would_show_details(cx, t)) cx.os << kIndent << "(hidden test: details withheld)\n";
 }
 
-std::string provenance_line(const LabResult& r) {
+// The footer's last line: what reproduces the verdict (the seed), and what produced it.
+std::string footer_provenance(const LabResult& r) {
   std::string line = fmt::format("seed {}", r.seed);
   if (!r.spec_hash.empty()) {
     const bool cut = r.spec_hash.size() > 8;
@@ -130,7 +124,7 @@ std::string provenance_line(const LabResult& r) {
 void write_footer(Context& cx, const LabResult& r) {
   const Colour colour = r.all_passed() ? Colour::green : Colour::red;
   cx.os << cx.paint(kBanner, colour) << ' ' << lab_summary(r) << '\n';
-  cx.os << provenance_line(r) << '\n';
+  cx.os << footer_provenance(r) << '\n';
 }
 
 }  // namespace

@@ -10,6 +10,9 @@
 
 namespace ipcg::testing {
 
+// The checkout the tests read labs, references and sample submissions from.
+inline const std::string kSource = IPCG_SOURCE_DIR;
+
 struct GraderRun {
   int exit_code = -1;
   std::string out;

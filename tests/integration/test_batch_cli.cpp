@@ -13,11 +13,11 @@
 
 namespace fs = std::filesystem;
 using ipcg::testing::read_file;
+using ipcg::testing::kSource;
 using ipcg::testing::run_grader;
 
 namespace {
 
-const std::string kSource = IPCG_SOURCE_DIR;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;

@@ -10,11 +10,11 @@
 
 namespace fs = std::filesystem;
 using ipcg::testing::leftover_children;
+using ipcg::testing::kSource;
 using ipcg::testing::run_grader;
 
 namespace {
 
-const std::string kSource = IPCG_SOURCE_DIR;
 
 TEST(Cli, ListsLabsWithNumberNameAndMechanism) {
   auto run = run_grader({"list"});

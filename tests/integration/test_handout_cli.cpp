@@ -13,11 +13,11 @@
 
 namespace fs = std::filesystem;
 using ipcg::testing::read_file;
+using ipcg::testing::kSource;
 using ipcg::testing::run_grader;
 
 namespace {
 
-const std::string kSource = IPCG_SOURCE_DIR;
 const std::string kLab = kSource + "/labs/lab1-pipe";
 
 std::vector<std::string> tests_with_visibility(const std::string& visibility) {

@@ -11,12 +11,12 @@
 #include "run_grader.hpp"
 
 namespace fs = std::filesystem;
+using ipcg::testing::kSource;
 using ipcg::testing::run_grader;
 using Json = nlohmann::json;
 
 namespace {
 
-const std::string kSource = IPCG_SOURCE_DIR;
 
 class TraceOut : public ::testing::Test {
  protected:
