@@ -122,9 +122,9 @@ TEST(Layering, CommentedOutIncludesAreNotIncludes) {
 }
 
 TEST(Layering, AFileOfNoPartIsReported) {
-  const auto found = with("harness/msglog/log.cpp", "");
+  const auto found = with("harness/syncheck/checker.cpp", "");
   ASSERT_THAT(found, SizeIs(1));
-  EXPECT_EQ(found[0].file, "harness/msglog/log.cpp");
+  EXPECT_EQ(found[0].file, "harness/syncheck/checker.cpp");
   EXPECT_THAT(found[0].message, HasSubstr("belongs to no part"));
 }
 
