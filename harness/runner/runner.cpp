@@ -8,7 +8,7 @@
 #include "submission.hpp"
 #include "harness/runner/check.hpp"
 #include "harness/sandbox/sandbox.hpp"
-#include "harness/runner/trace.hpp"
+#include "harness/trace/trace.hpp"
 
 namespace ipcg {
 namespace {

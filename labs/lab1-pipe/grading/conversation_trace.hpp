@@ -1,4 +1,4 @@
-// The duplex conversation as a message timeline (harness/runner/trace.hpp), filled by the alternation
+// The duplex conversation as a message timeline (harness/trace/trace.hpp), filled by the alternation
 // check as it watches the parent and the gated responder (`stage --gate-each respond`):
 //
 //   ConversationTrace timeline(*ctx.trace);
@@ -21,7 +21,7 @@
 #include <string>
 
 #include "common.hpp"
-#include "harness/runner/trace.hpp"
+#include "harness/trace/trace.hpp"
 
 namespace lab1 {
 

@@ -24,7 +24,7 @@
 #include "harness/spec/lab_spec.hpp"
 #include "harness/core/result.hpp"
 #include "harness/sandbox/sandbox.hpp"
-#include "harness/runner/trace.hpp"
+#include "harness/trace/trace.hpp"
 
 namespace ipcg {
 

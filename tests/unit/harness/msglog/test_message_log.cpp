@@ -4,8 +4,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include <ctime>
 #include <string>
 
+#include "harness/msglog/log_trace.hpp"
 #include "harness/msglog/message_log.hpp"
 
 namespace ipcg {
@@ -192,6 +196,46 @@ TEST(MessageLogFormat, RecordsReadBackAndBadBytesAreErrors) {
 TEST(MessageLogFormat, DigestIsFnv1a) {
   EXPECT_EQ(ipcg_msg_digest("", 0), 14695981039346656037ull);
   EXPECT_EQ(ipcg_msg_digest("a", 1), 0xaf63dc4c8601ec8cull);
+}
+
+std::uint64_t monotonic_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+TEST(LogTrace, SendsAndReceivesAreSlicesJoinedByFlowsAndViolationsAreMarked) {
+  Trace trace;
+  MessageLog log = {send(1, 0, 0, 1), send(1, 1, 2, 3), receive(50, 1, 1, 4, 5), receive(50, 1, 0, 6, 7)};
+  const std::uint64_t base = monotonic_ns();  // the log's times as if it started now
+  for (MessageEvent& e : log) e.call_ns += base, e.return_ns += base;
+  const auto inversion = check_fifo(log, FifoScope::per_producer);
+  ASSERT_TRUE(inversion);
+  trace.process(50, "consumer (student)");
+  draw_message_log(trace, log, {*inversion});
+
+  ASSERT_THAT(trace.events(), SizeIs(log.size() + inversion->events.size()));
+  EXPECT_EQ(trace.events()[0].kind, TraceKind::send);
+  EXPECT_EQ(trace.events()[2].kind, TraceKind::receive);
+  EXPECT_EQ(trace.events()[2].name, "receive producer 1's message 1");
+  // The log's monotonic times land on the trace's clock, 1 ms apart as they were.
+  EXPECT_EQ(trace.events()[1].when.begin_us - trace.events()[0].when.begin_us, 2000);
+  EXPECT_EQ(trace.events()[0].when.end_us - trace.events()[0].when.begin_us, 1000);
+  EXPECT_GE(trace.events()[0].when.begin_us, 0);
+  EXPECT_LT(trace.events()[0].when.begin_us, 5'000'000);
+  for (const MessageEvent& e : log) {
+    EXPECT_TRUE(trace.has_send(flow_id(e)));
+    EXPECT_TRUE(trace.has_receive(flow_id(e)));
+  }
+  EXPECT_NE(flow_id(log[0]), flow_id(log[1]));
+  EXPECT_EQ(trace.processes().at(50), "consumer (student)");  // the caller's label wins
+  EXPECT_EQ(trace.processes().at(101), "role 0");
+  const TraceEvent& mark = trace.events().back();
+  EXPECT_EQ(mark.kind, TraceKind::instant);
+  EXPECT_EQ(mark.name, "FIFO violated");
+  EXPECT_EQ(mark.args.at("why"), inversion->message);
+  const auto doc = nlohmann::json::parse(trace_event_json(trace));
+  EXPECT_GE(doc["traceEvents"].size(), log.size());
 }
 
 }  // namespace

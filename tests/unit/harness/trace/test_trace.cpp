@@ -1,4 +1,4 @@
-// The trace model and its Chrome/Perfetto trace-event writer (harness/runner/trace.hpp): the document is
+// The trace model and its Chrome/Perfetto trace-event writer (harness/trace/trace.hpp): the document is
 // valid JSON, every process has a named track, messages are X slices with a duration, and each
 // message delivered has exactly one flow start and one flow end sharing its integer id.
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 #include <set>
 #include <unistd.h>
 
-#include "harness/runner/trace.hpp"
+#include "harness/trace/trace.hpp"
 
 namespace {
 

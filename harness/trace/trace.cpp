@@ -1,4 +1,4 @@
-#include "harness/runner/trace.hpp"
+#include "harness/trace/trace.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -79,6 +79,13 @@ void add_metadata(Json& out, const Trace& trace) {
 
 std::int64_t Trace::now_us() const {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_).count();
+}
+
+TraceWindow Trace::window_of(std::uint64_t begin_monotonic_ns, std::uint64_t end_monotonic_ns) const {
+  // steady_clock is CLOCK_MONOTONIC on Linux: the same clock the message log's times come from.
+  const auto start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(start_.time_since_epoch()).count();
+  auto us = [&](std::uint64_t ns) { return (static_cast<std::int64_t>(ns) - start_ns) / 1000; };
+  return {us(begin_monotonic_ns), us(end_monotonic_ns)};
 }
 
 TraceWindow Trace::window() {

@@ -50,6 +50,8 @@ class Trace {
   std::int64_t now_us() const;
   // From the previous call of window() (or the start) to now: the span since the last look.
   TraceWindow window();
+  // A span timed with CLOCK_MONOTONIC elsewhere (a trusted role's message log), on this clock.
+  TraceWindow window_of(std::uint64_t begin_monotonic_ns, std::uint64_t end_monotonic_ns) const;
 
   void process(int pid, std::string label);  // names the track; the first label wins
   void send(int pid, std::uint64_t seq, std::string name, TraceWindow when,
