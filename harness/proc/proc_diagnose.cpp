@@ -9,6 +9,7 @@
 
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -166,13 +167,37 @@ class Diagnosis {
   std::string arg_words(const ProcessSnapshot& p) const {
     if (p.syscall_args.empty()) return "";
     switch (shape_of(*p.syscall).arg) {
-      case Arg::fd: return " on " + fd_words(p, int_arg(p, 0));
+      case Arg::fd: return mq_words(p).value_or(" on " + fd_words(p, int_arg(p, 0)));
       case Arg::wait: return wait_words(host_target(p));
-      case Arg::msq: return " on SysV message queue id " + std::to_string(int_arg(p, 0));
+      case Arg::msq: return msq_words(p);
       case Arg::sem: return " on SysV semaphore set id " + std::to_string(int_arg(p, 0));
       case Arg::none: break;
     }
     return "";
+  }
+
+  // msgrcv(msqid, msgp, msgsz, msgtyp, msgflg) waits for a message of the type it asks for;
+  // msgsnd(msqid, ...) for room in a full queue.
+  static std::string msq_words(const ProcessSnapshot& p) {
+    const std::string queue = " on SysV message queue id " + std::to_string(int_arg(p, 0));
+    if (*p.syscall == SYS_msgsnd) return queue + " (the queue is full: it waits for room)";
+    if (p.syscall_args.size() < 4) return queue;
+    const long type = static_cast<long>(p.syscall_args[3]);
+    if (type == 0) return queue + " for any message (msgtyp 0)";
+    if (type > 0) return queue + " for a message of mtype " + std::to_string(type);
+    return queue + " for the lowest mtype up to " + std::to_string(-type) + " (msgtyp " + std::to_string(type) + ")";
+  }
+
+  // mq_timedreceive and mq_timedsend take a message queue descriptor, which /proc shows as the
+  // queue's name ("/jobs").
+  static std::optional<std::string> mq_words(const ProcessSnapshot& p) {
+    const bool receive = *p.syscall == SYS_mq_timedreceive;
+    if (!receive && *p.syscall != SYS_mq_timedsend) return std::nullopt;
+    const int n = int_arg(p, 0);
+    const FdInfo* f = p.fd(n);
+    const std::string queue = f ? f->target + " (fd " + std::to_string(n) + ")" : "fd " + std::to_string(n) + " (not open)";
+    return " on POSIX message queue " + queue +
+           (receive ? ": the queue is empty, it waits for a message" : ": the queue is full, it waits for room");
   }
 
   // wait4's pid and pgid arguments are in the waiter's pid namespace: translate them to the

@@ -2,9 +2,11 @@
 // cases that are hard to stage (malformed files, a descriptor listed without its fdinfo), and
 // hand-made snapshots for the pure diagnosis logic. The one mock is the ProcessTable seam.
 #include <fcntl.h>
+#include <mqueue.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/msg.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -430,6 +432,50 @@ TEST(ProcDiagnose, WriterBlockedOnAFullPipe) {
                           " never gets SIGPIPE"));
 }
 
+// Real queues: a client waiting in msgrcv for its own mtype, a worker waiting on an empty POSIX
+// queue. Both queues are removed before the test ends (the host must be left as found).
+TEST(ProcDiagnose, MessageQueueWaitsAreNamedWithTheirQueue) {
+  const int id = ::msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+  ASSERT_GE(id, 0);
+  const std::string name = "/ipcg-proc-test-" + std::to_string(::getpid());
+  mq_attr attr{};
+  attr.mq_maxmsg = 4, attr.mq_msgsize = 64;
+  const mqd_t q = ::mq_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600, &attr);
+  ASSERT_NE(q, static_cast<mqd_t>(-1));
+  struct RemoveQueues {  // runs after the children are killed, even when an assertion returns early
+    int id;
+    mqd_t q;
+    std::string name;
+    ~RemoveQueues() {
+      ::msgctl(id, IPC_RMID, nullptr);
+      ::mq_close(q);
+      ::mq_unlink(name.c_str());
+    }
+  } remove{id, q, name};
+  {
+    Spawned client([&] {
+      set_name("client");
+      struct { long type; char text[64]; } m;
+      (void)!::msgrcv(id, &m, sizeof m.text, 43, 0);
+    });
+    Spawned worker([&] {
+      set_name("worker");
+      char buf[64];
+      (void)!::mq_receive(q, buf, sizeof buf, nullptr);
+    });
+    auto c = wait_for(client.pid(), blocked_in(SYS_msgrcv));
+    auto w = wait_for(worker.pid(), blocked_in(SYS_mq_timedreceive));
+    ASSERT_TRUE(c && w);
+    const auto report = ProcInspector().diagnose_hang({*c, *w});
+    EXPECT_THAT(report.processes[0].description,
+                HasSubstr("(client) blocked in msgrcv on SysV message queue id " + std::to_string(id) +
+                          " for a message of mtype 43"));
+    EXPECT_THAT(report.processes[1].description,
+                HasSubstr("(worker) blocked in mq_timedreceive on POSIX message queue " + name + " (fd " +
+                          std::to_string(q) + "): the queue is empty, it waits for a message"));
+  }
+}
+
 TEST(ProcDiagnose, TwoReadersHoldingEachOthersWriteEndAreADeadlock) {
   RawPipe a, b;
   const auto body = [](const char* name, RawPipe& in, RawPipe& out) {
@@ -811,8 +857,31 @@ TEST(ProcDiagnoseLogic, RunningAndUndecodedCalls) {
   EXPECT_EQ(report.processes[1].description,
             "pid 91 (lock) blocked in futex (a mutex, condition variable, sem_wait or thread join) "
             "[wchan futex_wait_queue]");
-  EXPECT_EQ(report.processes[2].description, "pid 92 (mq) blocked in msgrcv on SysV message queue id 65538");
+  EXPECT_EQ(report.processes[2].description,
+            "pid 92 (mq) blocked in msgrcv on SysV message queue id 65538 for a message of mtype 1");
   EXPECT_TRUE(report.findings.empty());
+}
+
+TEST(ProcDiagnoseLogic, MessageQueueWaitsSayWhatTheyWaitFor) {
+  auto any = blocked(93, "srv", SYS_msgrcv, {3, 0, 64, 0, 0, 0});
+  auto lowest = blocked(94, "cli", SYS_msgrcv, {3, 0, 64, static_cast<unsigned long>(-5L), 0, 0});
+  auto full = blocked(95, "prod", SYS_msgsnd, {3, 0, 64, 0, 0, 0});
+  auto worker = blocked(96, "worker", SYS_mq_timedreceive, {4, 0, 8192, 0, 0, 0});
+  worker.fds = {end_of(4, FdKind::file, 77, PipeEnd::none, "/jobs")};
+  auto producer = blocked(97, "producer", SYS_mq_timedsend, {5, 0, 100, 3, 0, 0});
+  const auto report = ProcInspector().diagnose_hang({any, lowest, full, worker, producer});
+  EXPECT_EQ(report.processes[0].description,
+            "pid 93 (srv) blocked in msgrcv on SysV message queue id 3 for any message (msgtyp 0)");
+  EXPECT_EQ(report.processes[1].description,
+            "pid 94 (cli) blocked in msgrcv on SysV message queue id 3 for the lowest mtype up to 5 (msgtyp -5)");
+  EXPECT_EQ(report.processes[2].description,
+            "pid 95 (prod) blocked in msgsnd on SysV message queue id 3 (the queue is full: it waits for room)");
+  EXPECT_EQ(report.processes[3].description,
+            "pid 96 (worker) blocked in mq_timedreceive on POSIX message queue /jobs (fd 4): the queue is empty, "
+            "it waits for a message");
+  EXPECT_EQ(report.processes[4].description,
+            "pid 97 (producer) blocked in mq_timedsend on POSIX message queue fd 5 (not open): the queue is "
+            "full, it waits for room");
 }
 
 TEST(SyscallName, KnowsTheCommonOnes) {
