@@ -4,6 +4,7 @@
 //
 // Blocking is classified by syscall number, never by wchan: wchan names change across kernels
 // (pipe_read before 6.x, anon_pipe_read on 6.18), so wchan is only shown as extra information.
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -19,7 +20,7 @@ namespace ipcg {
 namespace {
 
 // What the arguments of a blocking syscall mean, and which way data must move for it to return.
-enum class Arg { none, fd, wait, msq, sem };
+enum class Arg { none, fd, wait, msq, sem, path };
 enum class Flow { none, in, out };
 struct Shape {
   Arg arg = Arg::none;
@@ -37,6 +38,10 @@ Shape shape_of(long nr) {
     case SYS_accept: case SYS_accept4: case SYS_connect: case SYS_flock: case SYS_fcntl:
     case SYS_epoll_pwait: case SYS_fsync:
       return {Arg::fd, Flow::none};
+    case SYS_openat: return {Arg::path, Flow::none};
+#ifdef SYS_open
+    case SYS_open: return {Arg::path, Flow::none};
+#endif
     case SYS_wait4: case SYS_waitid: return {Arg::wait, Flow::none};
     case SYS_msgrcv: case SYS_msgsnd: return {Arg::msq, Flow::none};
     case SYS_semop: case SYS_semtimedop: return {Arg::sem, Flow::none};
@@ -170,10 +175,23 @@ class Diagnosis {
       case Arg::fd: return mq_words(p).value_or(" on " + fd_words(p, int_arg(p, 0)));
       case Arg::wait: return wait_words(host_target(p));
       case Arg::msq: return msq_words(p);
+      case Arg::path: return open_words(p);
       case Arg::sem: return " on SysV semaphore set id " + std::to_string(int_arg(p, 0));
       case Arg::none: break;
     }
     return "";
+  }
+
+  // An open that blocks is an open of a FIFO: it returns once some process has the other end open.
+  static std::string open_words(const ProcessSnapshot& p) {
+    const size_t flags_at = *p.syscall == SYS_openat ? 2 : 1;
+    if (p.syscall_args.size() <= flags_at) return "";
+    const std::string fifo = p.syscall_path.empty() ? std::string("a FIFO (path unreadable)") : "FIFO " + p.syscall_path;
+    switch (p.syscall_args[flags_at] & O_ACCMODE) {
+      case O_RDONLY: return " of " + fifo + " for reading: it waits until some process opens it for writing";
+      case O_WRONLY: return " of " + fifo + " for writing: it waits until some process opens it for reading";
+    }
+    return p.syscall_path.empty() ? "" : " of " + p.syscall_path;
   }
 
   // msgrcv(msqid, msgp, msgsz, msgtyp, msgflg) waits for a message of the type it asks for;

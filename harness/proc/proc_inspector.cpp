@@ -12,6 +12,7 @@
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -91,6 +92,21 @@ void read_identity(int dir, ProcessSnapshot& s) {
   if (auto cmd = read_at(dir, "cmdline")) s.cmdline = pi::parse_cmdline(*cmd);
 }
 
+// The path argument of a blocked open, openat or mq_open, from the process's memory (an open
+// of a FIFO waits there for the other end). Empty when the call takes no path or it is unreadable.
+std::string read_syscall_path(int dir, const ProcessSnapshot& s) {
+  if (!s.syscall || (s.state != 'S' && s.state != 'D')) return "";
+  const std::optional<size_t> arg = pi::path_argument(*s.syscall);
+  if (!arg || *arg >= s.syscall_args.size()) return "";
+  UniqueFd mem(::openat(dir, "mem", O_RDONLY | O_CLOEXEC));
+  if (!mem) return "";
+  char buf[4096];
+  const ssize_t n = ::pread(mem.get(), buf, sizeof buf, static_cast<off_t>(s.syscall_args[*arg]));
+  if (n <= 0) return "";
+  const size_t end = std::string_view(buf, static_cast<size_t>(n)).find('\0');
+  return end == std::string_view::npos ? "" : std::string(buf, end);
+}
+
 void read_blocking(int dir, ProcessSnapshot& s) {
   if (auto w = read_at(dir, "wchan")) s.wchan = std::move(*w);
   // Needs ptrace-read access to the process; without it the syscall stays unknown.
@@ -99,6 +115,7 @@ void read_blocking(int dir, ProcessSnapshot& s) {
     s.syscall = f.number;
     s.syscall_args = std::move(f.args);
   }
+  s.syscall_path = read_syscall_path(dir, s);
 }
 
 // Kind, inode and pipe end. False when the descriptor was closed while we looked.

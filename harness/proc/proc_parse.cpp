@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <charconv>
 
@@ -137,6 +138,15 @@ PipeEnd end_from_flags(unsigned flags) {
     case O_RDWR: return PipeEnd::read_write;
   }
   return PipeEnd::none;
+}
+
+std::optional<size_t> path_argument(long nr) {
+#ifdef SYS_open  // x86_64; the generic table (arm64) has only openat
+  if (nr == SYS_open) return 0;
+#endif
+  if (nr == SYS_openat) return 1;
+  if (nr == SYS_mq_open) return 0;
+  return std::nullopt;
 }
 
 }  // namespace ipcg::proc_internal

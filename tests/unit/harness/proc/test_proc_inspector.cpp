@@ -476,6 +476,32 @@ TEST(ProcDiagnose, MessageQueueWaitsAreNamedWithTheirQueue) {
   }
 }
 
+// A server opening its well-known FIFO for reading before any client exists waits in open: the
+// report names the FIFO (read from the server's memory) and which end it waits for.
+TEST(ProcDiagnose, AnOpenOfAFifoSaysWhichFifoAndWhichEndItWaitsFor) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("ipcg-proc-fifo-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  struct RemoveDir {
+    std::filesystem::path dir;
+    ~RemoveDir() { std::filesystem::remove_all(dir); }
+  } remove{dir};
+  const std::string fifo = (dir / "requests").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  {
+    Spawned server([&] {
+      set_name("server");
+      (void)!::open(fifo.c_str(), O_RDONLY | O_CLOEXEC);
+    });
+    auto s = wait_for(server.pid(), blocked_in(SYS_openat));
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->syscall_path, fifo);
+    EXPECT_THAT(ProcInspector().diagnose_hang({*s}).processes[0].description,
+                HasSubstr("(server) blocked in openat of FIFO " + fifo +
+                          " for reading: it waits until some process opens it for writing"));
+  }
+}
+
 TEST(ProcDiagnose, TwoReadersHoldingEachOthersWriteEndAreADeadlock) {
   RawPipe a, b;
   const auto body = [](const char* name, RawPipe& in, RawPipe& out) {
@@ -860,6 +886,19 @@ TEST(ProcDiagnoseLogic, RunningAndUndecodedCalls) {
   EXPECT_EQ(report.processes[2].description,
             "pid 92 (mq) blocked in msgrcv on SysV message queue id 65538 for a message of mtype 1");
   EXPECT_TRUE(report.findings.empty());
+}
+
+TEST(ProcDiagnoseLogic, FifoOpensNameTheEndTheyWaitFor) {
+  auto client = blocked(98, "client", SYS_openat, {static_cast<unsigned long>(AT_FDCWD), 0x1000, O_WRONLY, 0, 0, 0});
+  client.syscall_path = "/tmp/lab2/requests";
+  auto unknown = blocked(99, "srv", SYS_openat, {static_cast<unsigned long>(AT_FDCWD), 0x1000, O_RDONLY, 0, 0, 0});
+  const auto report = ProcInspector().diagnose_hang({client, unknown});
+  EXPECT_EQ(report.processes[0].description,
+            "pid 98 (client) blocked in openat of FIFO /tmp/lab2/requests for writing: it waits until some process "
+            "opens it for reading");
+  EXPECT_EQ(report.processes[1].description,
+            "pid 99 (srv) blocked in openat of a FIFO (path unreadable) for reading: it waits until some process "
+            "opens it for writing");
 }
 
 TEST(ProcDiagnoseLogic, MessageQueueWaitsSayWhatTheyWaitFor) {

@@ -148,7 +148,9 @@ TEST_P(CellTest, CloseListsWhatTheCellLeftAndNothingStaysOnTheHost) {
     EXPECT_NE(all.find("POSIX message queue /dev/mqueue/ipcg-test-"), std::string::npos) << all;
   else
     ::mq_unlink(("/ipcg-test-" + key).c_str());  // what the sweep could not see, the test removes
-  if (fifo) EXPECT_NE(all.find("FIFO /tmp/ipcg-fifo-"), std::string::npos) << all;
+  if (fifo) {
+    EXPECT_NE(all.find("FIFO /tmp/ipcg-fifo-"), std::string::npos) << all;
+  }
   EXPECT_NE(::lstat(("/tmp/ipcg-fifo-" + key).c_str(), &st), 0) << "the FIFO stayed in the host's /tmp";
   EXPECT_FALSE(host_has_sysv_key(key));
   EXPECT_NE(::lstat(("/dev/shm/ipcg-test-" + key).c_str(), &st), 0);
