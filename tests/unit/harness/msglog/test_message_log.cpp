@@ -6,11 +6,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <ctime>
 #include <string>
 
 #include "harness/msglog/log_trace.hpp"
 #include "harness/msglog/message_log.hpp"
+
+extern "C" int write_test_records(int log_fd, unsigned n);  // record_writer.c
 
 namespace ipcg {
 namespace {
@@ -191,6 +197,43 @@ TEST(MessageLogFormat, RecordsReadBackAndBadBytesAreErrors) {
   auto wrong = parse_message_log(bad);
   ASSERT_FALSE(wrong);
   EXPECT_THAT(wrong.error().message, HasSubstr("record 1 is not a message event"));
+}
+
+// A role in another process writes through a real pipe with the C helpers; the grader's side
+// reads every record back whole and in order.
+TEST(MessageLogFormat, AChildsRecordsThroughAPipeReadBack) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(fds[0]);
+    ::_exit(write_test_records(fds[1], 500) == 0 ? 0 : 1);
+  }
+  ::close(fds[1]);
+  std::string bytes;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    ASSERT_GT(n, 0);
+    bytes.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_EQ(status, 0);
+  auto log = parse_message_log(bytes);
+  ASSERT_TRUE(log) << log.error().message;
+  ASSERT_THAT(*log, SizeIs(1000));
+  for (const MessageEvent& e : *log) {
+    EXPECT_EQ(e.pid, child);
+    EXPECT_LE(e.call_ns, e.return_ns);
+  }
+  EXPECT_EQ((*log)[7].role, 2u);
+  EXPECT_EQ((*log)[7].length, std::string("p1 m3").size());
+  EXPECT_EQ((*log)[7].digest, ipcg_msg_digest("p1 m3", 5));
+  EXPECT_THAT(check_exactly_once(*log), IsEmpty());
+  EXPECT_THAT(check_boundaries(*log), IsEmpty());
+  EXPECT_FALSE(check_fifo(*log, FifoScope::per_producer));
 }
 
 TEST(MessageLogFormat, DigestIsFnv1a) {
