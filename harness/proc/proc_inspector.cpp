@@ -92,8 +92,8 @@ void read_identity(int dir, ProcessSnapshot& s) {
   if (auto cmd = read_at(dir, "cmdline")) s.cmdline = pi::parse_cmdline(*cmd);
 }
 
-// The path argument of a blocked open, openat or mq_open, from the process's memory (an open
-// of a FIFO waits there for the other end). Empty when the call takes no path or it is unreadable.
+// The path argument of a blocked open or openat, from the process's memory (an open of a FIFO
+// waits there for the other end). Empty when the call takes no path or it is unreadable.
 std::string read_syscall_path(int dir, const ProcessSnapshot& s) {
   if (!s.syscall || (s.state != 'S' && s.state != 'D')) return "";
   const std::optional<size_t> arg = pi::path_argument(*s.syscall);

@@ -145,7 +145,6 @@ std::optional<size_t> path_argument(long nr) {
   if (nr == SYS_open) return 0;
 #endif
   if (nr == SYS_openat) return 1;
-  if (nr == SYS_mq_open) return 0;
   return std::nullopt;
 }
 

@@ -96,7 +96,7 @@ std::vector<std::string> resolve(const Rules& rules, const SourceTree& tree, con
 
 bool same_lab(const std::optional<std::string>& a, const std::optional<std::string>& b) { return !a || !b || *a == *b; }
 
-bool allowed(const Rules& rules, const Owner& from, const std::string& target, const Owner& to) {
+bool allowed(const Owner& from, const std::string& target, const Owner& to) {
   if (to.part == from.part && same_lab(from.lab, to.lab)) return true;
   for (const std::string& entry : from.part->may_include) {
     if (entry == "*") return true;
@@ -108,7 +108,6 @@ bool allowed(const Rules& rules, const Owner& from, const std::string& target, c
     for (const std::string& glob : to.part->public_files)
       if (glob_match(bind(glob, from.lab), target)) return true;
   }
-  (void)rules;
   return false;
 }
 
@@ -202,11 +201,10 @@ Result<Rules> parse_rules(const std::string& text, const std::string& path) {
     if (!t || !(*t)["name"].is_string())
       return fail(Errc::config, path + ":" + at + ": key 'name' is missing from a [[part]]");
     part.name = *(*t)["name"].value<std::string>();
-    const std::string where = path;
-    IPCG_TRY(part.files, strings(*t, "files", where));
-    IPCG_TRY(part.public_files, strings(*t, "public", where));
-    IPCG_TRY(part.may_include, strings(*t, "may_include", where));
-    IPCG_TRY(part.search, strings(*t, "search", where));
+    IPCG_TRY(part.files, strings(*t, "files", path));
+    IPCG_TRY(part.public_files, strings(*t, "public", path));
+    IPCG_TRY(part.may_include, strings(*t, "may_include", path));
+    IPCG_TRY(part.search, strings(*t, "search", path));
     part.why = (*t)["why"].value_or(std::string());
     if (part.files.empty())
       return fail(Errc::config, path + ":" + at + ": part '" + part.name + "': key 'files' is missing or empty");
@@ -244,7 +242,7 @@ std::vector<Violation> check_layering(const Rules& rules, const SourceTree& tree
       const std::vector<std::string> targets = resolve(rules, tree, file, from, inc);
       if (targets.empty()) continue;  // a system or generated header
       const bool ok = std::any_of(targets.begin(), targets.end(), [&](const std::string& t) {
-        return allowed(rules, from, t, owner_of(rules, t));
+        return allowed(from, t, owner_of(rules, t));
       });
       if (!ok) out.push_back({file, inc.line, describe(from, targets.front(), owner_of(rules, targets.front()))});
     }

@@ -50,7 +50,7 @@ struct ProcessSnapshot {
   std::string wchan;            // kernel function it sleeps in ("pipe_read", "do_wait", "0")
   std::optional<long> syscall;  // syscall number from /proc/PID/syscall when blocked in one
   std::vector<unsigned long> syscall_args;
-  // The path a blocked open, openat or mq_open names (read from its memory; empty if none or
+  // The path a blocked open or openat names (read from its memory; empty if none or
   // unreadable): an open of a FIFO waits until the other end is opened.
   std::string syscall_path;
   std::uint64_t utime_ticks = 0, stime_ticks = 0;

@@ -45,8 +45,8 @@ struct SyscallFields {
 // /proc/PID/syscall: "running", "-1 SP PC", or "NR A1 A2 A3 A4 A5 A6 SP PC" (args in hex).
 SyscallFields parse_syscall(std::string_view text);
 
-// Which argument of a syscall is a path worth showing in a hang (open: 0, openat: 1,
-// mq_open: 0), or nullopt.
+// Which argument of a blocking syscall is a path worth showing in a hang (open: 0, openat: 1: an
+// open of a FIFO waits for the other end), or nullopt.
 std::optional<size_t> path_argument(long syscall_number);
 
 // /proc/PID/cmdline: NUL-separated, NUL-terminated (a program that rewrote its title may lack
