@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -65,6 +66,19 @@ std::vector<fs::path> skeleton_files(const LabSpec& lab) {
   return files;
 }
 
+// The lab folder's README*.md files (README.md, README.ko.md, ...): the handout in every language
+// the lab is written in. Sorted, so the handout lists them in the same order on every host.
+std::vector<fs::path> readme_files(const LabSpec& lab) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(lab.dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (it->is_regular_file() && name.starts_with("README") && name.ends_with(".md")) files.emplace_back(name);
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 }  // namespace
 
 Result<std::string> handout_lab_toml(const LabSpec& lab) {
@@ -97,9 +111,9 @@ Result<std::vector<fs::path>> write_handout(const LabSpec& lab, const fs::path& 
     IPCG_CHECK(copy_one(lab.dir / header, out_dir / header));
     written.push_back(header);
   }
-  if (fs::exists(lab.dir / "README.md")) {
-    IPCG_CHECK(copy_one(lab.dir / "README.md", out_dir / "README.md"));
-    written.emplace_back("README.md");
+  for (const auto& readme : readme_files(lab)) {
+    IPCG_CHECK(copy_one(lab.dir / readme, out_dir / readme));
+    written.push_back(readme);
   }
   IPCG_TRY(std::string toml_text, handout_lab_toml(lab));
   IPCG_CHECK(write_text(out_dir / "lab.toml", toml_text));

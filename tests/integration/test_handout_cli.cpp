@@ -1,14 +1,18 @@
-// `grader handout lab1 --out DIR`: what students receive holds the skeleton, headers, README and
-// the public tests, and nothing secret: no hidden test's name, no line of the reference solution,
-// none of the grading code.
+// `grader handout lab1 --out DIR`: what students receive holds the skeleton, headers, every
+// README*.md (English and Korean) and the public tests, and nothing secret: no hidden test's name,
+// no line of the reference solution, none of the grading code. And lab1's two READMEs teach the
+// same rules: their rule tables name the same tests, row by row, and every public test.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "handout.hpp"
 #include "run_grader.hpp"
 
 namespace fs = std::filesystem;
@@ -45,6 +49,66 @@ std::vector<std::string> reference_only_lines() {
   return lines;
 }
 
+// One row of a README's rule table: the backticked test names of its "Tests" column (the second),
+// or none for a rule only hidden tests check, which the table marks "(hidden)".
+struct RuleRow {
+  std::vector<std::string> tests;
+  bool hidden = false;
+};
+
+// The cells of a table row "| a | b | c |"; "\|" inside a cell (`yes \| head`) is not a border.
+std::vector<std::string> table_cells(const std::string& row) {
+  std::vector<std::string> cells;
+  std::string cell;
+  for (std::size_t i = 1; i < row.size(); ++i) {  // row[0] is the leading '|'
+    if (row[i] == '\\' && i + 1 < row.size() && row[i + 1] == '|') {
+      cell += "\\|";
+      ++i;
+    } else if (row[i] == '|') {
+      cells.push_back(cell);
+      cell.clear();
+    } else {
+      cell += row[i];
+    }
+  }
+  return cells;
+}
+
+std::vector<std::string> backticked(const std::string& text) {
+  std::vector<std::string> names;
+  for (auto open = text.find('`'); open != std::string::npos; open = text.find('`', open)) {
+    const auto close = text.find('`', open + 1);
+    if (close == std::string::npos) break;
+    names.push_back(text.substr(open + 1, close - open - 1));
+    open = close + 1;
+  }
+  return names;
+}
+
+// The rule table is the README's first table: its rows after the header and the |---| line.
+std::vector<RuleRow> rule_table(const std::string& readme_path) {
+  std::istringstream in(read_file(readme_path));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind('|', 0) == 0) lines.push_back(line);
+    else if (!lines.empty()) break;
+  }
+  std::vector<RuleRow> rows;
+  for (std::size_t i = 2; i < lines.size(); ++i) {
+    const auto cells = table_cells(lines[i]);
+    if (cells.size() < 2) continue;
+    const std::string& tests = cells[1];
+    rows.push_back({backticked(tests), tests.find("(hidden)") != std::string::npos});
+  }
+  return rows;
+}
+
+std::set<std::string> tests_named(const std::vector<RuleRow>& rows) {
+  std::set<std::string> names;
+  for (const auto& row : rows) names.insert(row.tests.begin(), row.tests.end());
+  return names;
+}
+
 class Handout : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = fs::temp_directory_path() / ("ipcg-handout-" + std::to_string(::getpid())); }
@@ -64,6 +128,8 @@ TEST_F(Handout, HoldsWhatStudentsNeed) {
   EXPECT_EQ(read_file((dir_ / "pipeline.c").string()), read_file(kLab + "/skeleton/pipeline.c"));
   EXPECT_EQ(read_file((dir_ / "include/pipeline.h").string()), read_file(kLab + "/include/pipeline.h"));
   EXPECT_EQ(read_file((dir_ / "README.md").string()), read_file(kLab + "/README.md"));
+  EXPECT_EQ(read_file((dir_ / "README.ko.md").string()), read_file(kLab + "/README.ko.md"));
+  EXPECT_NE(run.out.find((dir_ / "README.ko.md").string()), std::string::npos) << run.out;
   auto toml = toml::parse_file((dir_ / "lab.toml").string());
   std::vector<std::string> listed;
   for (const auto& node : *toml["tests"].as_array()) listed.push_back(*(*node.as_table())["name"].value<std::string>());
@@ -85,6 +151,56 @@ TEST_F(Handout, RevealsNoHiddenTestNoReferenceAndNoGradingCode) {
   for (const auto& entry : fs::recursive_directory_iterator(dir_)) {
     EXPECT_NE(entry.path().extension(), ".cpp") << entry.path();
     EXPECT_EQ(entry.path().string().find("grading"), std::string::npos) << entry.path();
+  }
+}
+
+// Not lab1's files by name: whatever README*.md a lab folder holds is shipped, nothing else of it.
+TEST_F(Handout, ShipsEveryReadmeOfTheLabFolder) {
+  const fs::path lab_copy = dir_ / "labs" / "lab1-pipe";
+  fs::create_directories(lab_copy.parent_path());
+  fs::copy(kLab, lab_copy, fs::copy_options::recursive);
+  std::ofstream(lab_copy / "README.fr.md") << "# TP 1 : tubes anonymes\n";
+  std::ofstream(lab_copy / "NOTES.md") << "not a handout\n";
+  auto lab = ipcg::load_lab_spec(lab_copy / "lab.toml", kSource + "/reference");
+  ASSERT_TRUE(lab) << lab.error().message;
+  auto written = ipcg::write_handout(*lab, dir_ / "out");
+  ASSERT_TRUE(written) << written.error().message;
+  for (const char* name : {"README.md", "README.ko.md", "README.fr.md"}) {
+    EXPECT_EQ(read_file((dir_ / "out" / name).string()), read_file((lab_copy / name).string())) << name;
+    EXPECT_NE(std::find(written->begin(), written->end(), fs::path(name)), written->end()) << name;
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "out" / "NOTES.md"));
+}
+
+TEST(HandoutReadmes, KoreanRuleTableNamesTheSameTestsRowByRow) {
+  const auto en = rule_table(kLab + "/README.md");
+  const auto ko = rule_table(kLab + "/README.ko.md");
+  ASSERT_GE(en.size(), 5u);  // else the table was not found and this test proves nothing
+  EXPECT_EQ(tests_named(ko), tests_named(en));
+  ASSERT_EQ(ko.size(), en.size()) << "the two rule tables have different numbers of rows";
+  for (std::size_t i = 0; i < en.size(); ++i) {
+    EXPECT_EQ(ko[i].tests, en[i].tests) << "row " << i + 1;
+    EXPECT_EQ(ko[i].hidden, en[i].hidden) << "row " << i + 1;
+  }
+}
+
+// Every public test of lab.toml is named in each README's table; a row names no other test (no
+// hidden one, no stale name), and a row that names none is a rule of hidden tests only, "(hidden)".
+TEST(HandoutReadmes, RuleTablesNameEveryPublicTestAndNoHiddenOne) {
+  const auto public_tests = tests_with_visibility("public");
+  const std::set<std::string> public_set(public_tests.begin(), public_tests.end());
+  const bool lab_has_hidden = !tests_with_visibility("hidden").empty();
+  for (const char* readme : {"README.md", "README.ko.md"}) {
+    const auto rows = rule_table(kLab + "/" + readme);
+    const auto named = tests_named(rows);
+    for (const auto& name : public_tests) EXPECT_TRUE(named.count(name)) << readme << " does not name " << name;
+    for (const auto& name : named) EXPECT_TRUE(public_set.count(name)) << readme << " names " << name << ", not a public test";
+    bool hidden_row = false;
+    for (const auto& row : rows) {
+      EXPECT_TRUE(!row.tests.empty() || row.hidden) << readme << ": a row names no test and is not \"(hidden)\"";
+      hidden_row = hidden_row || row.hidden;
+    }
+    EXPECT_TRUE(lab_has_hidden || !hidden_row) << readme << " has a (hidden) row but lab.toml no hidden test";
   }
 }
 
