@@ -85,6 +85,7 @@ void read_status(int dir, ProcessSnapshot& s) {
   s.ns_pid = f.ns_pid ? f.ns_pid : s.pid;
   s.ns_pgid = f.ns_pgid ? f.ns_pgid : s.pgid;
   s.voluntary_switches = f.voluntary, s.involuntary_switches = f.involuntary;
+  s.signals = f.signals;
 }
 
 void read_identity(int dir, ProcessSnapshot& s) {

@@ -80,6 +80,11 @@ StatusFields parse_status(std::string_view text) {
     s.involuntary = to_number<std::uint64_t>(*w).value_or(0);
   if (auto w = words(line_value(text, "NSpid")); !w.empty()) s.ns_pid = to_number<pid_t>(w.back()).value_or(0);
   if (auto w = words(line_value(text, "NSpgid")); !w.empty()) s.ns_pgid = to_number<pid_t>(w.back()).value_or(0);
+  auto mask = [&](std::string_view key) {
+    const auto w = first_word(line_value(text, key));
+    return w ? to_number<std::uint64_t>(*w, 16).value_or(0) : 0;
+  };
+  s.signals = {mask("SigPnd"), mask("ShdPnd"), mask("SigBlk"), mask("SigIgn"), mask("SigCgt")};
   return s;
 }
 

@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <filesystem>
+#include <set>
 
 #include "harness/sandbox/execution.hpp"
 #include "submission.hpp"
@@ -65,8 +67,19 @@ Result<std::vector<std::string>> stage_files(const LabSpec& lab, const std::file
     auto from = lab.dir / header;
     IPCG_CHECK(copy_trusted_file(from, dir / "include" / from.filename()));
   }
-  for (const auto& [name, program] : lab.programs)
+  // A driver comes with the headers beside it (what a lab's drivers share), never with other
+  // drivers' sources.
+  std::set<std::filesystem::path> driver_dirs;
+  for (const auto& [name, program] : lab.programs) {
     IPCG_CHECK(copy_trusted_file(program.driver, dir / "drivers" / program.driver.filename()));
+    driver_dirs.insert(program.driver.parent_path());
+  }
+  for (const auto& folder : driver_dirs) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(folder, ec))
+      if (entry.is_regular_file() && entry.path().extension() == ".h")
+        IPCG_CHECK(copy_trusted_file(entry.path(), dir / "drivers" / entry.path().filename()));
+  }
   return problems;
 }
 

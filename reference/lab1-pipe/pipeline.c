@@ -94,6 +94,11 @@ static int move_fd(int from, int to) {
 
 /* In a child: input becomes stdin and output stdout. */
 static int set_stdio(int input, int output) {
+    /* One fd for both (the caller passed in_fd == out_fd): moving it to 0 would close it. */
+    if (input == output) {
+        if (dup2(input, STDIN_FILENO) == -1 || dup2(input, STDOUT_FILENO) == -1) return -1;
+        return input > STDOUT_FILENO ? close(input) : 0;
+    }
     /* dup2(input, 0) would silently replace an output that happens to be fd 0. */
     if (output == STDIN_FILENO && (output = dup(output)) == -1) return -1;
     if (move_fd(input, STDIN_FILENO) == -1) return -1;
@@ -289,10 +294,18 @@ ssize_t conv_exchange(struct conversation *c, const char *request, char *reply, 
         errno = EINVAL;
         return -1;
     }
-    /* The whole request, then its '\n', and only then wait for the reply: strict alternation.
-     * (A child that died makes this write raise SIGPIPE; the caller decides how to handle it.) */
-    if (write_all(c->to_child, request, len) == -1 || write_all(c->to_child, "\n", 1) == -1)
-        return -1;
+    /* The request and its '\n' in one write (a short request then reaches the child in one
+     * piece), and only then wait for the reply: strict alternation. (A child that died makes
+     * this write raise SIGPIPE; the caller decides how to handle it.) */
+    char *line = malloc(len + 1);
+    if (line == NULL) return -1;
+    memcpy(line, request, len);
+    line[len] = '\n';
+    int written = write_all(c->to_child, line, len + 1);
+    int saved = errno;
+    free(line);
+    errno = saved;
+    if (written == -1) return -1;
     return read_reply(c->from_child, reply, cap);
 }
 

@@ -3,10 +3,15 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
+
+#include <csignal>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
+#include <thread>
 #include <stdexcept>
 
 #include "harness/core/unique_fd.hpp"
@@ -173,6 +178,118 @@ std::optional<std::uint64_t> io_counter(pid_t pid, std::string_view name) {
 
 std::optional<std::uint64_t> bytes_read(pid_t pid) { return io_counter(pid, "rchar:"); }
 std::optional<std::uint64_t> bytes_written(pid_t pid) { return io_counter(pid, "wchar:"); }
+
+std::optional<std::string> DriverReport::line_starting(std::string_view word) const {
+  for (const auto& line : lines)
+    if (line.starts_with(word) && (line.size() == word.size() || line[word.size()] == ' ')) return line;
+  return std::nullopt;
+}
+
+DriverReport driver_report(const RunOutcome& out) {
+  DriverReport r;
+  r.lines = control_lines(out);
+  for (const auto& line : r.lines) {
+    if (line.starts_with("call ")) {
+      r.last_call = line.substr(5);
+      r.last_call_returned = false;
+    } else if (line.starts_with("status ") || line.starts_with("error ") || line.starts_with("reply ") ||
+               line.starts_with("second ") || line.starts_with("pipeline ")) {
+      r.last_call_returned = true;
+      if (line.starts_with("status ") || line.starts_with("error ")) r.results.push_back(line);
+    }
+  }
+  return r;
+}
+
+std::optional<CheckOutcome> died_inside_call(const RunOutcome& out, const DriverReport& report) {
+  if (report.last_call.empty() || report.last_call_returned) return std::nullopt;
+  if (out.ending == Ending::exited && WIFEXITED(out.wait_status))
+    return CheckOutcome::fail(fmt::format(
+        "the student's code ended the calling process inside {} with exit status {}: a library "
+        "function must return -1 with errno set, never exit() its caller",
+        report.last_call, WEXITSTATUS(out.wait_status)));
+  if (out.ending == Ending::signaled || (out.ending == Ending::exited && WIFSIGNALED(out.wait_status))) {
+    const int sig = WTERMSIG(out.wait_status);
+    return CheckOutcome::with(Status::crashed, fmt::format("the calling process died of {} inside {}",
+                                                           signal_name(sig), report.last_call));
+  }
+  return std::nullopt;
+}
+
+std::string signal_name(int sig) {
+  if (const char* abbrev = sigabbrev_np(sig)) return std::string("SIG") + abbrev;
+  return fmt::format("signal {}", sig);
+}
+
+std::string signal_list(std::uint64_t mask) {
+  std::string text;
+  for (int sig = 1; sig <= 64; ++sig)
+    if (mask & SignalMasks::bit(sig)) text += (text.empty() ? "" : ", ") + signal_name(sig);
+  return text;
+}
+
+std::vector<ProcessSnapshot> children_of(const std::vector<ProcessSnapshot>& snaps, pid_t pid) {
+  std::vector<ProcessSnapshot> kids;
+  for (const auto& s : snaps)
+    if (s.ppid == pid) kids.push_back(s);
+  return kids;
+}
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return fmt::format("exit status {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return fmt::format("killed by {}", signal_name(WTERMSIG(status)));
+  return fmt::format("raw status {}", status);
+}
+
+namespace {
+// A new stop of a driver at one of its gates, told from the one before by its I/O counters: a
+// driver always reports something between two gates.
+class StopTracker {
+ public:
+  bool is_new_stop(const ProcessSnapshot& s) {
+    if (s.state != 'T') return false;
+    const auto key = std::make_pair(bytes_read(s.pid).value_or(0), bytes_written(s.pid).value_or(0));
+    if (last_ == key) return false;
+    last_ = key;
+    return true;
+  }
+
+ private:
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> last_;
+};
+}  // namespace
+
+Result<std::optional<AfterCall>> run_to_gate_after(TestContext& ctx, RunRequest req, RunOutcome& out, RunContext& rc,
+                                                  GateWatch watch) {
+  std::optional<AfterCall> after;
+  StopTracker stops;
+  bool before_seen = !watch.before;
+  req.on_tick = [&](SandboxedProcess& p, const RunContext& context) {
+    rc = context;
+    if (watch.each_tick) watch.each_tick(p);
+    auto snaps = live_snapshots(p);
+    const auto* caller = find_pid(snaps, p.pid());
+    if (after || !caller || !stops.is_new_stop(*caller)) return TickAction::keep_going;
+    if (!before_seen) {
+      before_seen = true;
+      watch.before(*caller);
+      ::kill(p.pid(), SIGCONT);
+      return TickAction::keep_going;
+    }
+    after = AfterCall{*caller, children_of(snaps, caller->pid)};
+    if (!watch.continue_after) return TickAction::kill;
+    ::kill(p.pid(), SIGCONT);
+    return TickAction::keep_going;
+  };
+  IPCG_TRY(out, run(ctx.cell, std::move(req)));
+  return after;
+}
+
+void settle_after_exit(SandboxedProcess& p, const std::function<bool(SandboxedProcess&)>& look) {
+  Grace settle;
+  while (!look(p) && !settle.expired(kSettleGrace))
+    std::this_thread::sleep_for(kPollInterval);  // polling /proc for the stops, bounded
+}
 
 bool is_grader_pipe(const RunContext& run, std::uint64_t inode) {
   return std::any_of(run.pipe_inodes.begin(), run.pipe_inodes.end(),

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -60,6 +62,54 @@ std::optional<int> unread_bytes(pid_t pid, int fd);
 std::optional<std::uint64_t> bytes_read(pid_t pid);
 std::optional<std::uint64_t> bytes_written(pid_t pid);  // wchar of /proc/PID/io
 bool is_grader_pipe(const RunContext& run, std::uint64_t inode);
+
+// What a driver reported on the control fd (see the drivers' headers): the calls it made into
+// the implementation, their results, and its other facts ("others", "limit", "guard" ...).
+struct DriverReport {
+  std::vector<std::string> lines;
+  std::string last_call;       // "run_pipeline", "conv_exchange" ... (empty: none)
+  bool last_call_returned = true;  // false: the report ends right after "call X"
+  std::vector<std::string> results;  // "status N" / "error ..." lines, in order
+  std::optional<std::string> line_starting(std::string_view word) const;
+};
+DriverReport driver_report(const RunOutcome& out);
+
+// When the implementation ended the calling process (exit() in the library) or it died inside
+// a call: "the student's code ended the calling process inside run_pipeline with exit status 1".
+std::optional<CheckOutcome> died_inside_call(const RunOutcome& out, const DriverReport& report);
+
+// Signals by name for evidence: "SIGPIPE".
+std::string signal_name(int sig);
+// "SIGPIPE, SIGUSR1" for the signals set in mask.
+std::string signal_list(std::uint64_t mask);
+
+// "exit status 3", "killed by SIGPIPE".
+std::string describe_status(int status);
+
+// The caller (a driver) as it was at its gate after the call(s): its children and descriptors.
+struct AfterCall {
+  ProcessSnapshot caller;
+  std::vector<ProcessSnapshot> children;
+};
+
+// How run_to_gate_after watches a driver started with --gate-after (and maybe --gate-before).
+struct GateWatch {
+  std::function<void(const ProcessSnapshot&)> before;  // sees the --gate-before stop; then continued
+  std::function<void(SandboxedProcess&)> each_tick;   // runs first on every tick
+  bool continue_after = false;                         // let the driver go on after the gate
+};
+
+// Runs req until the driver stops at its gate after the call(s); nullopt if it never got there.
+// The tree is killed at that gate unless watch.continue_after.
+Result<std::optional<AfterCall>> run_to_gate_after(TestContext& ctx, RunRequest req, RunOutcome& out, RunContext& rc,
+                                                  GateWatch watch = {});
+
+// After the driver exited, keeps calling look (every kPollInterval) until it returns true or
+// kSettleGrace has passed: what it started may still be on its way to a gate.
+void settle_after_exit(SandboxedProcess& p, const std::function<bool(SandboxedProcess&)>& look);
+
+// Children of pid (by parent link) among the snapshots.
+std::vector<ProcessSnapshot> children_of(const std::vector<ProcessSnapshot>& snaps, pid_t pid);
 
 // Measures how long a condition has been waiting; starts on first call.
 class Grace {

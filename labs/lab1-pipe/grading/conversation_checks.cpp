@@ -13,12 +13,36 @@
 namespace lab1 {
 namespace {
 
+// params.requests, then (if given) one seeded random request of params.random_request_bytes.
 std::vector<std::string> requests_param(TestContext& ctx) {
   const auto& p = ctx.test.params;
+  if (!p.contains("requests") && !p.contains("random_request_bytes"))
+    throw std::runtime_error("params.requests or params.random_request_bytes is required");
+  auto requests = p.value("requests", std::vector<std::string>{});
   if (p.contains("random_request_bytes"))
-    return {random_text(ctx.rng, p["random_request_bytes"].get<std::size_t>(), false)};
-  if (!p.contains("requests")) throw std::runtime_error("params.requests or params.random_request_bytes is required");
-  return p["requests"].get<std::vector<std::string>>();
+    requests.push_back(random_text(ctx.rng, p["random_request_bytes"].get<std::size_t>(), false));
+  return requests;
+}
+
+// The child's argv: params.child_tool runs the trusted stage tool with those arguments ("{seed}"
+// becomes this test's seed); otherwise the child program of the test's roles.
+std::vector<std::string> child_argv(const TestContext& ctx) {
+  const auto& p = ctx.test.params;
+  std::vector<std::string> argv;
+  if (p.contains("child_tool")) {
+    argv.push_back(ctx.tool("stage"));
+    for (auto arg : p["child_tool"].get<std::vector<std::string>>())
+      argv.push_back(arg == "{seed}" ? std::to_string(ctx.seed) : arg);
+    return argv;
+  }
+  argv.push_back(ctx.program("child"));
+  for (const auto& arg : p.value("child_args", std::vector<std::string>{})) argv.push_back(arg);
+  return argv;
+}
+
+bool plays(const TestContext& ctx, const std::string& role, Impl impl) {
+  const auto it = ctx.test.roles.find(role);
+  return it == ctx.test.roles.end() ? impl == Impl::student : it->second == impl;
 }
 
 std::string upper(std::string s) {
@@ -33,24 +57,38 @@ std::string joined_requests(const std::vector<std::string>& requests) {
 }
 
 RunRequest parent_request(TestContext& ctx, const std::vector<std::string>& child_argv,
-                          const std::vector<std::string>& requests) {
+                          const std::vector<std::string>& requests, const std::vector<std::string>& options = {}) {
   std::vector<std::string> argv{ctx.program("parent")};
+  argv.insert(argv.end(), options.begin(), options.end());
   argv.insert(argv.end(), child_argv.begin(), child_argv.end());
   return driver_request(ctx, std::move(argv), joined_requests(requests));
 }
 
-// Compares the replies the parent driver printed with the ones the protocol defines.
-std::optional<CheckOutcome> judge_replies(const std::vector<std::string>& requests, const std::string& output) {
+// Compares the replies the parent driver printed with the ones the protocol defines (each cut
+// to cap-1 bytes when the parent's buffer holds cap). A reply cut short is the student's short
+// read when the student plays the parent, their short write when they play the child.
+std::optional<CheckOutcome> judge_replies(const std::vector<std::string>& requests, const std::string& output,
+                                          bool student_parent, std::size_t cap = 0) {
   const auto replies = split_lines(output);
   for (std::size_t k = 0; k < requests.size(); ++k) {
-    const std::string want = fmt::format("{} {}", k + 1, upper(requests[k]));
+    std::string want = fmt::format("{} {}", k + 1, upper(requests[k]));
+    if (cap > 0 && want.size() > cap - 1) want.resize(cap - 1);
     if (k >= replies.size())
       return CheckOutcome::fail(fmt::format("got {} replies, expected {}", replies.size(), requests.size()));
     const auto& got = replies[k];
     if (got == want) continue;
-    if (!got.empty() && got.size() < want.size() && want.compare(0, got.size(), got) == 0)
-      return CheckOutcome::fail(fmt::format("reply {} is {} bytes, expected {}: its tail was lost (a short write "
-                                            "not retried?)", k + 1, got.size(), want.size()));
+    if (!got.empty() && got.size() < want.size() && want.compare(0, got.size(), got) == 0) {
+      if (student_parent)
+        return CheckOutcome::fail(fmt::format("reply {} is {} bytes, expected {}: conv_exchange returned part of a "
+                                              "reply as the whole of it (a reply can arrive over several reads: read "
+                                              "until its '\\n')", k + 1, got.size(), want.size()),
+                                  {fmt::format("got {}, expected {}", printable(got), printable(want))});
+      return CheckOutcome::fail(fmt::format("reply {} is {} bytes, expected {}: its tail was never written (a short "
+                                            "write not retried?)", k + 1, got.size(), want.size()));
+    }
+    if (cap > 0 && got.size() > cap - 1)
+      return CheckOutcome::fail(fmt::format("reply {} is {} bytes, more than the cap-1 = {} the buffer holds", k + 1,
+                                            got.size(), cap - 1));
     return CheckOutcome::fail(fmt::format("reply {}: expected {}, got {}", k + 1, printable(want), printable(got)));
   }
   if (replies.size() > requests.size())
@@ -60,15 +98,26 @@ std::optional<CheckOutcome> judge_replies(const std::vector<std::string>& reques
 
 // The driver's control lines: "reply k len"..., then "status S" or "error step errno".
 std::optional<CheckOutcome> judge_control(const RunOutcome& out, bool reference_parent = false) {
+  if (auto bad = died_inside_call(out, driver_report(out))) return bad;
   auto lines = control_lines(out);
+  std::erase_if(lines, [](const auto& l) { return l.starts_with("call "); });
   if (lines.empty()) return CheckOutcome::fail("the parent reported nothing: it died before conv_start returned");
   const std::string& last = lines.back();
   char step[32];
   int err = 0, status = 0;
   if (std::sscanf(last.c_str(), "error %31s %d", step, &err) == 2) {
-    if (reference_parent)  // the reference does not fail on its own: the student's child made it
-      return CheckOutcome::fail(fmt::format("the reference parent's conv_{} failed: {}: the child stopped "
-                                            "answering (did serve return or exit early?)", step, std::strerror(err)));
+    if (reference_parent) {  // the reference does not fail on its own: the student's child made it
+      const std::size_t replies = static_cast<std::size_t>(
+          std::count_if(lines.begin(), lines.end(), [](const auto& l) { return l.starts_with("reply "); }));
+      if (err == EPROTO)
+        return CheckOutcome::fail(fmt::format("the child sent more after the '\\n' of reply {}: two replies to one "
+                                              "request (did serve answer one request as two, e.g. at the end of each "
+                                              "read()?)", replies + 1));
+      if (err == EPIPE)
+        return CheckOutcome::fail(fmt::format("the child closed its stdout or exited before it finished reply {} "
+                                              "(did serve return or exit early?)", replies + 1));
+      return CheckOutcome::fail(fmt::format("the reference parent's conv_{} failed: {}", step, std::strerror(err)));
+    }
     return CheckOutcome::fail(fmt::format("conv_{} failed: {}", step, std::strerror(err)));
   }
   if (std::sscanf(last.c_str(), "status %d", &status) != 1)
@@ -86,9 +135,10 @@ std::size_t reply_bytes(const std::vector<std::string>& requests) {
 
 CheckOutcome conversation(TestContext& ctx) {
   const auto requests = requests_param(ctx);
-  std::vector<std::string> child{ctx.program("child")};
-  for (const auto& arg : ctx.test.params.value("child_args", std::vector<std::string>{})) child.push_back(arg);
-  auto req = parent_request(ctx, child, requests);
+  const std::size_t cap = ctx.test.params.value("cap", std::size_t{0});
+  std::vector<std::string> options;
+  if (cap > 0) options = {"--cap", std::to_string(cap)};
+  auto req = parent_request(ctx, child_argv(ctx), requests, options);
   // How much the child has written (wchar), to explain a hang: a reply cut short leaves the
   // parent waiting for the rest of its line.
   std::map<pid_t, std::uint64_t> written;
@@ -99,12 +149,12 @@ CheckOutcome conversation(TestContext& ctx) {
     return TickAction::keep_going;
   };
   IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.cell, std::move(req)));
+  const bool student_parent = plays(ctx, "parent", Impl::student);
+  if (auto bad = died_inside_call(out, driver_report(out))) return *bad;
   if (auto bad = abnormal_ending(out, "the conversation")) {
     const std::size_t owed = reply_bytes(requests);
-    const auto role = ctx.test.roles.find("child");
-    const bool student_child = role == ctx.test.roles.end() || role->second == Impl::student;
     // Hints about the child's writing are about the student's code only when the child is theirs.
-    for (const auto& [pid, w] : student_child ? written : decltype(written){}) {
+    for (const auto& [pid, w] : plays(ctx, "child", Impl::student) ? written : decltype(written){}) {
       if (w == 0)
         bad->evidence.push_back(fmt::format("pid {} (child) wrote nothing of the {} bytes of replies it owed "
                                             "(replies buffered and never flushed?)", pid, owed));
@@ -118,13 +168,23 @@ CheckOutcome conversation(TestContext& ctx) {
   if (out.captures[1].truncated)
     return CheckOutcome::fail(fmt::format("the replies came to {} bytes, more than the {} this test expects",
                                           out.captures[1].total_bytes, out.captures[1].data.size()));
+  const auto report = driver_report(out);
+  for (const auto& line : report.lines) {
+    std::size_t k = 0;
+    int bytes = 0;
+    if (std::sscanf(line.c_str(), "guard %zu %d", &k, &bytes) == 2)
+      return CheckOutcome::fail(fmt::format("conv_exchange wrote past the end of the reply buffer: {} of the {} bytes "
+                                            "after reply[cap-1] changed during exchange {} (cap = {})",
+                                            bytes, 64, k, cap),
+                                {"at most cap-1 bytes of the reply and its terminating NUL fit in the buffer"});
+    if (std::sscanf(line.c_str(), "unterminated %zu", &k) == 1)
+      return CheckOutcome::fail(fmt::format("reply {} is not NUL-terminated within the buffer (cap = {})", k, cap));
+  }
   // A conv_* call that failed says more than the replies it left missing.
-  const auto parent_role = ctx.test.roles.find("parent");
-  const bool reference_parent = parent_role != ctx.test.roles.end() && parent_role->second == Impl::reference;
-  const auto control = control_lines(out);
-  if (!control.empty() && control.back().starts_with("error"))
+  const bool reference_parent = plays(ctx, "parent", Impl::reference);
+  if (report.line_starting("error"))
     if (auto bad = judge_control(out, reference_parent)) return *bad;
-  if (auto bad = judge_replies(requests, out.captures[1].data)) return *bad;
+  if (auto bad = judge_replies(requests, out.captures[1].data, student_parent, cap)) return *bad;
   if (auto bad = judge_control(out, reference_parent)) return *bad;
   return CheckOutcome::pass();
 }
@@ -211,7 +271,7 @@ CheckOutcome alternation(TestContext& ctx) {
     if (auto bad = judge_control(out)) return *bad;
   if (stops != requests.size())
     return CheckOutcome::fail(fmt::format("the child received {} of {} requests", stops, requests.size()));
-  if (auto bad = judge_replies(requests, out.captures[1].data)) return *bad;
+  if (auto bad = judge_replies(requests, out.captures[1].data, true)) return *bad;
   return CheckOutcome::pass();
 }
 

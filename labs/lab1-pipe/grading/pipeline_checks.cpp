@@ -14,19 +14,14 @@
 namespace lab1 {
 namespace {
 
-std::string describe_status(int status) {
-  if (WIFEXITED(status)) return fmt::format("exit status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
-  return fmt::format("raw status {}", status);
-}
-
 // run_pipeline must have returned a status: "error E" (e.g. the skeleton's ENOSYS) or nothing
 // at all fails whatever else the test looks at.
 std::optional<CheckOutcome> judge_returned(const RunOutcome& out) {
-  const auto lines = control_lines(out);
-  if (lines.empty()) return CheckOutcome::fail("run_pipeline never returned (the driver died inside it)");
+  const auto report = driver_report(out);
+  if (auto bad = died_inside_call(out, report)) return bad;
+  if (report.results.empty()) return CheckOutcome::fail("run_pipeline never returned (the driver died inside it)");
   int err = 0;
-  if (std::sscanf(lines[0].c_str(), "error %d", &err) == 1)
+  if (std::sscanf(report.results[0].c_str(), "error %d", &err) == 1)
     return CheckOutcome::fail(fmt::format("run_pipeline failed: {} (it returned -1)", std::strerror(err)));
   return std::nullopt;
 }
@@ -67,7 +62,7 @@ CheckOutcome pipeline_status(TestContext& ctx) {
   const int expect_exit = ctx.test.params.value("expect_exit", 0);
   IPCG_TRY_OUTCOME(RunOutcome got, run(ctx.cell, driver_request(ctx, pipeline_argv(ctx, ctx.program("pipeline"), stages, false, false), test_input(ctx))));
   if (auto bad = abnormal_ending(got, "the pipeline")) return *bad;
-  auto lines = control_lines(got);
+  auto lines = driver_report(got).results;
   if (lines.size() > 1)
     return CheckOutcome::fail(
         fmt::format("run_pipeline returned {} times: a child went on running the parent's code "
@@ -203,7 +198,7 @@ CheckOutcome parent_fds(TestContext& ctx) {
     const std::string consequence = fd.end == PipeEnd::read
         ? ": if the reader exits early, the writer never gets SIGPIPE"
         : ": the reader of this pipe never sees EOF";
-    evidence.push_back(fmt::format("pid {} (parent) holds {}{} while it waits{}", parent.pid, describe_fd(fd),
+    evidence.push_back(fmt::format("pid {} ({}) holds {}{} while it waits{}", parent.pid, parent.comm, describe_fd(fd),
                                    pipe_role(names, fd), consequence));
   }
   if (!view->note.empty()) evidence.push_back(view->note);

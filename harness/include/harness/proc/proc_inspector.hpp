@@ -33,6 +33,18 @@ struct FdInfo {
   bool cloexec = false;        // O_CLOEXEC: will not survive exec
 };
 
+// Signal sets of /proc/PID/status (hex masks; bit N-1 is signal N). Ignored and blocked sets
+// survive exec, so they tell what a parent left in a child it started.
+struct SignalMasks {
+  std::uint64_t pending = 0;         // SigPnd: this thread
+  std::uint64_t shared_pending = 0;  // ShdPnd: the whole process
+  std::uint64_t blocked = 0;         // SigBlk
+  std::uint64_t ignored = 0;         // SigIgn
+  std::uint64_t caught = 0;          // SigCgt: a handler is installed
+  static constexpr std::uint64_t bit(int sig) { return std::uint64_t{1} << (sig - 1); }
+  bool is_pending(int sig) const { return ((pending | shared_pending) & bit(sig)) != 0; }
+};
+
 struct ProcessSnapshot {
   pid_t pid = 0;
   pid_t ppid = 0;
@@ -55,6 +67,7 @@ struct ProcessSnapshot {
   std::string syscall_path;
   std::uint64_t utime_ticks = 0, stime_ticks = 0;
   std::uint64_t voluntary_switches = 0, involuntary_switches = 0;
+  SignalMasks signals;          // pending, blocked, ignored, caught
   std::vector<FdInfo> fds;      // empty for zombies
 
   const FdInfo* fd(int n) const;

@@ -34,6 +34,7 @@ struct StatusFields {
   uid_t uid = 0;  // the real uid (first of the four on the Uid: line)
   std::uint64_t voluntary = 0, involuntary = 0;
   pid_t ns_pid = 0, ns_pgid = 0;  // last values of NSpid/NSpgid (innermost namespace); 0 if absent
+  SignalMasks signals;
 };
 // /proc/PID/status; missing lines leave their defaults.
 StatusFields parse_status(std::string_view text);

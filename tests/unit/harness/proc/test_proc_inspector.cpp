@@ -272,6 +272,30 @@ TEST(ProcSnapshot, StoppedProcessIsSaidToBeStopped) {
   EXPECT_THAT(ProcInspector().diagnose_hang({*s}).processes[0].description, HasSubstr("is stopped"));
 }
 
+// Ignored and blocked signals survive exec: a child that ignores SIGPIPE and blocks SIGUSR1
+// while a SIGUSR1 is pending shows all three in its snapshot, and a handler shows as caught.
+TEST(ProcSnapshot, ReadsTheSignalSets) {
+  Spawned child([] {
+    ::signal(SIGPIPE, SIG_IGN);
+    ::signal(SIGUSR2, [](int) {});
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
+    ::raise(SIGUSR1);
+    ::pause();
+  });
+  ASSERT_TRUE(wait_for(child.pid(), blocked_in(SYS_pause)));
+  auto s = ProcInspector().snapshot(child.pid());
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->signals.ignored & SignalMasks::bit(SIGPIPE), SignalMasks::bit(SIGPIPE));
+  EXPECT_EQ(s->signals.blocked, SignalMasks::bit(SIGUSR1));
+  EXPECT_TRUE(s->signals.is_pending(SIGUSR1));
+  EXPECT_FALSE(s->signals.is_pending(SIGPIPE));
+  EXPECT_NE(s->signals.caught & SignalMasks::bit(SIGUSR2), 0u);
+  EXPECT_EQ(s->signals.caught & SignalMasks::bit(SIGPIPE), 0u);
+}
+
 // A descriptor closed between listing fd/ and reading it is skipped, never an error.
 TEST(ProcSnapshot, SurvivesDescriptorsClosingWhileItLooks) {
   Spawned churner([] {
@@ -680,7 +704,9 @@ TEST(ProcFake, ParsesEveryFileIncludingAHostileComm) {
   FakeProc fake;
   fake.process(4242, "x) (y) z", 'S', 1);
   fake.write("4242/status", "Name:\tx\nUid:\t1000\t1001\t1002\t1003\nvoluntary_ctxt_switches:\t12\n"
-                            "nonvoluntary_ctxt_switches:\t3\n");
+                            "nonvoluntary_ctxt_switches:\t3\nSigPnd:\t0000000000000000\n"
+                            "ShdPnd:\t0000000000000200\nSigBlk:\t0000000000010000\n"
+                            "SigIgn:\t0000000000001000\nSigCgt:\t0000000180000002\n");
   fake.write("4242/cmdline", std::string("prog\0arg one\0\0last\0", 19));
   fake.write("4242/wchan", "pipe_read");
   fake.write("4242/syscall", "0 0x3 0x7ffd1000 0x1000 0x0 0x0 0x0 0x7ffd0 0x7f12\n");
@@ -702,6 +728,10 @@ TEST(ProcFake, ParsesEveryFileIncludingAHostileComm) {
   EXPECT_EQ(s->wchan, "pipe_read");
   EXPECT_EQ(s->syscall, 0);
   EXPECT_THAT(s->syscall_args, ElementsAre(3u, 0x7ffd1000u, 0x1000u, 0u, 0u, 0u));
+  EXPECT_TRUE(s->signals.is_pending(SIGUSR1));               // 0x200: signal 10
+  EXPECT_EQ(s->signals.blocked, SignalMasks::bit(SIGCHLD));  // 0x10000: signal 17
+  EXPECT_EQ(s->signals.ignored, SignalMasks::bit(SIGPIPE));  // 0x1000: signal 13
+  EXPECT_EQ(s->signals.caught, 0x180000002u);
 }
 
 TEST(ProcFake, SyscallRunningOrOutsideACallIsUnknown) {
