@@ -67,10 +67,10 @@ std::uint64_t pick_seed(const BatchOptions& options, const std::vector<ResultRow
   return options.fallback_seed;
 }
 
-std::string text_of(const Graded& graded) {
-  if (!graded.result) return "grader error: " + graded.result.error().message + "\n";
+std::string text_of(const Graded& graded, const TextOptions& options) {
+  if (!graded.result) return tr(options.lang, Msg::grader_error, graded.result.error().message) + "\n";
   std::ostringstream text;
-  write_text_report(*graded.result, text, {});
+  write_text_report(*graded.result, text, options);
   return text.str();
 }
 
@@ -89,7 +89,7 @@ BatchOutcome outcome_of(const Graded& graded) {
 
 // Report first, then the results.jsonl line: a line present means the submission is done.
 Result<void> record(const LabSpec& lab, const BatchOptions& options, ResultsLog& log, const Graded& graded) {
-  IPCG_CHECK(write_file_atomically(options.out / "reports" / (graded.submission + ".txt"), text_of(graded)));
+  IPCG_CHECK(write_file_atomically(options.out / "reports" / (graded.submission + ".txt"), text_of(graded, options.text)));
   const std::string& version = options.grade_template.grader_version;
   return log.append(graded.result ? result_line(*graded.result, graded.submission)
                                   : error_line(graded.submission, graded.result.error().message, lab.id,

@@ -22,6 +22,7 @@
 #include "batch/results_log.hpp"
 #include "batch/shard.hpp"
 #include "harness/runner/runner.hpp"
+#include "report/text_report.hpp"
 
 namespace ipcg {
 
@@ -35,6 +36,7 @@ struct BatchOptions {
   std::optional<std::uint64_t> seed;  // unset: the seed of earlier rows, else fallback_seed
   std::uint64_t fallback_seed = 0;
   GradeOptions grade_template;        // allow_namespaces, tools_root, grader_version
+  TextOptions text;                   // reports/<submission>.txt: language and the lab's strings in it
   GradeFn grade_fn = grade;           // the seam unit tests replace
 };
 

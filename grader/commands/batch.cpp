@@ -7,6 +7,7 @@
 #include "batch/batch.hpp"
 #include "cli.hpp"
 #include "commands/command.hpp"
+#include "language.hpp"
 
 namespace ipcg {
 namespace {
@@ -19,6 +20,7 @@ struct BatchArgs {
   std::string shard = "1/1";
   std::optional<std::uint64_t> seed;
   bool reduced = false;
+  std::string lang;  // of reports/<submission>.txt; "": the locale's
 };
 
 int batch_command(const BatchArgs& args, std::ostream& out, std::ostream& err) {
@@ -33,6 +35,8 @@ int batch_command(const BatchArgs& args, std::ostream& out, std::ostream& err) {
   options.grade_template.allow_namespaces = !args.reduced;
   options.grade_template.tools_root = loaded->paths.tools_root;
   options.grade_template.grader_version = grader_version();
+  options.text.lang = report_language(args.lang);
+  options.text.lab_text = lab_text_for(**lab, options.text.lang);
   TerminalProgress progress(out, &out == &std::cout && ::isatty(STDOUT_FILENO));
   auto summary = run_batch(**lab, options, progress);
   if (!summary) return exit_for(summary.error(), err);
@@ -55,6 +59,10 @@ Command add_batch_command(CLI::App& app) {
                                           "JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID)");
   sub->add_option("--seed", args->seed, "seed for every submission (default: a fresh one, printed)");
   sub->add_flag("--reduced", args->reduced, "force reduced isolation (no namespaces)");
+  sub->add_option("--lang", args->lang,
+                  "language of reports/<submission>.txt (default: the locale's, as for `run`); "
+                  "results.jsonl and gradebook.csv are the same in every language")
+      ->check(CLI::IsMember(report_language_codes()));
   return {sub, [args](std::ostream& out, std::ostream& err) { return batch_command(*args, out, err); }};
 }
 

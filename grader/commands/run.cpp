@@ -9,6 +9,7 @@
 #include "cli.hpp"
 #include "commands/command.hpp"
 #include "harness/runner/runner.hpp"
+#include "language.hpp"
 #include "report/formats.hpp"
 
 namespace ipcg {
@@ -25,6 +26,7 @@ struct RunArgs {
   bool reduced = false;
   std::string color = "auto";
   std::string trace_out;
+  std::string lang;  // "": the locale's (docs/i18n.md)
 };
 
 bool use_color(const std::string& mode, std::ostream& out) {
@@ -36,9 +38,13 @@ bool use_color(const std::string& mode, std::ostream& out) {
   return &out == &std::cout && ::isatty(STDOUT_FILENO);
 }
 
-int write_result(const RunArgs& args, const LabResult& result, std::ostream& out, std::ostream& err) {
+int write_result(const RunArgs& args, const LabSpec& lab, const LabResult& result, std::ostream& out,
+                 std::ostream& err) {
   ReportOptions report{.color = use_color(args.color, out), .verbose = args.verbose,
                        .show_hidden_details = args.show_hidden};
+  // Only the text report has a language; every other format ignores these.
+  report.lang = report_language(args.lang);
+  report.lab_text = lab_text_for(lab, report.lang);
   report.github.nonce = fresh_seed() ^ (static_cast<std::uint64_t>(::getpid()) << 32);
   // GitHub Actions: the Markdown summary goes to the job's step summary file, appended.
   std::ofstream step_summary;
@@ -68,7 +74,7 @@ int run_command(const RunArgs& args, std::ostream& out, std::ostream& err) {
   options.trace_dir = args.trace_out;
   auto result = grade(**lab, options);
   if (!result) return exit_for(result.error(), err);
-  return write_result(args, *result, out, err);
+  return write_result(args, **lab, *result, out, err);
 }
 
 }  // namespace
@@ -90,6 +96,10 @@ Command add_run_command(CLI::App& app) {
   run->add_option("--trace-out", args->trace_out,
                   "write a Perfetto trace (DIR/<test>.trace.json) of each failed test that records one");
   run->add_option("--color", args->color, "colour the text report")->check(CLI::IsMember({"auto", "always", "never"}));
+  run->add_option("--lang", args->lang,
+                  "language of the text report (default: Korean for a ko_* locale in LC_ALL, LC_MESSAGES "
+                  "or LANG, else English); other formats are the same in every language")
+      ->check(CLI::IsMember(report_language_codes()));
   return {run, [args](std::ostream& out, std::ostream& err) { return run_command(*args, out, err); }};
 }
 

@@ -36,8 +36,8 @@ std::size_t boundary_before(std::string_view text, std::size_t want) {
 
 }  // namespace
 
-std::string isolation_line(const IsolationInfo& iso) {
-  std::string line = fmt::format("isolation: {}", to_string(iso.level));
+std::string isolation_line(const IsolationInfo& iso, Lang lang) {
+  std::string line(message(lang, iso.level == IsolationLevel::full ? Msg::isolation_full : Msg::isolation_reduced));
   if (!iso.setting.empty()) line += fmt::format(" ({})", display_one_line(iso.setting));
   if (!iso.reason.empty()) line += " — " + display_one_line(iso.reason);
   return line;
@@ -88,12 +88,11 @@ std::string lab_heading(const LabResult& r) {
   return heading;
 }
 
-std::string lab_summary(const LabResult& r) {
-  std::string line = fmt::format("{}/{} points, {}/{} tests passed", format_points(r.score),
-                                 format_points(r.max_score), count_status(r, Status::passed),
-                                 r.tests.size());
+std::string lab_summary(const LabResult& r, Lang lang) {
+  std::string line = tr(lang, Msg::summary, format_points(r.score), format_points(r.max_score),
+                        count_status(r, Status::passed), r.tests.size());
   if (const std::size_t skipped = count_status(r, Status::skipped); skipped > 0)
-    line += fmt::format(", {} skipped", skipped);
+    line += tr(lang, Msg::summary_skipped, skipped);
   return line;
 }
 

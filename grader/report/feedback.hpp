@@ -11,6 +11,7 @@
 #pragma once
 
 #include "harness/core/result.hpp"
+#include "report/messages.hpp"
 
 #include <cstddef>
 #include <string>
@@ -30,8 +31,10 @@ bool shows_output(const TestResult& test, bool verbose);
 // killed_by_filter): only those name it. A skipped, unbuilt or grader-error test never checked it.
 bool names_property(Status status);
 
-// "isolation: full (root)", or "isolation: reduced (unprivileged) — why", on one line.
-std::string isolation_line(const IsolationInfo& iso);
+// "isolation: full (root)", or "isolation: reduced (unprivileged) — why", on one line. The
+// platform writers say it in English; the text report in its language (the setting and the reason
+// as the sandbox gave them).
+std::string isolation_line(const IsolationInfo& iso, Lang lang = Lang::en);
 
 // "timeout: output equals the reference's", or just the status when it names no property.
 std::string verdict_line(const TestResult& test);
@@ -50,8 +53,9 @@ std::size_t count_status(const LabResult& result, Status status);
 // "lab1 — <title> (<mechanism>)", on one line.
 std::string lab_heading(const LabResult& result);
 
-// "15/65 points, 2/9 tests passed, 1 skipped" (the text report's footer says the same).
-std::string lab_summary(const LabResult& result);
+// "15/65 points, 2/9 tests passed, 1 skipped" (the text report's footer says the same, in its
+// language).
+std::string lab_summary(const LabResult& result, Lang lang = Lang::en);
 
 // Heading, summary, build verdict (with the compiler output when the build failed, or always
 // when verbose), isolation and provenance: the text a platform shows for the whole submission.

@@ -21,7 +21,7 @@ struct Format {
 };
 
 void text(const LabResult& r, const ReportOptions& o, std::ostream& os) {
-  write_text_report(r, os, {o.color, o.verbose, o.show_hidden_details});
+  write_text_report(r, os, {o.color, o.verbose, o.show_hidden_details, o.lang, o.lab_text});
 }
 
 void json(const LabResult& r, const ReportOptions& o, std::ostream& os) {

@@ -16,6 +16,7 @@
 #include "report/github_report.hpp"
 #include "report/gradescope_report.hpp"
 #include "report/prairielearn_report.hpp"
+#include "report/text_report.hpp"
 
 #include <ostream>
 #include <string_view>
@@ -32,6 +33,10 @@ struct ReportOptions {
   PrairieLearnOptions prairielearn{};  // max_bytes
   GithubOptions github{};            // nonce, source_dir
   std::ostream* github_summary = nullptr;  // github: where the Markdown summary goes, if wanted
+  // text only: the language of the human report and the lab's strings in it (docs/i18n.md).
+  // Every other format ignores both and is byte-identical in every language.
+  Lang lang = Lang::en;
+  LabText lab_text{};
 };
 
 // text, json, gradescope, prairielearn, autolab, junit, tap, github (text is the default).

@@ -44,6 +44,16 @@ struct Context {
   std::ostream& os;
   const TextOptions& options;
   Painter paint;
+
+  Lang lang() const { return options.lang; }
+  // The lab's own string in the report's language, else the result's English.
+  static const std::string& either(const std::string& translated, const std::string& english) {
+    return translated.empty() ? english : translated;
+  }
+  const std::string& property_of(const TestResult& t) const {
+    const auto it = options.lab_text.tests.find(t.name);
+    return it == options.lab_text.tests.end() ? t.property : either(it->second.property, t.property);
+  }
 };
 
 void write_indented(Context& cx, std::string_view text, std::string_view indent = kIndent) {
@@ -51,33 +61,36 @@ void write_indented(Context& cx, std::string_view text, std::string_view indent 
 }
 
 void write_header(Context& cx, const LabResult& r) {
-  std::string title = display_one_line(r.lab) + " — " + display_one_line(r.title);
-  if (!r.mechanism.empty()) title += fmt::format(" ({})", display_one_line(r.mechanism));
+  const LabText& lab = cx.options.lab_text;
+  std::string title = display_one_line(r.lab) + " — " + display_one_line(Context::either(lab.title, r.title));
+  if (!r.mechanism.empty())
+    title += fmt::format(" ({})", display_one_line(Context::either(lab.mechanism, r.mechanism)));
   cx.os << cx.paint(kBanner, Colour::green) << ' ' << title << '\n';
   if (!r.submission.empty())
-    cx.os << kInfo << " submission: " << display_one_line(r.submission) << '\n';
+    cx.os << kInfo << ' ' << tr(cx.lang(), Msg::submission, display_one_line(r.submission)) << '\n';
   const bool reduced = r.isolation.level == IsolationLevel::reduced;
   cx.os << cx.paint(kInfo, reduced ? Colour::yellow : Colour::none) << ' '
-        << isolation_line(r.isolation) << '\n';
-  cx.os << kInfo << fmt::format(" seed: {}  (rerun with --seed {})\n", r.seed, r.seed);
+        << isolation_line(r.isolation, cx.lang()) << '\n';
+  cx.os << kInfo << ' ' << tr(cx.lang(), Msg::seed_line, r.seed) << '\n';
 }
 
 // The compiler quotes the student's source, so its output is untrusted text like any other.
 void write_build(Context& cx, const BuildResult& b) {
-  const std::string_view verdict = b.ok ? "ok" : "FAILED";
-  cx.os << cx.paint(kInfo, b.ok ? Colour::none : Colour::red) << " build: " << verdict << " ("
-        << format_duration(b.duration_seconds) << ")\n";
+  cx.os << cx.paint(kInfo, b.ok ? Colour::none : Colour::red) << ' '
+        << tr(cx.lang(), b.ok ? Msg::build_ok : Msg::build_failed, format_duration(b.duration_seconds))
+        << '\n';
   if (!b.ok || cx.options.verbose) write_indented(cx, b.compiler_output);
 }
 
 std::string test_line(const Context& cx, const TestResult& t) {
-  const std::string tag = cx.paint(text_tag(t.status), colour_for(t.status));
-  std::string line = fmt::format("{} {} ({}/{} pts", tag, display_one_line(t.name),
-                                 format_points(t.score), format_points(t.max_score));
+  const std::string tag = cx.paint(text_tag(t.status, cx.lang()), colour_for(t.status));
+  std::string line = fmt::format("{} {} ({}", tag, display_one_line(t.name),
+                                 tr(cx.lang(), Msg::test_points, format_points(t.score),
+                                    format_points(t.max_score)));
   if (cx.options.verbose) line += ", " + format_duration(t.duration_seconds);
   line += ')';
-  if (names_property(t.status) && !t.property.empty())
-    line += " — " + display_one_line(t.property);
+  const std::string& property = cx.property_of(t);
+  if (names_property(t.status) && !property.empty()) line += " — " + display_one_line(property);
   return line;
 }
 
@@ -86,13 +99,13 @@ void write_details(Context& cx, const TestResult& t) {
     write_indented(cx, t.message);
     for (const std::string& item : t.evidence) write_indented(cx, item);
     if (!t.trace_file.empty())
-      write_indented(cx, "trace: " + t.trace_file + " (open it in https://ui.perfetto.dev or chrome://tracing)");
+      write_indented(cx, tr(cx.lang(), Msg::trace_hint, t.trace_file));
   } else if (!t.leftovers.empty()) {
     // A passing test still hears what it did not clean up (failed ones have it in the evidence).
-    write_indented(cx, fmt::format("left behind after the test: {}", fmt::join(t.leftovers, "; ")));
+    write_indented(cx, tr(cx.lang(), Msg::leftovers, fmt::to_string(fmt::join(t.leftovers, "; "))));
   }
   if (cx.options.verbose && !t.output.empty()) {
-    cx.os << kIndent << "output:\n";
+    cx.os << kIndent << message(cx.lang(), Msg::output_heading) << '\n';
     write_indented(cx, t.output, kOutputGutter);
   }
 }
@@ -106,50 +119,53 @@ void write_test(Context& cx, const TestResult& t) {
   cx.os << test_line(cx, t) << '\n';
   const bool withheld = t.visibility == Visibility::hidden && !cx.options.show_hidden_details;
   if (!withheld) write_details(cx, t);
-  else if (would_show_details(cx, t)) cx.os << kIndent << "(hidden test: details withheld)\n";
+  else if (would_show_details(cx, t)) cx.os << kIndent << message(cx.lang(), Msg::hidden_withheld) << '\n';
 }
 
 // The footer's last line: what reproduces the verdict (the seed), and what produced it.
-std::string footer_provenance(const LabResult& r) {
-  std::string line = fmt::format("seed {}", r.seed);
+std::string footer_provenance(const LabResult& r, Lang lang) {
+  std::string line = tr(lang, Msg::provenance_seed, r.seed);
   if (!r.spec_hash.empty()) {
     const bool cut = r.spec_hash.size() > 8;
-    line += fmt::format(" · spec sha256:{}{}", display_one_line(r.spec_hash.substr(0, 8)),
-                        cut ? "…" : "");
+    line += " · " + tr(lang, Msg::provenance_spec,
+                       display_one_line(r.spec_hash.substr(0, 8)) + (cut ? "…" : ""));
   }
-  if (!r.grader_version.empty()) line += " · grader " + display_one_line(r.grader_version);
+  if (!r.grader_version.empty())
+    line += " · " + tr(lang, Msg::provenance_grader, display_one_line(r.grader_version));
   return line + " · " + format_duration(r.duration_seconds);
 }
 
 void write_footer(Context& cx, const LabResult& r) {
   const Colour colour = r.all_passed() ? Colour::green : Colour::red;
-  cx.os << cx.paint(kBanner, colour) << ' ' << lab_summary(r) << '\n';
-  cx.os << footer_provenance(r) << '\n';
+  cx.os << cx.paint(kBanner, colour) << ' ' << lab_summary(r, cx.lang()) << '\n';
+  cx.os << footer_provenance(r, cx.lang()) << '\n';
+}
+
+Msg tag_id(Status status) {
+  switch (status) {
+    case Status::passed: return Msg::tag_passed;
+    case Status::failed: return Msg::tag_failed;
+    case Status::timeout: return Msg::tag_timeout;
+    case Status::crashed: return Msg::tag_crashed;
+    case Status::killed_by_filter: return Msg::tag_killed_by_filter;
+    case Status::build_failed: return Msg::tag_build_failed;
+    case Status::skipped: return Msg::tag_skipped;
+    case Status::error: return Msg::tag_error;
+  }
+  return Msg::tag_error;
 }
 
 }  // namespace
 
-std::string_view text_tag(Status status) {
-  switch (status) {
-    case Status::passed: return "[  PASSED  ]";
-    case Status::failed: return "[  FAILED  ]";
-    case Status::timeout: return "[ TIMEOUT  ]";
-    case Status::crashed: return "[ CRASHED  ]";
-    case Status::killed_by_filter: return "[ KILLED   ]";
-    case Status::build_failed: return "[ NO BUILD ]";
-    case Status::skipped: return "[ SKIPPED  ]";
-    case Status::error: return "[  ERROR   ]";
-  }
-  return "[  ERROR   ]";
-}
+std::string_view text_tag(Status status, Lang lang) { return message(lang, tag_id(status)); }
 
 void write_text_report(const LabResult& result, std::ostream& os, const TextOptions& options) {
   Context cx{os, options, Painter(options.color)};
   write_header(cx, result);
   write_build(cx, result.build);
-  cx.os << kInfo << fmt::format(" {} {}, {} points\n", result.tests.size(),
-                                result.tests.size() == 1 ? "test" : "tests",
-                                format_points(result.max_score));
+  const Msg count = result.tests.size() == 1 ? Msg::test_count_one : Msg::test_count_other;
+  cx.os << kInfo << ' ' << tr(cx.lang(), count, result.tests.size(), format_points(result.max_score))
+        << '\n';
   for (const TestResult& t : result.tests) write_test(cx, t);
   write_footer(cx, result);
 }

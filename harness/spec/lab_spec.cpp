@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <sstream>
 
 #include "harness/core/unique_fd.hpp"
@@ -21,6 +22,12 @@
 namespace ipcg {
 
 std::string_view to_string(Impl i) { return i == Impl::student ? "student" : "reference"; }
+
+const std::string& in_language(const std::string& english, const Translations& translations,
+                               std::string_view lang) {
+  const auto it = translations.find(lang);
+  return it == translations.end() ? english : it->second;
+}
 
 const TestSpec* LabSpec::find_test(std::string_view name) const {
   auto it = std::find_if(tests.begin(), tests.end(), [&](const TestSpec& t) { return t.name == name; });
@@ -231,6 +238,42 @@ Result<std::vector<std::string>> Section::strings(std::string_view key) const {
   return out;
 }
 
+// ---- translations -------------------------------------------------------------------------------
+
+// A table's known keys: `keys`, each of `translated` followed by its `<key>_<lang>` for every
+// language of kLabLanguages ("description", "description_ko").
+class KnownKeys {
+ public:
+  KnownKeys(std::initializer_list<std::string_view> keys, std::initializer_list<std::string_view> translated) {
+    for (std::string_view key : keys) {
+      names_.emplace_back(key);
+      if (std::find(translated.begin(), translated.end(), key) == translated.end()) continue;
+      for (std::string_view lang : kLabLanguages) names_.push_back(std::string(key) + "_" + std::string(lang));
+    }
+  }
+  std::vector<std::string_view> views() const { return {names_.begin(), names_.end()}; }
+
+ private:
+  std::vector<std::string> names_;
+};
+
+// `<key>_<lang>` for each language: an optional, non-empty string. An empty translation is a
+// mistake (the report would print nothing); leaving the key out falls back to English.
+Result<Translations> read_translations(const Section& section, std::string_view key) {
+  Translations out;
+  for (std::string_view lang : kLabLanguages) {
+    const std::string name = std::string(key) + "_" + std::string(lang);
+    IPCG_TRY(auto value, section.string(name));
+    if (!value) continue;
+    if (value->empty()) {
+      return section.error_at(*section.get(name), section.path_of(name),
+                              "must not be empty (leave the key out to fall back to " + std::string(key) + ")");
+    }
+    out.emplace(std::string(lang), std::move(*value));
+  }
+  return out;
+}
+
 // ---- limits -------------------------------------------------------------------------------------
 
 // The upper bounds only keep the arithmetic (bytes, deadlines) far from overflow and catch a
@@ -414,12 +457,15 @@ Result<fs::path> dir_key(const Section& lab, std::string_view key, const fs::pat
 
 Result<void> read_lab_table(const Section& root, const fs::path& reference_root, Loaded& out) {
   IPCG_TRY(Section lab, root.required_table("lab"));
-  IPCG_CHECK(lab.allow_only({"number", "id", "title", "mechanism", "skeleton", "reference"}));
+  const KnownKeys known({"number", "id", "title", "mechanism", "skeleton", "reference"}, {"title", "mechanism"});
+  IPCG_CHECK(lab.allow_only(known.views()));
   LabSpec& spec = out.spec;
   IPCG_TRY(spec.number, read_lab_number(lab, out));
   IPCG_TRY(spec.id, read_lab_id(lab, out));
   IPCG_TRY(spec.title, lab.required_string("title"));
+  IPCG_TRY(spec.title_i18n, read_translations(lab, "title"));
   IPCG_TRY(spec.mechanism, lab.required_string("mechanism"));
+  IPCG_TRY(spec.mechanism_i18n, read_translations(lab, "mechanism"));
   IPCG_TRY(spec.skeleton_dir, dir_key(lab, "skeleton", spec.dir, "skeleton"));
   const fs::path ref_root = reference_root.empty() ? reference_root : fs::absolute(reference_root);
   IPCG_TRY(spec.reference_dir, dir_key(lab, "reference", ref_root, spec.folder));
@@ -579,14 +625,18 @@ Result<Json> read_params(const Section& test) {
 }
 
 Result<TestSpec> read_test(const Section& test, const LabSpec& spec) {
-  IPCG_CHECK(test.allow_only(
-      {"name", "description", "property", "points", "visibility", "check", "roles", "params", "limits"}));
+  const KnownKeys known(
+      {"name", "description", "property", "points", "visibility", "check", "roles", "params", "limits"},
+      {"description", "property"});
+  IPCG_CHECK(test.allow_only(known.views()));
   TestSpec t;
   t.line = static_cast<int>(position_of(test.table().source()).line);
   IPCG_TRY(t.name, read_test_name(test));
   IPCG_TRY(auto description, test.string("description"));
   t.description = description.value_or("");
+  IPCG_TRY(t.description_i18n, read_translations(test, "description"));
   IPCG_TRY(t.property, test.required_string("property"));
+  IPCG_TRY(t.property_i18n, read_translations(test, "property"));
   IPCG_TRY(t.points, read_points(test));
   IPCG_TRY(t.visibility, read_visibility(test));
   IPCG_TRY(t.check, test.required_string("check"));

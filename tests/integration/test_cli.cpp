@@ -1,11 +1,18 @@
 // The grader's command line as a user meets it: listing, usage errors, malformed lab files,
-// grading the working copy, text evidence and the isolation line.
+// grading the working copy, text evidence, the isolation line and the report's language.
 #include <gtest/gtest.h>
+
+#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <utility>
 
+#include "language.hpp"
 #include "run_grader.hpp"
 
 namespace fs = std::filesystem;
@@ -168,6 +175,177 @@ TEST(Cli, GradesUnprivilegedWithReducedIsolation) {
   EXPECT_FALSE(j["isolation"]["reason"].get<std::string>().empty());
   EXPECT_EQ(j["score"], j["max_score"]);
   EXPECT_TRUE(leftover_children().empty());
+}
+
+// ---- the report's language (docs/i18n.md) -----------------------------------------------------
+
+// The locale variables unset in this process while it lives: run_grader hands the test's
+// environment on, and a variable given twice is read where it first appears.
+class NoLocale {
+ public:
+  NoLocale() {
+    for (const char* name : kNames) {
+      if (const char* value = std::getenv(name)) saved_.emplace_back(name, value);
+      ::unsetenv(name);
+    }
+  }
+  ~NoLocale() {
+    for (const auto& [name, value] : saved_) ::setenv(name.c_str(), value.c_str(), 1);
+  }
+  NoLocale(const NoLocale&) = delete;
+  NoLocale& operator=(const NoLocale&) = delete;
+
+ private:
+  static constexpr const char* kNames[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+  std::vector<std::pair<std::string, std::string>> saved_;
+};
+
+// What a text report says in numbers, whatever its language: each test's "score/max" by name,
+// and the total's.
+struct Scores {
+  std::map<std::string, std::string> tests;
+  std::string total;
+};
+
+Scores scores_of(const std::string& report) {
+  // "[  FAILED  ] name (0/10 pts) — ..." and "[   실패   ] name (0/10점) — ..."
+  static const std::regex test_line(R"(^\[[^\]]+\] (\S+) \(([0-9.]+/[0-9.]+)(?: pts|점)[,)])");
+  static const std::regex total_line(R"(^\[==========\] ([0-9.]+/[0-9.]+)(?: points|점), )");
+  Scores s;
+  std::istringstream in(report);
+  std::smatch m;
+  for (std::string line; std::getline(in, line);) {
+    if (std::regex_search(line, m, total_line)) s.total = m[1];
+    else if (std::regex_search(line, m, test_line)) s.tests[m[1]] = m[2];
+  }
+  return s;
+}
+
+bool has_hangul(const std::string& text) {
+  for (std::size_t i = 0; i + 1 < text.size(); ++i) {
+    const auto b0 = static_cast<unsigned char>(text[i]), b1 = static_cast<unsigned char>(text[i + 1]);
+    if ((b0 == 0xEA && b1 >= 0xB0) || b0 == 0xEB || b0 == 0xEC || (b0 == 0xED && b1 <= 0x9E)) return true;
+  }
+  return false;
+}
+
+void expect_korean_headers(const std::string& out) {
+  for (const char* header : {"\n[----------] 제출물: ", "\n[----------] 격리: ", "\n[----------] 시드: ",
+                             "\n[----------] 빌드: ", "\n[----------] 테스트 ", "\n[==========] "})
+    EXPECT_NE(out.find(header), std::string::npos) << header << " not in:\n" << out;
+  EXPECT_NE(out.find("점, 테스트 "), std::string::npos) << out;
+  EXPECT_EQ(out.find("seed:"), std::string::npos) << out;
+}
+
+void expect_english_headers(const std::string& out) {
+  for (const char* header : {"\n[----------] submission: ", "\n[----------] isolation: ", "\n[----------] seed: ",
+                             "\n[----------] build: "})
+    EXPECT_NE(out.find(header), std::string::npos) << header << " not in:\n" << out;
+  EXPECT_FALSE(has_hangul(out)) << out;
+}
+
+TEST(CliLanguage, KoreanReportHasTheEnglishReportsScores) {
+  NoLocale no_locale;
+  const std::string submission = kSource + "/tests/submissions/lab1/parent_keeps_ends";
+  auto en = run_grader({"run", "lab1", "--submission", submission, "--seed", "5", "--color", "never"});
+  auto ko = run_grader({"run", "lab1", "--submission", submission, "--seed", "5", "--color", "never", "--lang", "ko"});
+  ASSERT_NE(en.exit_code, 2) << en.err;
+  EXPECT_EQ(ko.exit_code, en.exit_code) << ko.err;
+  expect_english_headers(en.out);
+  expect_korean_headers(ko.out);
+  const Scores en_scores = scores_of(en.out), ko_scores = scores_of(ko.out);
+  EXPECT_FALSE(en_scores.tests.empty()) << en.out;
+  EXPECT_FALSE(en_scores.total.empty()) << en.out;
+  EXPECT_EQ(ko_scores.tests, en_scores.tests) << en.out << "\n" << ko.out;
+  EXPECT_EQ(ko_scores.total, en_scores.total) << en.out << "\n" << ko.out;
+  EXPECT_TRUE(leftover_children().empty());
+}
+
+// A submission that does not compile: every header, no test run, in a second.
+class LanguageFromLocale : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("ipcg-lang-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "pipeline.c") << "#include \"pipeline.h\"\nint run_pipeline(oops) {\n";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  ipcg::testing::GraderRun run(std::vector<std::string> extra_args, std::vector<std::string> env) {
+    std::vector<std::string> args{"run", "lab1", "--submission", dir_.string(), "--seed", "9"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    return run_grader(args, env);
+  }
+  NoLocale no_locale_;
+  fs::path dir_;
+};
+
+TEST_F(LanguageFromLocale, KoreanLangIsKoreanAndDashDashLangEnOverridesIt) {
+  auto ko = run({}, {"LANG=ko_KR.UTF-8"});
+  EXPECT_EQ(ko.exit_code, 1) << ko.err;
+  expect_korean_headers(ko.out);
+  EXPECT_NE(ko.out.find("[ 빌드실패 ] "), std::string::npos) << ko.out;
+  auto en = run({"--lang", "en"}, {"LANG=ko_KR.UTF-8"});
+  EXPECT_EQ(en.exit_code, 1) << en.err;
+  expect_english_headers(en.out);
+  EXPECT_EQ(scores_of(ko.out).tests, scores_of(en.out).tests);
+}
+
+TEST_F(LanguageFromLocale, LcAllThenLcMessagesThenLang) {
+  expect_english_headers(run({}, {}).out);
+  expect_english_headers(run({}, {"LANG=C.UTF-8"}).out);
+  expect_korean_headers(run({}, {"LC_MESSAGES=ko_KR.UTF-8", "LANG=en_US.UTF-8"}).out);
+  expect_english_headers(run({}, {"LC_ALL=C", "LANG=ko_KR.UTF-8"}).out);
+  expect_korean_headers(run({"--lang", "ko"}, {"LC_ALL=en_US.UTF-8"}).out);
+}
+
+TEST_F(LanguageFromLocale, JsonIsTheSameDocumentInKorean) {
+  auto en = run({"--format", "json", "--lang", "en"}, {});
+  auto ko = run({"--format", "json"}, {"LANG=ko_KR.UTF-8"});
+  ASSERT_EQ(ko.exit_code, en.exit_code) << ko.err;
+  auto j_en = nlohmann::json::parse(en.out), j_ko = nlohmann::json::parse(ko.out);
+  // Timings differ from run to run; everything else is the same.
+  for (auto* j : {&j_en, &j_ko}) {
+    j->erase("duration_seconds");
+    (*j)["build"].erase("duration_seconds");
+    (*j)["build"].erase("output");  // the compiler's temporary paths
+    for (auto& t : (*j)["tests"]) t.erase("duration_seconds");
+  }
+  EXPECT_EQ(j_ko, j_en);
+  EXPECT_FALSE(has_hangul(ko.out));
+}
+
+// The CLI's half of the path: the spec's `_ko` keys become the text writer's LabText.
+TEST(CliLanguage, LabTextComesFromTheSpecsKoreanKeys) {
+  ipcg::LabSpec lab;
+  lab.title = "Pipes";
+  lab.title_i18n = {{"ko", "파이프"}};
+  lab.mechanism = "pipe";
+  ipcg::TestSpec translated, english_only;
+  translated.name = "closed";
+  translated.property = "ends closed";
+  translated.property_i18n = {{"ko", "끝을 닫음"}};
+  translated.description_i18n = {{"ko", "설명"}};
+  english_only.name = "plain";
+  english_only.property = "plain property";
+  lab.tests = {translated, english_only};
+  const ipcg::LabText ko = ipcg::lab_text_for(lab, ipcg::Lang::ko);
+  EXPECT_EQ(ko.title, "파이프");
+  EXPECT_EQ(ko.mechanism, "");  // no mechanism_ko: the writer shows the English
+  ASSERT_EQ(ko.tests.size(), 1u);
+  EXPECT_EQ(ko.tests.at("closed").property, "끝을 닫음");
+  EXPECT_EQ(ko.tests.at("closed").description, "설명");
+  const ipcg::LabText en = ipcg::lab_text_for(lab, ipcg::Lang::en);
+  EXPECT_TRUE(en.title.empty() && en.mechanism.empty() && en.tests.empty());
+  EXPECT_EQ(ipcg::report_language("ko"), ipcg::Lang::ko);
+  EXPECT_EQ(ipcg::report_language("en"), ipcg::Lang::en);
+  EXPECT_EQ(ipcg::report_language_codes(), (std::vector<std::string>{"en", "ko"}));
+}
+
+TEST(CliLanguage, UnknownLanguageIsAUsageError) {
+  auto run = run_grader({"run", "lab1", "--lang", "fr"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("--lang"), std::string::npos) << run.err;
+  EXPECT_EQ(run_grader({"batch", "lab1", "subs", "--lang", "jp"}).exit_code, 2);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 // The format is documented in docs/lab-format.md. Nothing here runs anything.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/core/error.hpp"
@@ -50,6 +52,18 @@ inline Limits default_build_limits() {
   return l;
 }
 
+// The languages besides English a lab.toml may give its own text in, as key suffixes:
+// `title_ko`, `description_ko`, `property_ko` (docs/i18n.md). English, the required base, has none.
+inline constexpr std::array<std::string_view, 1> kLabLanguages = {"ko"};
+
+// A lab's text in other languages than English, by language code: `property_ko = "..."` is
+// property_i18n["ko"]. A language absent here reads the English key (docs/i18n.md).
+using Translations = std::map<std::string, std::string, std::less<>>;
+
+// The text in lang, or english when the lab gives none (or lang is "en").
+const std::string& in_language(const std::string& english, const Translations& translations,
+                               std::string_view lang);
+
 // Which implementation a role runs.
 enum class Impl { student, reference };
 std::string_view to_string(Impl i);
@@ -73,6 +87,8 @@ struct TestSpec {
   std::string name;
   std::string description;
   std::string property;  // human name of the checked property
+  Translations description_i18n;  // description_ko, ...
+  Translations property_i18n;     // property_ko, ...
   double points = 0;
   Visibility visibility = Visibility::visible;
   std::string check;     // name of a registered check ("lab1.pipeline_output")
@@ -88,6 +104,8 @@ struct LabSpec {
   std::string folder;               // "lab1-pipe"
   std::string title;
   std::string mechanism;            // "anonymous pipe"
+  Translations title_i18n;          // title_ko, ...
+  Translations mechanism_i18n;      // mechanism_ko, ...
   std::filesystem::path dir;        // absolute path of labs/<folder>
   std::filesystem::path toml_path;
   std::filesystem::path skeleton_dir;    // where a student works (default: <dir>/skeleton)

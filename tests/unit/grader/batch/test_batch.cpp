@@ -236,4 +236,38 @@ TEST_F(TempDir, BatchRecordsErrorsResumesAndKeepsItsSeed) {
   EXPECT_EQ(second.seed, 7u);
 }
 
+// --lang reaches reports/<submission>.txt only: results.jsonl and gradebook.csv are the same in
+// every language.
+TEST_F(TempDir, ReportsAreInTheAskedLanguageTheGradebookIsNot) {
+  for (const char* name : {"alice", "bob"}) fs::create_directories(dir_ / "subs" / name);
+  LabSpec lab;
+  lab.id = "lab1";
+  lab.spec_hash = "h1";
+  auto batch_in = [&](Lang lang, const std::string& out) {
+    BatchOptions options{.folder = dir_ / "subs", .out = dir_ / out, .jobs = 1, .seed = 7};
+    options.grade_template.grader_version = "1.0";
+    options.text.lang = lang;
+    if (lang == Lang::ko) options.text.lab_text.tests["first"] = {"", "첫 번째 속성"};
+    options.grade_fn = [](const LabSpec&, const GradeOptions& g) -> Result<LabResult> {
+      if (g.submission.filename() == "bob") return fail(Errc::internal, "sandbox broke");
+      LabResult r = lab_result(0, 5);
+      r.tests[0].property = "first property";
+      return r;
+    };
+    RecordingProgress progress;
+    ASSERT_TRUE(run_batch(lab, options, progress));
+  };
+  batch_in(Lang::en, "en");
+  batch_in(Lang::ko, "ko");
+  for (const char* file : {"results.jsonl", "gradebook.csv"})
+    EXPECT_EQ(*read_text_file(dir_ / "en" / file), *read_text_file(dir_ / "ko" / file)) << file;
+  const std::string en = *read_text_file(dir_ / "en/reports/alice.txt");
+  const std::string ko = *read_text_file(dir_ / "ko/reports/alice.txt");
+  EXPECT_NE(en.find("[  FAILED  ] first (0/10 pts) — first property\n"), std::string::npos) << en;
+  EXPECT_NE(ko.find("[   실패   ] first (0/10점) — 첫 번째 속성\n"), std::string::npos) << ko;
+  EXPECT_NE(ko.find("[   통과   ] sec,ond (5/5점)\n"), std::string::npos) << ko;
+  EXPECT_EQ(*read_text_file(dir_ / "en/reports/bob.txt"), "grader error: sandbox broke\n");
+  EXPECT_EQ(*read_text_file(dir_ / "ko/reports/bob.txt"), "채점기 오류: sandbox broke\n");
+}
+
 }  // namespace

@@ -4,8 +4,9 @@
 //   using namespace report_fixture;
 //   expect_golden("report.json", json_report(mixed_result()) + "\n");
 //
-// Golden files live in tests/unit/data/report/; IPCG_UPDATE_GOLDEN=1 rewrites them (then review
-// the diff). Without the variable a missing or different golden file fails the test.
+// Golden files live in tests/unit/data/report/ (the per-language text reports in tests/golden/,
+// docs/i18n.md); IPCG_UPDATE_GOLDEN=1 rewrites them (then review the diff). Without the variable
+// a missing or different golden file fails the test.
 #pragma once
 
 #include "harness/core/result.hpp"
@@ -22,6 +23,7 @@
 namespace ipcg::report_fixture {
 
 inline const std::string kGoldenDir = std::string(IPCG_SOURCE_DIR) + "/tests/unit/data/report/";
+inline const std::string kLanguageGoldenDir = std::string(IPCG_SOURCE_DIR) + "/tests/golden/";
 
 inline TestResult make_test(std::string name, Status status, double score, double max_score) {
   TestResult t;
@@ -149,8 +151,9 @@ inline bool updating_goldens() {
   return update != nullptr && std::string(update) == "1";
 }
 
-inline void expect_golden(const std::string& name, const std::string& actual) {
-  const std::string path = kGoldenDir + name;
+inline void expect_golden(const std::string& name, const std::string& actual,
+                          const std::string& dir = kGoldenDir) {
+  const std::string path = dir + name;
   if (updating_goldens()) {
     std::ofstream(path, std::ios::binary) << actual;
     std::cout << "updated " << path << '\n';

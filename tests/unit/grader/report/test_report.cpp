@@ -8,16 +8,20 @@
 // Without the variable a missing or different golden file fails the test.
 #include "report/exit_code.hpp"
 #include "report/format.hpp"
+#include "report/feedback.hpp"
 #include "report/json_report.hpp"
+#include "report/messages.hpp"
 #include "report/sanitize.hpp"
 #include "report/text_report.hpp"
 #include "report_fixture.hpp"
 
+#include <fmt/args.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -315,6 +319,214 @@ TEST(Sanitize, Utf8Validity) {
   EXPECT_FALSE(is_valid_utf8("\xff"));
   EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
   EXPECT_FALSE(is_valid_utf8("\xe0\x80\xaf"));      // overlong
+}
+
+// --- languages (docs/i18n.md) ------------------------------------------------------------------
+
+constexpr std::size_t kMessageCount = static_cast<std::size_t>(Msg::count_);
+
+Msg msg_at(std::size_t i) { return static_cast<Msg>(i); }
+
+// "<<0>>", "<<1>>", ...: an argument a pattern must print, whatever order it puts them in.
+std::vector<std::string> markers(std::size_t n) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < n; ++i) out.push_back("<<" + std::to_string(i) + ">>");
+  return out;
+}
+
+std::string format_with(std::string_view pattern, const std::vector<std::string>& args) {
+  fmt::dynamic_format_arg_store<fmt::format_context> store;
+  for (const std::string& a : args) store.push_back(a);
+  return fmt::vformat(fmt::string_view(pattern.data(), pattern.size()), store);
+}
+
+TEST(Messages, EveryIdHasEveryLanguageWithTheSameArguments) {
+  std::set<std::string_view> ids;
+  for (std::size_t i = 0; i < kMessageCount; ++i) {
+    const Msg id = msg_at(i);
+    EXPECT_FALSE(message_id(id).empty()) << i;
+    EXPECT_TRUE(ids.insert(message_id(id)).second) << "duplicate id " << message_id(id);
+    for (Lang lang : report_languages()) {
+      const std::string_view pattern = message(lang, id);
+      ASSERT_FALSE(pattern.empty()) << message_id(id) << " has no " << to_string(lang) << " text";
+      EXPECT_TRUE(is_valid_utf8(pattern)) << message_id(id);
+      std::string text;
+      ASSERT_NO_THROW(text = format_with(pattern, markers(message_arity(id))))
+          << message_id(id) << " in " << to_string(lang) << ": " << pattern;
+      for (const std::string& m : markers(message_arity(id)))
+        EXPECT_THAT(text, HasSubstr(m)) << message_id(id) << " in " << to_string(lang) << " drops an argument";
+    }
+    // Korean text is Korean: no message is left in English.
+    EXPECT_NE(message(Lang::en, id), message(Lang::ko, id)) << message_id(id) << " is not translated";
+  }
+}
+
+TEST(Messages, LanguageCodes) {
+  EXPECT_EQ(to_string(Lang::en), "en");
+  EXPECT_EQ(to_string(Lang::ko), "ko");
+  EXPECT_EQ(parse_lang("ko"), Lang::ko);
+  EXPECT_EQ(parse_lang("en"), Lang::en);
+  EXPECT_EQ(parse_lang("kr"), std::nullopt);
+  EXPECT_EQ(parse_lang(""), std::nullopt);
+  EXPECT_EQ(report_languages().front(), Lang::en);
+}
+
+TEST(Messages, LocaleLcAllThenLcMessagesThenLang) {
+  EXPECT_EQ(lang_from_locale("", "", ""), Lang::en);
+  EXPECT_EQ(lang_from_locale("", "", "ko_KR.UTF-8"), Lang::ko);
+  EXPECT_EQ(lang_from_locale("", "", "ko"), Lang::ko);
+  EXPECT_EQ(lang_from_locale("", "", "ko.UTF-8"), Lang::ko);
+  EXPECT_EQ(lang_from_locale("", "ko_KR.eucKR", "C.UTF-8"), Lang::ko);
+  EXPECT_EQ(lang_from_locale("ko_KR.UTF-8", "en_US.UTF-8", "C"), Lang::ko);
+  // The first variable that is set decides, even when a later one is Korean.
+  EXPECT_EQ(lang_from_locale("C", "", "ko_KR.UTF-8"), Lang::en);
+  EXPECT_EQ(lang_from_locale("", "en_US.UTF-8", "ko_KR.UTF-8"), Lang::en);
+  EXPECT_EQ(lang_from_locale("", "", "kok_IN"), Lang::en);  // Konkani, not Korean
+  EXPECT_EQ(lang_from_locale("", "", "C.UTF-8"), Lang::en);
+}
+
+TEST(Messages, DisplayWidthCountsHangulAsTwoColumns) {
+  EXPECT_EQ(display_width(""), 0u);
+  EXPECT_EQ(display_width("PASSED"), 6u);
+  EXPECT_EQ(display_width("통과"), 4u);
+  EXPECT_EQ(display_width("a — ü"), 5u);
+  EXPECT_EQ(display_width("파이프 pipe"), 11u);
+  EXPECT_EQ(display_width(""), 0u);
+  EXPECT_EQ(display_width("ÿ"), 1u);
+}
+
+// The tags line up in a terminal in every language: 12 columns, distinct, the same shape.
+TEST(Messages, TagsAreTwelveColumnsInEveryLanguage) {
+  for (Lang lang : report_languages()) {
+    std::set<std::string_view> tags;
+    for (Status s : kAllStatuses) {
+      const std::string_view tag = text_tag(s, lang);
+      EXPECT_EQ(display_width(tag), 12u) << to_string(lang) << ": " << tag;
+      EXPECT_EQ(tag.front(), '[');
+      EXPECT_EQ(tag.back(), ']');
+      tags.insert(tag);
+    }
+    EXPECT_EQ(tags.size(), std::size(kAllStatuses)) << to_string(lang);
+  }
+  for (Status s : kAllStatuses) EXPECT_EQ(text_tag(s, Lang::en), text_tag(s));
+  EXPECT_EQ(message(Lang::en, Msg::hidden_withheld), kWithheldNote);
+}
+
+// Korean (Hangul syllables, U+AC00-U+D7A3, three bytes from 0xEA 0xB0 to 0xED 0x9E) in a source
+// file of grader/ other than the catalogue: a writer growing its own translations.
+bool holds_hangul(const std::string& text) {
+  for (std::size_t i = 0; i + 2 < text.size(); ++i) {
+    const auto b0 = static_cast<unsigned char>(text[i]), b1 = static_cast<unsigned char>(text[i + 1]);
+    if ((b0 == 0xEA && b1 >= 0xB0) || b0 == 0xEB || b0 == 0xEC || (b0 == 0xED && b1 <= 0x9E)) return true;
+  }
+  return false;
+}
+
+TEST(Messages, NoWriterHoldsItsOwnKoreanText) {
+  namespace fs = std::filesystem;
+  const fs::path grader = fs::path(IPCG_SOURCE_DIR) / "grader";
+  int files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(grader)) {
+    if (entry.path().extension() != ".cpp" || entry.path().filename() == "messages.cpp") continue;
+    ++files;
+    EXPECT_FALSE(holds_hangul(read_file(entry.path().string()))) << entry.path();
+  }
+  EXPECT_GT(files, 10);
+  EXPECT_TRUE(holds_hangul(read_file((grader / "report/messages.cpp").string())));
+}
+
+// The golden fixture of the languages: a pass (with a leftover), a failure with evidence and a
+// trace, a timeout whose property the lab did not translate, a grader error, a hidden failure and
+// a skipped test; the lab's Korean strings for all but the timeout.
+LabResult language_result() {
+  LabResult r = lab_header();
+  r.build = {true, "", 0.81};
+  TestResult pass = make_test("pipeline_two_stages", Status::passed, 10, 10);
+  pass.leftovers = {"SysV message queue (key 0x00001234, id 0)"};
+  r.tests.push_back(pass);
+  TestResult closed = make_test("pipe_ends_closed", Status::failed, 0, 10);
+  closed.property = "unused pipe ends closed";
+  closed.message = "child pid 412 still holds the write end of the pipe";
+  closed.evidence = {"pid 412 fd 4 -> pipe:[31337] (write end)",
+                     "pid 413 blocked in read(3) for 2.0 s: the EOF never came"};
+  closed.trace_file = "traces/pipe_ends_closed.trace.json";
+  r.tests.push_back(closed);
+  TestResult slow = make_test("pipeline_larger_than_pipe_buffer", Status::timeout, 0, 10);
+  slow.message = "wall-clock limit of 3000 ms exceeded; the process tree was killed";
+  slow.evidence = {"pid 415 blocked in pipe_write on pipe:[9183]; no process holds its read end"};
+  r.tests.push_back(slow);
+  TestResult error = make_test("children_reaped", Status::error, 0, 5);
+  error.message = "could not open the test's sandbox cell: Permission denied";
+  r.tests.push_back(error);
+  TestResult secret = make_test("pipeline_single_stage", Status::failed, 0, 5);
+  secret.visibility = Visibility::hidden;
+  secret.message = "SECRET-MESSAGE: expected 'abc' got 'ab'";
+  secret.evidence = {"SECRET-EVIDENCE"};
+  r.tests.push_back(secret);
+  TestResult skipped = make_test("duplex_large_messages", Status::skipped, 0, 5);
+  skipped.message = "not selected by --only";
+  r.tests.push_back(skipped);
+  r.score = 10;
+  r.max_score = 45;
+  return r;
+}
+
+LabText korean_lab_text() {
+  LabText text;
+  text.title = "익명 파이프: 파이프라인과 양방향 대화";
+  text.mechanism = "익명 파이프";
+  text.tests["pipeline_two_stages"] = {"upper | rev의 출력이 기준 구현과 같다", "출력이 기준 구현과 같음"};
+  text.tests["pipe_ends_closed"] = {"각 프로세스는 쓰지 않는 파이프 끝을 닫는다", "쓰지 않는 파이프 끝을 닫음"};
+  text.tests["children_reaped"] = {"", "모든 자식 프로세스를 회수함"};
+  text.tests["pipeline_single_stage"] = {"", "출력이 기준 구현과 같음"};
+  return text;
+}
+
+TEST(TextReportLanguageGolden, English) {
+  expect_golden("text_report.en.txt", text_of(language_result(), {}), kLanguageGoldenDir);
+}
+
+TEST(TextReportLanguageGolden, Korean) {
+  expect_golden("text_report.ko.txt",
+                text_of(language_result(), {.lang = Lang::ko, .lab_text = korean_lab_text()}),
+                kLanguageGoldenDir);
+}
+
+// English ignores nothing it is given: a LabText only replaces the lab's strings.
+TEST(TextReportLanguage, EnglishFixedTextIsTheSameWithOrWithoutOptions) {
+  EXPECT_EQ(text_of(mixed_result(), {}), text_of(mixed_result(), {.lang = Lang::en}));
+}
+
+TEST(TextReportLanguage, KoreanKeepsEvidenceAndNumbersAsGiven) {
+  const LabResult r = language_result();
+  const std::string ko = text_of(r, {.lang = Lang::ko, .lab_text = korean_lab_text()});
+  for (const char* kept : {"    child pid 412 still holds the write end of the pipe\n",
+                           "    pid 412 fd 4 -> pipe:[31337] (write end)\n", "(0/10점)", "(10/10점)",
+                           "SysV message queue (key 0x00001234, id 0)", "traces/pipe_ends_closed.trace.json",
+                           "\n[==========] 10/45점, 테스트 6개 중 1개 통과, 1개 건너뜀\n"})
+    EXPECT_THAT(ko, HasSubstr(kept));
+  EXPECT_THAT(ko, Not(HasSubstr("SECRET")));
+  EXPECT_THAT(ko, Not(HasSubstr("pts")));
+  // A property the lab did not translate falls back to its English.
+  EXPECT_THAT(ko, HasSubstr("[ 시간초과 ] pipeline_larger_than_pipe_buffer (0/10점) — output equals the reference's"));
+}
+
+TEST(TextReportLanguage, KoreanVerboseAndBuildFailure) {
+  LabResult r = mixed_result();
+  const std::string verbose = text_of(r, {.verbose = true, .lang = Lang::ko});
+  EXPECT_THAT(verbose, HasSubstr("\n    출력:\n    | HELLO PIPES\n"));
+  EXPECT_THAT(verbose, HasSubstr("(10/10점, 42 ms)"));
+  EXPECT_THAT(verbose, Not(HasSubstr("output:")));
+  const std::string failed = text_of(build_failed_result(), {.lang = Lang::ko});
+  EXPECT_THAT(failed, HasSubstr("[----------] 빌드: 실패 (350 ms)\n"));
+  EXPECT_THAT(failed, HasSubstr("[----------] 격리: 축소 (unprivileged) — user namespaces"));
+  EXPECT_THAT(failed, HasSubstr("[ 빌드실패 ] pipeline_two_stages (0/10점)\n"));
+}
+
+// A Korean report is exactly as safe: the forged lines stay indented.
+TEST(TextReportLanguage, KoreanStudentStringsCannotStartALineWithATag) {
+  const LabResult r = forged_result();
+  expect_no_forged_lines(text_of(r, {.lang = Lang::ko}), r);
 }
 
 TEST(Format, PointsAndDurations) {

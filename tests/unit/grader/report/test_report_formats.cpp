@@ -193,6 +193,42 @@ TEST(Dispatcher, GithubSummaryGoesWhereAsked) {
   EXPECT_EQ(summary.str(), github_summary(mixed_result(), {.nonce = kNonce}));
 }
 
+// --lang changes the human text report only (docs/i18n.md): every other format, the platforms'
+// embedded text reports (Autolab, GitHub) included, is byte-identical in every language, and
+// JSON and JUnit equal the golden files written before there were languages.
+TEST(Dispatcher, OnlyTheTextReportHasALanguage) {
+  LabText korean;
+  korean.title = "익명 파이프: 파이프라인과 양방향 대화";
+  korean.mechanism = "익명 파이프";
+  korean.tests["pipe_ends_closed"] = {"쓰지 않는 파이프 끝", "쓰지 않는 파이프 끝을 닫음"};
+  korean.tests["pipeline_two_stages"] = {"두 단계 파이프라인", "출력이 기준 구현과 같음"};
+  for (const LabResult& r : {mixed_result(), build_failed_result()}) {
+    std::ostringstream english_summary;
+    ReportOptions english;
+    english.github.nonce = kNonce;
+    english.github_summary = &english_summary;
+    std::map<std::string_view, std::string> expected;
+    for (std::string_view format : report_formats()) expected[format] = report(format, r, english);
+    for (Lang lang : report_languages()) {
+      std::ostringstream summary;
+      ReportOptions options = english;
+      options.lang = lang;
+      options.lab_text = korean;
+      options.github_summary = &summary;
+      for (std::string_view format : report_formats()) {
+        if (format == "text") continue;
+        EXPECT_EQ(report(format, r, options), expected[format]) << format << " in " << to_string(lang);
+      }
+      EXPECT_EQ(summary.str(), github_summary(r, {.nonce = kNonce})) << to_string(lang);
+    }
+  }
+  ReportOptions ko{.lang = Lang::ko, .lab_text = korean};
+  EXPECT_EQ(report("json", mixed_result(), ko), read_file(kGoldenDir + "report.json"));
+  EXPECT_EQ(report("junit", mixed_result(), ko), read_file(kGoldenDir + "junit.xml"));
+  EXPECT_EQ(report("junit", build_failed_result(), ko), read_file(kGoldenDir + "junit_build_failed.xml"));
+  EXPECT_NE(report("text", mixed_result(), ko), read_file(kGoldenDir + "text_plain.txt"));
+}
+
 TEST(Dispatcher, EveryFormatWithholdsHiddenDetailsUnlessAsked) {
   for (std::string_view format : report_formats()) {
     ReportOptions options{.verbose = true};

@@ -300,6 +300,10 @@ TEST(LabSpec, DocumentationExampleLoads) {
   ASSERT_TRUE(spec) << spec.error().message;
   EXPECT_EQ(spec->id, "lab1");
   EXPECT_EQ(spec->tests.size(), 3u);
+  // The example shows the Korean keys too (docs/i18n.md).
+  EXPECT_EQ(in_language(spec->title, spec->title_i18n, "ko"), "익명 파이프: 파이프라인과 양방향 대화");
+  EXPECT_EQ(in_language(spec->tests[0].property, spec->tests[0].property_i18n, "ko"), "출력이 기준 구현과 같음");
+  EXPECT_EQ(in_language(spec->tests[1].property, spec->tests[1].property_i18n, "ko"), spec->tests[1].property);
 }
 
 TEST(LabSpec, ImplNames) {
@@ -392,6 +396,100 @@ TEST(LabSpecMalformed, DirectoryIsAnIoError) {
   ASSERT_FALSE(spec);
   EXPECT_EQ(spec.error().code, Errc::io);
 }
+
+// ---- text in other languages (docs/i18n.md) -------------------------------------------------------
+
+// A lab whose [lab] and first test carry `extra_lab` and `extra_test` lines; the second test none.
+std::string translated_lab(const std::string& extra_lab, const std::string& extra_test) {
+  return "[lab]\nnumber = 4\ntitle = \"Pipes\"\nmechanism = \"pipe\"\n" + extra_lab +
+         "[build]\nsources = [\"a.c\"]\n"
+         "[[tests]]\nname = \"first\"\ndescription = \"d\"\nproperty = \"p\"\npoints = 1\ncheck = \"c\"\n" +
+         extra_test + "[[tests]]\nname = \"second\"\nproperty = \"q\"\npoints = 1\ncheck = \"c\"\n";
+}
+
+Result<LabSpec> load_text(const TempTree& tree, const std::string& text) {
+  write_text(tree.root() / "lab4-pipe/lab.toml", text);
+  return load_lab_spec(tree.root() / "lab4-pipe/lab.toml", kReferenceRoot);
+}
+
+TEST(LabSpecTranslations, KoreanKeysAreReadBesideTheEnglish) {
+  EXPECT_THAT(kLabLanguages, ElementsAre("ko"));
+  TempTree tree;
+  auto spec = load_text(tree, translated_lab("title_ko = \"파이프\"\nmechanism_ko = \"익명 파이프\"\n",
+                                             "description_ko = \"설명\"\nproperty_ko = \"속성\"\n"));
+  ASSERT_TRUE(spec) << spec.error().message;
+  EXPECT_EQ(spec->title, "Pipes");
+  EXPECT_EQ(spec->title_i18n, (Translations{{"ko", "파이프"}}));
+  EXPECT_EQ(spec->mechanism_i18n, (Translations{{"ko", "익명 파이프"}}));
+  const TestSpec& first = spec->tests[0];
+  EXPECT_EQ(first.description, "d");
+  EXPECT_EQ(first.property, "p");
+  EXPECT_EQ(first.description_i18n, (Translations{{"ko", "설명"}}));
+  EXPECT_EQ(first.property_i18n, (Translations{{"ko", "속성"}}));
+  EXPECT_EQ(in_language(first.property, first.property_i18n, "ko"), "속성");
+  EXPECT_EQ(in_language(first.property, first.property_i18n, "en"), "p");
+  // Absent keys: nothing in the map, and the English is what every language reads.
+  const TestSpec& second = spec->tests[1];
+  EXPECT_TRUE(second.description_i18n.empty());
+  EXPECT_TRUE(second.property_i18n.empty());
+  EXPECT_EQ(in_language(second.property, second.property_i18n, "ko"), "q");
+}
+
+TEST(LabSpecTranslations, TheRealLab1LoadsWithOrWithoutThem) {
+  auto spec = load_lab_spec(kSource / "labs/lab1-pipe/lab.toml", kReferenceRoot);
+  ASSERT_TRUE(spec) << spec.error().message;
+  for (const TestSpec& t : spec->tests)
+    for (const Translations* tr : {&t.description_i18n, &t.property_i18n})
+      for (const auto& [lang, text] : *tr) EXPECT_FALSE(text.empty()) << t.name << " " << lang;
+}
+
+struct BadTranslation {
+  const char* name;
+  std::string lab_line, test_line;
+  int line, column;
+  const char* message;  // after "<file>:<line>:<column>: "
+};
+
+void PrintTo(const BadTranslation& b, std::ostream* os) { *os << b.name; }
+
+class LabSpecBadTranslation : public ::testing::TestWithParam<BadTranslation> {};
+
+// Like every other string: the wrong type or an empty value names the file, line, column and key.
+TEST_P(LabSpecBadTranslation, NamesFileLineAndKey) {
+  const BadTranslation& b = GetParam();
+  TempTree tree;
+  auto spec = load_text(tree, translated_lab(b.lab_line, b.test_line));
+  ASSERT_FALSE(spec) << b.name << " loaded";
+  EXPECT_EQ(spec.error().code, Errc::config);
+  EXPECT_EQ(spec.error().message, (tree.root() / "lab4-pipe/lab.toml").string() + ":" + std::to_string(b.line) +
+                                      ":" + std::to_string(b.column) + ": " + b.message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Keys, LabSpecBadTranslation,
+    ::testing::Values(
+        BadTranslation{"property_ko_integer", "", "property_ko = 3\n", 13, 15,
+                       "tests[0].property_ko: expected a string, got integer"},
+        BadTranslation{"description_ko_array", "", "description_ko = [\"a\"]\n", 13, 18,
+                       "tests[0].description_ko: expected a string, got array"},
+        BadTranslation{"title_ko_boolean", "title_ko = true\n", "", 5, 12,
+                       "lab.title_ko: expected a string, got boolean"},
+        BadTranslation{"mechanism_ko_table", "mechanism_ko = { a = 1 }\n", "", 5, 16,
+                       "lab.mechanism_ko: expected a string, got table"},
+        BadTranslation{"property_ko_empty", "", "property_ko = \"\"\n", 13, 15,
+                       "tests[0].property_ko: must not be empty (leave the key out to fall back to property)"},
+        BadTranslation{"title_ko_empty", "title_ko = \"\"\n", "", 5, 12,
+                       "lab.title_ko: must not be empty (leave the key out to fall back to title)"},
+        BadTranslation{"unknown_language", "", "property_jp = \"x\"\n", 13, 1,
+                       "tests[0].property_jp: unknown key (expected one of: name, description, "
+                       "description_ko, property, property_ko, points, visibility, check, roles, params, limits)"},
+        BadTranslation{"no_translated_name", "", "name_ko = \"x\"\n", 13, 1,
+                       "tests[0].name_ko: unknown key (expected one of: name, description, "
+                       "description_ko, property, property_ko, points, visibility, check, roles, params, limits)"},
+        BadTranslation{"unknown_lab_language", "title_kr = \"x\"\n", "", 5, 1,
+                       "lab.title_kr: unknown key (expected one of: number, id, title, title_ko, mechanism, "
+                       "mechanism_ko, skeleton, reference)"}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 // ---- load_all_labs and find_lab -----------------------------------------------------------------
 
