@@ -285,6 +285,23 @@ Result<std::optional<AfterCall>> run_to_gate_after(TestContext& ctx, RunRequest 
   return after;
 }
 
+void ResponderGate::tick(SandboxedProcess& p) {
+  const auto snaps = live_snapshots(p);
+  const auto* caller = find_pid(snaps, p.pid());
+  const bool settled = !caller || caller->state == 'Z' || caller->state == 'T' ||
+                       ((caller->state == 'S' || caller->state == 'D') && caller->syscall.has_value());
+  for (const auto& s : snaps) {
+    if (!is_gated(s, "respond") || s.state != 'T') continue;
+    if (!settled) {
+      if (!waiting_since_) waiting_since_ = Clock::now();
+      if (Clock::now() - *waiting_since_ < kSettleGrace) return;
+    }
+    waiting_since_.reset();
+    ::kill(s.pid, SIGCONT);
+    ++released_;
+  }
+}
+
 void settle_after_exit(SandboxedProcess& p, const std::function<bool(SandboxedProcess&)>& look) {
   Grace settle;
   while (!look(p) && !settle.expired(kSettleGrace))

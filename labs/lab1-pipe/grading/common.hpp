@@ -111,6 +111,21 @@ void settle_after_exit(SandboxedProcess& p, const std::function<bool(SandboxedPr
 // Children of pid (by parent link) among the snapshots.
 std::vector<ProcessSnapshot> children_of(const std::vector<ProcessSnapshot>& snaps, pid_t pid);
 
+// Lets a gated responder (`stage --gate-each respond`, stopped after reading each request) go on
+// only once the caller (the process under test, the run's target) has settled: blocked in a
+// system call, stopped or gone. When a reply comes then no longer depends on the scheduler, so a
+// parent that races its child (non-blocking reads, a request sent early) gets one verdict. A
+// caller that never blocks (busy polling) is let go after kSettleGrace.
+class ResponderGate {
+ public:
+  void tick(SandboxedProcess& p);
+  std::size_t released() const { return released_; }
+
+ private:
+  std::size_t released_ = 0;
+  std::optional<Clock::time_point> waiting_since_;
+};
+
 // Measures how long a condition has been waiting; starts on first call.
 class Grace {
  public:

@@ -135,7 +135,9 @@ std::optional<CheckOutcome> judge_own_children(TestContext& ctx, RunRequest req,
   RunOutcome out;
   RunContext rc;
   std::optional<ProcessSnapshot> waiting_for_any;
+  ResponderGate gate;
   auto watch = [&](SandboxedProcess& p) {
+    gate.tick(p);
     for (const auto& s : live_snapshots(p))
       if (s.pid == p.pid() && waits_for_any_child(s)) waiting_for_any = s;
   };
@@ -190,7 +192,8 @@ CheckOutcome own_children(TestContext& ctx) {
   if (auto bad = judge_own_children(ctx, pipeline_request(ctx, {"--gate-after", "--others", ctx.tool("stage")}, stages, false, "x\n"),
                                     "run_pipeline", expect_exit))
     return *bad;
-  auto conv = driver_request(ctx, {ctx.program("parent"), "--gate-after", "--others", ctx.tool("stage"), ctx.tool("stage"), "respond"},
+  auto conv = driver_request(ctx, {ctx.program("parent"), "--gate-after", "--others", ctx.tool("stage"), ctx.tool("stage"),
+                                   "--gate-each", "respond"},
                              "one\ntwo\n");
   if (auto bad = judge_own_children(ctx, std::move(conv), "conv_finish", 0)) return *bad;
   return CheckOutcome::pass();

@@ -142,7 +142,9 @@ CheckOutcome conversation(TestContext& ctx) {
   // How much the child has written (wchar), to explain a hang: a reply cut short leaves the
   // parent waiting for the rest of its line.
   std::map<pid_t, std::uint64_t> written;
+  ResponderGate gate;  // does nothing unless the child is a gated responder
   req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
+    gate.tick(p);
     for (pid_t pid : p.processes())
       if (pid != p.pid())
         if (auto w = bytes_written(pid)) written[pid] = *w;

@@ -31,12 +31,14 @@ std::string expected_reply(std::size_t k, const std::string& request) {
 
 CheckOutcome child_dies(TestContext& ctx) {
   const std::vector<std::string> requests{"one", "two", "three"};
-  auto req = driver_request(ctx, {ctx.program("parent"), "--go-on", "--gate-after", ctx.tool("stage"), "respond",
-                                  "--exit-after", "1"},
+  auto req = driver_request(ctx, {ctx.program("parent"), "--go-on", "--gate-after", ctx.tool("stage"), "--gate-each",
+                                  "respond", "--exit-after", "1"},
                             joined(requests));
   RunOutcome out;
   RunContext rc;
-  IPCG_TRY_OUTCOME(std::optional<AfterCall> after, run_to_gate_after(ctx, std::move(req), out, rc));
+  ResponderGate gate;
+  IPCG_TRY_OUTCOME(std::optional<AfterCall> after,
+                   run_to_gate_after(ctx, std::move(req), out, rc, {.each_tick = [&](SandboxedProcess& p) { gate.tick(p); }}));
   const auto report = driver_report(out);
   const std::string situation = "the child exits after reply 1 (its stdin closed first)";
   if (auto bad = died_inside_call(out, report)) {

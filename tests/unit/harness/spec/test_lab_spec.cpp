@@ -138,7 +138,7 @@ TEST_F(Lab1, BuildProgramsSandbox) {
 }
 
 TEST_F(Lab1, Tests) {
-  ASSERT_EQ(lab_->tests.size(), 16u);
+  ASSERT_EQ(lab_->tests.size(), 28u);
   double points = 0;
   int hidden = 0;
   std::vector<int> lines;
@@ -149,8 +149,8 @@ TEST_F(Lab1, Tests) {
     EXPECT_FALSE(t.check.empty()) << t.name;
     EXPECT_EQ(lab_->find_test(t.name), &t);
   }
-  EXPECT_EQ(points, 140);
-  EXPECT_EQ(hidden, 2);
+  EXPECT_EQ(points, 220);
+  EXPECT_EQ(hidden, 3);
   EXPECT_EQ(lines, tests_header_lines(kToml));
   EXPECT_EQ(lab_->find_test("no_such_test"), nullptr);
 }
@@ -165,7 +165,8 @@ TEST_F(Lab1, TestDetails) {
   const TestSpec* conversation = lab_->find_test("conversation_student_parent");
   ASSERT_NE(conversation, nullptr);
   EXPECT_EQ(conversation->roles.at("parent"), Impl::student);
-  EXPECT_EQ(conversation->roles.at("child"), Impl::reference);
+  EXPECT_EQ(conversation->roles.count("child"), 0u);  // the course's child is a trusted tool
+  EXPECT_EQ(conversation->params["child_tool"], Json::parse(R"(["--gate-each", "respond"])"));
 
   // Only wall_ms is overridden; the other limits are the lab's [limits]. (Exact values are the
   // lab's to tune; the sample lab below pins down the arithmetic.)
@@ -177,6 +178,16 @@ TEST_F(Lab1, TestDetails) {
   EXPECT_EQ(ends->limits.processes, lab_->run_limits.processes);
   EXPECT_EQ(ends->limits.output_bytes, lab_->run_limits.output_bytes);
   EXPECT_EQ(first->limits.wall, lab_->run_limits.wall);  // no override: the lab's limits
+}
+
+// The Korean report shows every test of lab1 in Korean: none falls back to English.
+TEST_F(Lab1, EveryTestSpeaksKorean) {
+  EXPECT_EQ(lab_->title_i18n.count("ko"), 1u);
+  EXPECT_EQ(lab_->mechanism_i18n.count("ko"), 1u);
+  for (const TestSpec& t : lab_->tests) {
+    EXPECT_EQ(t.description_i18n.count("ko"), 1u) << t.name;
+    EXPECT_EQ(t.property_i18n.count("ko"), 1u) << t.name;
+  }
 }
 
 // ---- a sample lab that uses every key -----------------------------------------------------------
