@@ -1,6 +1,7 @@
-// What a student receives for a lab: the skeleton to edit, the lab's headers, its README and a
-// lab.toml that lists the public tests only. Nothing a student must not see goes in: no hidden
-// test (name, inputs or points), no reference path, none of grading/ (checks, drivers, tools).
+// What a student receives for a lab: the skeleton to edit, the lab's headers, every README*.md
+// (the handout in each language) and a lab.toml that lists the public tests only. Nothing a
+// student must not see goes in: no hidden test (name, inputs or points), no reference path, none
+// of grading/ (checks, drivers, tools).
 //
 //   IPCG_TRY(std::vector<std::filesystem::path> written, write_handout(lab, "out/lab1"));
 //

@@ -27,6 +27,7 @@ struct RunArgs {
   std::string color = "auto";
   std::string trace_out;
   std::string lang;  // "": the locale's (docs/i18n.md)
+  int confirm = 2;
 };
 
 bool use_color(const std::string& mode, std::ostream& out) {
@@ -66,6 +67,7 @@ int run_command(const RunArgs& args, std::ostream& out, std::ostream& err) {
   // Without --submission a student grades their working copy: the lab's skeleton folder.
   options.submission = args.submission.empty() ? (*lab)->skeleton_dir : std::filesystem::path(args.submission);
   options.seed = args.seed.value_or(fresh_seed());
+  options.confirm_runs = args.confirm;
   if (!args.only.empty()) options.only = args.only;
   options.allow_namespaces = !args.reduced;
   options.verbose = args.verbose;
@@ -90,6 +92,10 @@ Command add_run_command(CLI::App& app) {
   run->add_option("--format", args->format, "report format")->check(CLI::IsMember(formats));
   run->add_option("--seed", args->seed, "seed for every random choice (printed in the report)");
   run->add_option("--only", args->only, "run only this test");
+  run->add_option("--confirm", args->confirm,
+                  "runs of a test that did not pass again this many times under its seed, to tell a "
+                  "verdict the seed replays from one that depends on scheduling (default 2)")
+      ->check(CLI::Range(0, 20));
   run->add_flag("--verbose", args->verbose, "show captured output of every test");
   run->add_flag("--show-hidden", args->show_hidden, "show hidden tests' details (for TAs)");
   run->add_flag("--reduced", args->reduced, "force reduced isolation (no namespaces)");

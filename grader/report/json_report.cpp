@@ -19,6 +19,14 @@ Json build_json(const BuildResult& b) {
 
 // Withheld fields keep their types (empty string, empty array) so consumers need no special
 // case; "details_withheld" says the emptiness is deliberate.
+// Every run of a test whose reruns under one seed disagreed (empty: the seed replays it).
+Json attempts_json(const TestResult& t, bool withheld) {
+  Json runs = Json::array();
+  for (const Attempt& a : t.attempts)
+    runs.push_back({{"status", to_string(a.status)}, {"message", withheld ? std::string() : a.message}});
+  return runs;
+}
+
 Json test_json(const TestResult& t, const JsonOptions& options) {
   const bool withheld = t.visibility == Visibility::hidden && !options.show_hidden_details;
   return {{"name", t.name},
@@ -34,7 +42,8 @@ Json test_json(const TestResult& t, const JsonOptions& options) {
           {"output", withheld ? std::string() : t.output},
           {"duration_seconds", t.duration_seconds},
           {"trace_file", withheld ? std::string() : t.trace_file},
-          {"leftovers", withheld ? std::vector<std::string>() : t.leftovers}};
+          {"leftovers", withheld ? std::vector<std::string>() : t.leftovers},
+          {"attempts", attempts_json(t, withheld)}};
 }
 
 Json tests_json(const std::vector<TestResult>& tests, const JsonOptions& options) {

@@ -45,6 +45,11 @@ constexpr std::array<CatalogueRow, kMessageCount> kCatalogue = {{
     {Msg::trace_hint, "trace_hint", 1, "trace: {} (open it in https://ui.perfetto.dev or chrome://tracing)",
      "트레이스: {} (https://ui.perfetto.dev 또는 chrome://tracing에서 열어 보세요)"},
     {Msg::leftovers, "leftovers", 1, "left behind after the test: {}", "테스트 후 정리되지 않고 남은 객체: {}"},
+    {Msg::scheduling_dependent, "scheduling_dependent", 2,
+     "{0} of {1} runs with this seed did not pass: this verdict depends on how the processes were scheduled, "
+     "so --seed does not replay it",
+     "같은 시드로 {1}번 실행해 {0}번 통과하지 못했습니다: 이 판정은 프로세스 스케줄링에 따라 달라지므로 "
+     "--seed로 재현되지 않습니다"},
     {Msg::output_heading, "output_heading", 0, "output:", "출력:"},
     {Msg::hidden_withheld, "hidden_withheld", 0, "(hidden test: details withheld)",
      "(숨겨진 테스트: 세부 내용은 공개하지 않습니다)"},

@@ -54,6 +54,7 @@ enum class Msg {
   test_points,     // "{score}/{max} pts"
   trace_hint,      // "trace: {file} (open it in ...)"
   leftovers,       // "left behind after the test: {objects}"
+  scheduling_dependent,  // "{not passed} of {runs} runs with this seed did not pass: ..."
   output_heading,  // "output:"
   hidden_withheld, // "(hidden test: details withheld)"
   // footer

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 
 namespace ipcg {
 namespace {
@@ -98,6 +100,11 @@ void write_details(Context& cx, const TestResult& t) {
   if (t.status != Status::passed) {
     write_indented(cx, t.message);
     for (const std::string& item : t.evidence) write_indented(cx, item);
+    if (!t.attempts.empty()) {
+      const auto not_passed = std::count_if(t.attempts.begin(), t.attempts.end(),
+                                            [](const Attempt& a) { return a.status != Status::passed; });
+      write_indented(cx, tr(cx.lang(), Msg::scheduling_dependent, not_passed, t.attempts.size()));
+    }
     if (!t.trace_file.empty())
       write_indented(cx, tr(cx.lang(), Msg::trace_hint, t.trace_file));
   } else if (!t.leftovers.empty()) {

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <functional>
+
 #include <chrono>
 
 #include "build.hpp"
@@ -145,6 +148,24 @@ std::uint64_t test_seed(std::uint64_t run_seed, std::string_view test_name) {
   return z ^ (z >> 31);
 }
 
+TestResult confirm_verdict(TestResult first, const std::function<TestResult()>& rerun, std::uint64_t seed, int runs) {
+  // A timeout is not rerun: each rerun would cost the whole wall limit again, and its hang report
+  // (where every process was blocked) is its evidence.
+  if (runs <= 0 || first.status == Status::passed || first.status == Status::build_failed ||
+      first.status == Status::skipped || first.status == Status::timeout)
+    return first;
+  std::vector<Attempt> attempts{{seed, first.status, first.message}};
+  for (int i = 0; i < runs; ++i) {
+    const TestResult again = rerun();
+    attempts.push_back({seed, again.status, again.message});
+  }
+  const bool all_agree = std::all_of(attempts.begin(), attempts.end(),
+                                     [&](const Attempt& a) { return a.status == first.status; });
+  if (!all_agree) first.attempts = std::move(attempts);
+  return first;
+}
+
+
 Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options) {
   const auto started = Clock::now();
   IPCG_CHECK(validate_checks(lab));
@@ -181,7 +202,11 @@ Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options) {
   for (const auto& test : lab.tests) {
     // With --only, the report and the score are about the selected test alone.
     if (options.only && test.name != *options.only) continue;
-    result.tests.push_back(run_one(lab, test, box, options, student, reference, tools));
+    result.tests.push_back(confirm_verdict(run_one(lab, test, box, options, student, reference, tools), [&] {
+      GradeOptions again = options;
+      again.trace_dir.clear();  // the first run's trace is the one the report points to
+      return run_one(lab, test, box, again, student, reference, tools);
+    }, test_seed(options.seed, test.name), options.confirm_runs));
     result.max_score += test.points;
     result.score += result.tests.back().score;
   }

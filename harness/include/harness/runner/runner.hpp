@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -30,9 +31,20 @@ struct GradeOptions {
   // When set, a test that did not pass and whose check recorded a trace gets it written to
   // <trace_dir>/<test>.trace.json (TestResult::trace_file says where).
   std::filesystem::path trace_dir;
+  // A test that did not pass (other than by timeout) runs this many more times under the same
+  // seed. When the runs
+  // disagree, the verdict depends on the scheduler rather than the seed: TestResult::attempts
+  // then lists every run, and the report says how many did not pass.
+  int confirm_runs = 2;
 };
 
 Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options);
+
+// Reruns a test that did not pass (`rerun` runs it again) `runs` more times under its seed (not
+// a timeout: a rerun would cost the wall limit again, and the hang report is its evidence). If
+// every run agrees, the seed replays the verdict and `first` comes back unchanged; if not, every
+// run is kept in attempts (the first run's verdict stands: the failure happened).
+TestResult confirm_verdict(TestResult first, const std::function<TestResult()>& rerun, std::uint64_t seed, int runs);
 
 // Derives a test's seed from the run seed and the test name (stable across runs and machines).
 std::uint64_t test_seed(std::uint64_t run_seed, std::string_view test_name);

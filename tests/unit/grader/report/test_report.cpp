@@ -511,6 +511,22 @@ TEST(TextReportLanguage, KoreanKeepsEvidenceAndNumbersAsGiven) {
   EXPECT_THAT(ko, HasSubstr("[ 시간초과 ] pipeline_larger_than_pipe_buffer (0/10점) — output equals the reference's"));
 }
 
+// A test whose reruns under one seed disagreed says so, in both languages, and JSON lists the runs.
+TEST(SchedulingDependent, TextSaysHowManyRunsDidNotPassAndJsonListsThem) {
+  LabResult r = mixed_result();
+  TestResult& t = r.tests.front();
+  t.status = Status::failed;
+  t.attempts = {{5, Status::failed, "first"}, {5, Status::passed, ""}, {5, Status::failed, "third"}};
+  EXPECT_THAT(text_of(r, {}), HasSubstr("    2 of 3 runs with this seed did not pass: this verdict depends on how "
+                                        "the processes were scheduled, so --seed does not replay it\n"));
+  EXPECT_THAT(text_of(r, {.lang = Lang::ko}), HasSubstr("같은 시드로 3번 실행해 2번 통과하지 못했습니다"));
+  const auto doc = nlohmann::json::parse(json_report(r, {}));
+  ASSERT_EQ(doc["tests"][0]["attempts"].size(), 3u);
+  EXPECT_EQ(doc["tests"][0]["attempts"][1]["status"], "passed");
+  EXPECT_EQ(doc["tests"][0]["attempts"][2]["message"], "third");
+  EXPECT_TRUE(doc["tests"][2]["attempts"].empty());  // one verdict: nothing to list
+}
+
 TEST(TextReportLanguage, KoreanVerboseAndBuildFailure) {
   LabResult r = mixed_result();
   const std::string verbose = text_of(r, {.verbose = true, .lang = Lang::ko});
