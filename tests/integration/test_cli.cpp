@@ -246,7 +246,8 @@ void expect_english_headers(const std::string& out) {
 
 TEST(CliLanguage, KoreanReportHasTheEnglishReportsScores) {
   NoLocale no_locale;
-  const std::string submission = kSource + "/tests/submissions/lab1/parent_keeps_ends";
+  // Six tests fail, none by timeout: quick, and every failing line carries a property.
+  const std::string submission = kSource + "/tests/submissions/lab1/no_alternation";
   auto en = run_grader({"run", "lab1", "--submission", submission, "--seed", "5", "--color", "never"});
   auto ko = run_grader({"run", "lab1", "--submission", submission, "--seed", "5", "--color", "never", "--lang", "ko"});
   ASSERT_NE(en.exit_code, 2) << en.err;
@@ -258,6 +259,10 @@ TEST(CliLanguage, KoreanReportHasTheEnglishReportsScores) {
   EXPECT_FALSE(en_scores.total.empty()) << en.out;
   EXPECT_EQ(ko_scores.tests, en_scores.tests) << en.out << "\n" << ko.out;
   EXPECT_EQ(ko_scores.total, en_scores.total) << en.out << "\n" << ko.out;
+  // lab1's own Korean (lab.toml's title_ko and property_ko), not only the catalogue's.
+  EXPECT_NE(ko.out.find("익명 파이프: 파이프라인과 양방향 대화"), std::string::npos) << ko.out;
+  EXPECT_NE(ko.out.find("[   실패   ] strict_alternation (0/10점) — 요청과 응답이 엄격히 번갈아 오감"), std::string::npos)
+      << ko.out;
   EXPECT_TRUE(leftover_children().empty());
 }
 

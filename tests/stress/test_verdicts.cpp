@@ -64,7 +64,8 @@ const auto* const load = ::testing::AddGlobalTestEnvironment(new Load);
 nlohmann::json grade(const std::string& submission, int seed) {
   const auto run = run_grader({"run", lab(), "--submission", submission, "--format", "json", "--seed",
                                std::to_string(seed), "--show-hidden"});
-  EXPECT_TRUE(run.exit_code == 0 || run.exit_code == 1) << run.err;
+  EXPECT_TRUE(run.exit_code == 0 || run.exit_code == 1)
+      << submission << " seed " << seed << ": exit code " << run.exit_code << "\n" << run.err << run.out.substr(0, 2000);
   return nlohmann::json::parse(run.out, nullptr, false);
 }
 
