@@ -7,7 +7,6 @@
 #include <csignal>
 #include <cstring>
 #include <set>
-#include <thread>
 
 #include "common.hpp"
 
@@ -115,13 +114,12 @@ Result<GateView> observe_gate(TestContext& ctx, const Stages& stages, RunContext
     view = try_gate(p, stages.size(), grace);
     return view ? TickAction::kill : TickAction::keep_going;  // the evidence is in; no need to run on
   };
+  // The parent exited (e.g. it never waits): the stages may still be on their way to the gate.
   req.on_exit = [&](SandboxedProcess& p) {
-    // The parent exited (e.g. it never waits): the stages may still be on their way to the gate.
-    Grace settle;
-    while (!view && !settle.expired(kSettleGrace)) {
-      view = try_gate(p, stages.size(), grace);
-      if (!view) std::this_thread::sleep_for(kPollInterval);  // polling /proc for the stops, bounded
-    }
+    settle_after_exit(p, [&](SandboxedProcess& q) {
+      view = try_gate(q, stages.size(), grace);
+      return view.has_value();
+    });
   };
   IPCG_TRY(out, run(ctx.cell, std::move(req)));
   if (!view) return fail(Errc::internal, "gate never reached");

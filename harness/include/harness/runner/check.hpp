@@ -89,8 +89,10 @@ class CheckRegistry {
 
 }  // namespace ipcg
 
+// __COUNTER__, not __LINE__: a unity build puts a lab's check files in one translation unit, where
+// two registrations may well share a line number.
 #define IPCG_REGISTER_CHECK(name, fn) \
-  static const bool IPCG_CONCAT(ipcg_check_registered_, __LINE__) = ::ipcg::CheckRegistry::instance().add(name, fn)
+  static const bool IPCG_CONCAT(ipcg_check_registered_, __COUNTER__) = ::ipcg::CheckRegistry::instance().add(name, fn)
 
 // Inside a check: unwrap a Result or return Status::error with its message.
 #define IPCG_TRY_OUTCOME(decl, expr)                                                  \

@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool_common.h"
+
 enum { CONTROL_FD = 3 };
 
 struct lines {
@@ -59,29 +61,6 @@ static struct lines read_requests(void) {
     return r;
 }
 
-static uint64_t next_random(uint64_t *state) {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static int write_all(int fd, const char *buf, size_t len) {
-    while (len > 0) {
-        ssize_t w = write(fd, buf, len);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return -1;
-        buf += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-static int queued(int fd) {
-    int n = 0;
-    return ioctl(fd, FIONREAD, &n) == 0 ? n : 0;
-}
-
 /* Replies gathered so far, printed at the end. */
 static char *replies;
 static size_t replies_len, replies_cap;
@@ -99,26 +78,14 @@ static int read_available(int fd) {
     return 1;
 }
 
-/* Waits until the child has read everything in the request pipe (or closed it). Polls: a writer
- * has no event for "the pipe is empty". */
-static void wait_drained(int to_child) {
-    const struct timespec tick = {0, 200 * 1000};
-    for (;;) {
-        struct pollfd p = {.fd = to_child, .events = 0};
-        if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) return;
-        if (queued(to_child) == 0) return;
-        nanosleep(&tick, NULL);
-    }
-}
-
 /* Flood: after a request, stop until the grader sees the child blocked; if the request is still
  * unread then, the child waits for room to write a reply: take what is in the reply pipe. */
 static void let_child_settle(int to_child, int from_child) {
     for (;;) {
         raise(SIGSTOP);
         struct pollfd p = {.fd = to_child, .events = 0};
-        if ((poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) || queued(to_child) == 0) return;
-        if (queued(from_child) == 0 || read_available(from_child) <= 0) return;
+        if ((poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) || bytes_queued(to_child) == 0) return;
+        if (bytes_queued(from_child) == 0 || read_available(from_child) <= 0) return;
     }
 }
 
@@ -138,20 +105,8 @@ static int read_reply_line(int fd) {
 /* Request k in seeded pieces; request 1 always as its text, then its '\n' alone. */
 static int send_in_pieces(int to_child, const char *req, size_t len, size_t k, uint64_t *seed) {
     size_t cuts[3], n = 0;
-    if (k == 0 && len >= 2) {
-        cuts[n++] = len - 1;
-    } else if (len >= 2) {
-        size_t want = 1 + (size_t)(next_random(seed) % 3);
-        for (size_t i = 0; i < want; i++) {
-            size_t at = 1 + (size_t)(next_random(seed) % (len - 1)), j = n;
-            int seen = 0;
-            for (size_t m = 0; m < n; m++) seen |= cuts[m] == at;
-            if (seen) continue;
-            while (j > 0 && cuts[j - 1] > at) { cuts[j] = cuts[j - 1]; j--; }
-            cuts[j] = at;
-            n++;
-        }
-    }
+    if (k == 0 && len >= 2) cuts[n++] = len - 1;
+    else n = seeded_cuts(seed, len, cuts);
     char sizes[128];
     int used = 0;
     size_t from = 0;

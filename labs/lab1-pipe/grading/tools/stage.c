@@ -34,16 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int write_all(int fd, const char *buf, size_t len) {
-    while (len > 0) {
-        ssize_t w = write(fd, buf, len);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return -1;
-        buf += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
+#include "tool_common.h"
 
 /* Copies stdin to stdout through `transform` (NULL: unchanged). */
 static int copy(void (*transform)(char *, size_t)) {
@@ -110,53 +101,15 @@ static ssize_t read_line(char **line, size_t *cap) {
     }
 }
 
-/* splitmix64: the same seed gives the same pieces on every machine and libc. */
-static uint64_t next_random(uint64_t *state) {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Waits until the reader has taken every byte out of the pipe on fd (or is gone). Polls: a
- * writer has no event for "the pipe is empty". */
-static void wait_drained(int fd) {
-    const struct timespec tick = {0, 200 * 1000};
-    for (;;) {
-        int queued = 0;
-        struct pollfd p = {.fd = fd, .events = 0};
-        if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) return;  /* no reader left */
-        if (ioctl(fd, FIONREAD, &queued) != 0 || queued == 0) return;
-        nanosleep(&tick, NULL);
-    }
-}
-
 struct replier {
     uint64_t random;  /* the --pieces state; 0: no seeded cuts */
     int pieces;
 };
 
-/* Up to three seeded cut points strictly inside (0, len), sorted and distinct. */
-static size_t seeded_cuts(struct replier *r, size_t len, size_t cuts[3]) {
-    size_t n = 0;
-    if (!r->pieces || len < 2) return 0;
-    size_t want = 1 + (size_t)(next_random(&r->random) % 3);
-    for (size_t i = 0; i < want; i++) {
-        size_t at = 1 + (size_t)(next_random(&r->random) % (len - 1)), j = n;
-        int seen = 0;
-        for (size_t m = 0; m < n; m++) seen |= cuts[m] == at;
-        if (seen) continue;
-        while (j > 0 && cuts[j - 1] > at) { cuts[j] = cuts[j - 1]; j--; }
-        cuts[j] = at;
-        n++;
-    }
-    return n;
-}
-
 /* Writes the reply piece by piece: at the seeded cuts and at least every PIPE_BUF bytes, each
  * piece one write() once the parent has read the one before. */
 static int send_reply(struct replier *r, const char *reply, size_t len) {
-    size_t cuts[3], n = seeded_cuts(r, len, cuts), from = 0;
+    size_t cuts[3], n = r->pieces ? seeded_cuts(&r->random, len, cuts) : 0, from = 0;
     for (size_t i = 0; i <= n; i++) {
         size_t to = i < n ? cuts[i] : len;
         while (from < to) {
