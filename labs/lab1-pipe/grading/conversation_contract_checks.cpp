@@ -224,7 +224,8 @@ CheckOutcome client(TestContext& ctx) {
     std::vector<std::string> evidence = pieces;
     std::string message;
     if (k >= replies.size())
-      message = fmt::format("{}: the child sent {} replies to {} requests{}", how, replies.size(), requests.size(),
+      message = fmt::format("{}: the child sent {} {} to {} requests{}", how, replies.size(),
+                            replies.size() == 1 ? "reply" : "replies", requests.size(),
                             mode == "flood" ? ": replies were lost when the reply pipe was full (a short write or "
                                               "EAGAIN not retried)"
                                             : "");
