@@ -28,8 +28,10 @@ LabText lab_text_for(const LabSpec& lab, Lang lang) {
   text.title = translation_in(lab.title_i18n, lang);
   text.mechanism = translation_in(lab.mechanism_i18n, lang);
   for (const TestSpec& t : lab.tests) {
-    LabText::Test test{translation_in(t.description_i18n, lang), translation_in(t.property_i18n, lang)};
-    if (!test.description.empty() || !test.property.empty()) text.tests.emplace(t.name, std::move(test));
+    LabText::Test test{translation_in(t.description_i18n, lang), translation_in(t.property_i18n, lang),
+                       translation_in(t.hint_i18n, lang)};
+    if (!test.description.empty() || !test.property.empty() || !test.hint.empty())
+      text.tests.emplace(t.name, std::move(test));
   }
   return text;
 }

@@ -32,6 +32,7 @@ Json test_json(const TestResult& t, const JsonOptions& options) {
   return {{"name", t.name},
           {"description", t.description},
           {"property", t.property},
+          {"hint", withheld ? std::string() : t.hint},
           {"score", t.score},
           {"max_score", t.max_score},
           {"status", to_string(t.status)},

@@ -50,6 +50,7 @@ constexpr std::array<CatalogueRow, kMessageCount> kCatalogue = {{
      "so --seed does not replay it",
      "같은 시드로 {1}번 실행해 {0}번 통과하지 못했습니다: 이 판정은 프로세스 스케줄링에 따라 달라지므로 "
      "--seed로 재현되지 않습니다"},
+    {Msg::hint_line, "hint_line", 1, "to fix: {}", "고칠 점: {}"},
     {Msg::output_heading, "output_heading", 0, "output:", "출력:"},
     {Msg::hidden_withheld, "hidden_withheld", 0, "(hidden test: details withheld)",
      "(숨겨진 테스트: 세부 내용은 공개하지 않습니다)"},

@@ -56,6 +56,10 @@ struct Context {
     const auto it = options.lab_text.tests.find(t.name);
     return it == options.lab_text.tests.end() ? t.property : either(it->second.property, t.property);
   }
+  const std::string& hint_of(const TestResult& t) const {
+    const auto it = options.lab_text.tests.find(t.name);
+    return it == options.lab_text.tests.end() ? t.hint : either(it->second.hint, t.hint);
+  }
 };
 
 void write_indented(Context& cx, std::string_view text, std::string_view indent = kIndent) {
@@ -105,6 +109,7 @@ void write_details(Context& cx, const TestResult& t) {
                                             [](const Attempt& a) { return a.status != Status::passed; });
       write_indented(cx, tr(cx.lang(), Msg::scheduling_dependent, not_passed, t.attempts.size()));
     }
+    if (const std::string& hint = cx.hint_of(t); !hint.empty()) write_indented(cx, tr(cx.lang(), Msg::hint_line, hint));
     if (!t.trace_file.empty())
       write_indented(cx, tr(cx.lang(), Msg::trace_hint, t.trace_file));
   } else if (!t.leftovers.empty()) {

@@ -37,6 +37,7 @@ struct LabText {
   struct Test {
     std::string description;
     std::string property;
+    std::string hint;
   };
   std::string title;
   std::string mechanism;

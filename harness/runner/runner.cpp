@@ -37,6 +37,7 @@ TestResult result_skeleton(const TestSpec& test) {
   r.name = test.name;
   r.description = test.description;
   r.property = test.property;
+  r.hint = test.hint;
   r.visibility = test.visibility;
   r.max_score = test.points;
   return r;

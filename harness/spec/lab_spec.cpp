@@ -626,8 +626,8 @@ Result<Json> read_params(const Section& test) {
 
 Result<TestSpec> read_test(const Section& test, const LabSpec& spec) {
   const KnownKeys known(
-      {"name", "description", "property", "points", "visibility", "check", "roles", "params", "limits"},
-      {"description", "property"});
+      {"name", "description", "property", "hint", "points", "visibility", "check", "roles", "params", "limits"},
+      {"description", "property", "hint"});
   IPCG_CHECK(test.allow_only(known.views()));
   TestSpec t;
   t.line = static_cast<int>(position_of(test.table().source()).line);
@@ -637,6 +637,9 @@ Result<TestSpec> read_test(const Section& test, const LabSpec& spec) {
   IPCG_TRY(t.description_i18n, read_translations(test, "description"));
   IPCG_TRY(t.property, test.required_string("property"));
   IPCG_TRY(t.property_i18n, read_translations(test, "property"));
+  IPCG_TRY(auto hint, test.string("hint"));
+  t.hint = hint.value_or("");
+  IPCG_TRY(t.hint_i18n, read_translations(test, "hint"));
   IPCG_TRY(t.points, read_points(test));
   IPCG_TRY(t.visibility, read_visibility(test));
   IPCG_TRY(t.check, test.required_string("check"));

@@ -50,6 +50,7 @@ struct TestResult {
   std::string name;
   std::string description;
   std::string property;  // the property the test checks, e.g. "unused pipe ends closed"
+  std::string hint;      // what to fix when it does not pass (the lab's words), or empty
   Visibility visibility = Visibility::visible;
   Status status = Status::error;
   double score = 0;

@@ -187,6 +187,8 @@ TEST_F(Lab1, EveryTestSpeaksKorean) {
   for (const TestSpec& t : lab_->tests) {
     EXPECT_EQ(t.description_i18n.count("ko"), 1u) << t.name;
     EXPECT_EQ(t.property_i18n.count("ko"), 1u) << t.name;
+    EXPECT_FALSE(t.hint.empty()) << t.name;
+    EXPECT_EQ(t.hint_i18n.count("ko"), 1u) << t.name;
   }
 }
 
@@ -493,10 +495,10 @@ INSTANTIATE_TEST_SUITE_P(
                        "lab.title_ko: must not be empty (leave the key out to fall back to title)"},
         BadTranslation{"unknown_language", "", "property_jp = \"x\"\n", 13, 1,
                        "tests[0].property_jp: unknown key (expected one of: name, description, "
-                       "description_ko, property, property_ko, points, visibility, check, roles, params, limits)"},
+                       "description_ko, property, property_ko, hint, hint_ko, points, visibility, check, roles, params, limits)"},
         BadTranslation{"no_translated_name", "", "name_ko = \"x\"\n", 13, 1,
                        "tests[0].name_ko: unknown key (expected one of: name, description, "
-                       "description_ko, property, property_ko, points, visibility, check, roles, params, limits)"},
+                       "description_ko, property, property_ko, hint, hint_ko, points, visibility, check, roles, params, limits)"},
         BadTranslation{"unknown_lab_language", "title_kr = \"x\"\n", "", 5, 1,
                        "lab.title_kr: unknown key (expected one of: number, id, title, title_ko, mechanism, "
                        "mechanism_ko, skeleton, reference)"}),
