@@ -40,21 +40,22 @@ std::vector<std::string> leftover_ends(const ProcessSnapshot& caller, const RunC
 
 struct FailureCase {
   const char* option;     // driver option lowering the limit
+  const char* spare;      // how much it leaves: 2 fds (one pipe()), 1 process (one fork())
   const char* limit;      // words for the report
   const char* call;       // which call fails
   std::set<int> errnos;   // what run_pipeline may set
 };
 
 const FailureCase kFailures[] = {
-    {"--spare-fds", "only 2 free descriptors (RLIMIT_NOFILE)", "the second pipe()", {EMFILE, ENFILE}},
-    {"--spare-procs", "room for 1 more process (RLIMIT_NPROC)", "the second fork()", {EAGAIN, ENOMEM}},
+    {"--spare-fds", "2", "only 2 free descriptors (RLIMIT_NOFILE)", "the second pipe()", {EMFILE, ENFILE}},
+    {"--spare-procs", "1", "room for 1 more process (RLIMIT_NPROC)", "the second fork()", {EAGAIN, ENOMEM}},
 };
 
 std::optional<CheckOutcome> judge_failure_case(TestContext& ctx, const FailureCase& fc, const Stages& stages,
-                                               const char* spare, std::vector<std::string>& notes) {
+                                               std::vector<std::string>& notes) {
   RunOutcome out;
   RunContext rc;
-  auto req = pipeline_request(ctx, {"--gate-after", fc.option, spare}, stages, false, "");
+  auto req = pipeline_request(ctx, {"--gate-after", fc.option, fc.spare}, stages, false, "");
   IPCG_TRY_OUTCOME(std::optional<AfterCall> after, run_to_gate_after(ctx, std::move(req), out, rc));
   const auto report = driver_report(out);
   if (report.line_starting("limit")) {
@@ -101,7 +102,7 @@ CheckOutcome start_failure(TestContext& ctx) {
   const Stages stages = stages_param(ctx.test);
   std::vector<std::string> notes;
   for (const auto& fc : kFailures)
-    if (auto bad = judge_failure_case(ctx, fc, stages, fc.option == std::string("--spare-fds") ? "2" : "1", notes)) {
+    if (auto bad = judge_failure_case(ctx, fc, stages, notes)) {
       bad->evidence.insert(bad->evidence.end(), notes.begin(), notes.end());
       return *bad;
     }
@@ -168,19 +169,21 @@ std::optional<CheckOutcome> judge_own_children(TestContext& ctx, RunRequest req,
       if (c.ns_pid == pid) return &c;  // the driver reports pids as it sees them
     return nullptr;
   };
+  // Gone from /proc, a child has only the pid the driver saw (in its pid namespace).
   if (const auto* exited = find_child(others->first); !exited || exited->state != 'Z')
-    evidence.push_back(fmt::format("the caller's own child pid {} had exited before {} was called, and its status "
-                                   "is gone: {} reaped a child that is not its own (wait(NULL) or waitpid(-1))",
-                                   others->first, call, call));
+    evidence.push_back(fmt::format("the caller's own child (pid {} as the caller numbers it) had exited before {} was "
+                                   "called, and its status is gone: {} reaped a child that is not its own (wait(NULL) "
+                                   "or waitpid(-1))", others->first, call, call));
   if (!find_child(others->second))
-    evidence.push_back(fmt::format("the caller's own child pid {} (still running) is no longer its child", others->second));
+    evidence.push_back(fmt::format("the caller's own child (pid {} as the caller numbers it, still running) is no "
+                                   "longer its child", others->second));
   // A wrong status is another test's business, unless it is the other child's.
   for (const auto& result : report.results) {
     int status = 0;
     if (std::sscanf(result.c_str(), "status %d", &status) == 1 && WIFEXITED(status) && WEXITSTATUS(status) == 42 &&
         expect_exit != 42)
-      evidence.push_back(fmt::format("{} returned exit status 42, the status of the caller's other child pid {}; its "
-                                     "own child's is {}", call, others->first, expect_exit));
+      evidence.push_back(fmt::format("{} returned exit status 42, the status of the caller's other child; its own "
+                                     "child's is {}", call, expect_exit));
   }
   if (evidence.empty()) return std::nullopt;
   return CheckOutcome::fail(call + " touched children that are not its own", evidence);
