@@ -48,6 +48,19 @@ std::string test_text(const nlohmann::json& t) {
   return text;
 }
 
+// The skeleton compiles and scores 0: no test passes for code that does nothing (a contract test
+// that could only be judged on working code says so and fails).
+TEST(Lab1Skeleton, CompilesAndScoresZero) {
+  const auto run = run_grader({"run", "lab1", "--submission", std::string(IPCG_SOURCE_DIR) + "/labs/lab1-pipe/skeleton",
+                               "--format", "json", "--seed", "7", "--show-hidden", "--confirm", "0"});
+  ASSERT_EQ(run.exit_code, 1) << run.err;
+  const auto report = nlohmann::json::parse(run.out);
+  EXPECT_EQ(report["build"]["ok"], true);
+  EXPECT_EQ(report["score"], 0);
+  for (const auto& t : report["tests"]) EXPECT_NE(t["status"], "passed") << t["name"];
+  EXPECT_TRUE(leftover_children().empty());
+}
+
 class Lab1Submission : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Lab1Submission, FailsExactlyWhatItDeclares) {
