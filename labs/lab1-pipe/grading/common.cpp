@@ -103,6 +103,18 @@ std::vector<std::string> control_lines(const RunOutcome& out) {
   return it == out.captures.end() ? std::vector<std::string>{} : split_lines(it->second.data);
 }
 
+std::string joined_lines(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& line : lines) text += line + "\n";
+  return text;
+}
+
+std::string expected_reply(std::size_t k, const std::string& request) {
+  std::string reply = fmt::format("{} ", k);
+  for (char c : request) reply.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return reply;
+}
+
 std::string printable(const std::string& s, std::size_t max) {
   std::string out;
   for (unsigned char c : s.substr(0, max)) {
@@ -208,7 +220,7 @@ std::optional<CheckOutcome> died_inside_call(const RunOutcome& out, const Driver
         "the student's code ended the calling process inside {} with exit status {}: a library "
         "function must return -1 with errno set, never exit() its caller",
         report.last_call, WEXITSTATUS(out.wait_status)));
-  if (out.ending == Ending::signaled || (out.ending == Ending::exited && WIFSIGNALED(out.wait_status))) {
+  if (out.ending == Ending::signaled) {
     const int sig = WTERMSIG(out.wait_status);
     return CheckOutcome::with(Status::crashed, fmt::format("the calling process died of {} inside {}",
                                                            signal_name(sig), report.last_call));
@@ -292,13 +304,9 @@ void ResponderGate::tick(SandboxedProcess& p) {
                        ((caller->state == 'S' || caller->state == 'D') && caller->syscall.has_value());
   for (const auto& s : snaps) {
     if (!is_gated(s, "respond") || s.state != 'T') continue;
-    if (!settled) {
-      if (!waiting_since_) waiting_since_ = Clock::now();
-      if (Clock::now() - *waiting_since_ < kSettleGrace) return;
-    }
-    waiting_since_.reset();
+    if (!settled && !unsettled_.expired(kSettleGrace)) return;
+    unsettled_.reset();
     ::kill(s.pid, SIGCONT);
-    ++released_;
   }
 }
 

@@ -44,6 +44,11 @@ RunRequest driver_request(const TestContext& ctx, std::vector<std::string> argv,
 std::vector<std::string> control_lines(const RunOutcome& out);
 std::vector<std::string> split_lines(const std::string& text);
 
+// The conversation protocol: requests as the drivers read them (one per line), and reply k to a
+// request ("<k> <REQUEST IN UPPER CASE>").
+std::string joined_lines(const std::vector<std::string>& lines);
+std::string expected_reply(std::size_t k, const std::string& request);
+
 // "output differs at byte 1234 (line 17): expected "abc", got "abd"".
 std::string describe_difference(const std::string& expected, const std::string& got);
 std::string printable(const std::string& s, std::size_t max = 60);
@@ -111,21 +116,6 @@ void settle_after_exit(SandboxedProcess& p, const std::function<bool(SandboxedPr
 // Children of pid (by parent link) among the snapshots.
 std::vector<ProcessSnapshot> children_of(const std::vector<ProcessSnapshot>& snaps, pid_t pid);
 
-// Lets a gated responder (`stage --gate-each respond`, stopped after reading each request) go on
-// only once the caller (the process under test, the run's target) has settled: blocked in a
-// system call, stopped or gone. When a reply comes then no longer depends on the scheduler, so a
-// parent that races its child (non-blocking reads, a request sent early) gets one verdict. A
-// caller that never blocks (busy polling) is let go after kSettleGrace.
-class ResponderGate {
- public:
-  void tick(SandboxedProcess& p);
-  std::size_t released() const { return released_; }
-
- private:
-  std::size_t released_ = 0;
-  std::optional<Clock::time_point> waiting_since_;
-};
-
 // Measures how long a condition has been waiting; starts on first call.
 class Grace {
  public:
@@ -137,6 +127,19 @@ class Grace {
 
  private:
   std::optional<Clock::time_point> since_;
+};
+
+// Lets a gated responder (`stage --gate-each respond`, stopped after reading each request) go on
+// only once the caller (the process under test, the run's target) has settled: blocked in a
+// system call, stopped or gone. When a reply comes then no longer depends on the scheduler, so a
+// parent that races its child (non-blocking reads, a request sent early) gets one verdict. A
+// caller that never blocks (busy polling) is let go after kSettleGrace.
+class ResponderGate {
+ public:
+  void tick(SandboxedProcess& p);
+
+ private:
+  Grace unsettled_;  // since when a stopped responder waits for an unsettled caller
 };
 
 }  // namespace lab1

@@ -298,10 +298,8 @@ std::optional<CheckOutcome> judge_pipeline_eintr(TestContext& ctx, const Stages&
 // The conversation: SIGUSR1 while conv_exchange reads each reply, and while conv_finish waits.
 std::optional<CheckOutcome> judge_conversation_eintr(TestContext& ctx, const std::vector<std::string>& requests,
                                                      bool interrupt) {
-  std::string input;
-  for (const auto& r : requests) input += r + "\n";
   auto req = driver_request(ctx, {ctx.program("parent"), "--eintr", ctx.tool("stage"), "--gate-each", "respond", "--gate-exit"},
-                            input);
+                            joined_lines(requests));
   std::size_t stops = 0, sent = 0;
   std::optional<pid_t> held;  // the responder, stopped, until the signal was delivered
   std::uint64_t last_rchar = ~0ull;
@@ -354,8 +352,7 @@ std::optional<CheckOutcome> judge_conversation_eintr(TestContext& ctx, const std
   }
   const auto replies = split_lines(out.captures[1].data);
   for (std::size_t k = 0; k < requests.size(); ++k) {
-    std::string want = fmt::format("{} ", k + 1);
-    for (char c : requests[k]) want.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    const std::string want = expected_reply(k + 1, requests[k]);
     if (k >= replies.size() || replies[k] != want)
       return CheckOutcome::fail(how + fmt::format(": reply {} is {}, expected {}", k + 1,
                                                   k < replies.size() ? printable(replies[k]) : "missing", printable(want)));

@@ -45,23 +45,12 @@ bool plays(const TestContext& ctx, const std::string& role, Impl impl) {
   return it == ctx.test.roles.end() ? impl == Impl::student : it->second == impl;
 }
 
-std::string upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string joined_requests(const std::vector<std::string>& requests) {
-  std::string text;
-  for (const auto& r : requests) text += r + "\n";
-  return text;
-}
-
 RunRequest parent_request(TestContext& ctx, const std::vector<std::string>& child_argv,
                           const std::vector<std::string>& requests, const std::vector<std::string>& options = {}) {
   std::vector<std::string> argv{ctx.program("parent")};
   argv.insert(argv.end(), options.begin(), options.end());
   argv.insert(argv.end(), child_argv.begin(), child_argv.end());
-  return driver_request(ctx, std::move(argv), joined_requests(requests));
+  return driver_request(ctx, std::move(argv), joined_lines(requests));
 }
 
 // Compares the replies the parent driver printed with the ones the protocol defines (each cut
@@ -71,7 +60,7 @@ std::optional<CheckOutcome> judge_replies(const std::vector<std::string>& reques
                                           bool student_parent, std::size_t cap = 0) {
   const auto replies = split_lines(output);
   for (std::size_t k = 0; k < requests.size(); ++k) {
-    std::string want = fmt::format("{} {}", k + 1, upper(requests[k]));
+    std::string want = expected_reply(k + 1, requests[k]);
     if (cap > 0 && want.size() > cap - 1) want.resize(cap - 1);
     if (k >= replies.size())
       return CheckOutcome::fail(fmt::format("got {} replies, expected {}", replies.size(), requests.size()));

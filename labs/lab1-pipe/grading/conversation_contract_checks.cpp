@@ -15,25 +15,13 @@
 namespace lab1 {
 namespace {
 
-std::string joined(const std::vector<std::string>& lines) {
-  std::string text;
-  for (const auto& l : lines) text += l + "\n";
-  return text;
-}
-
-std::string expected_reply(std::size_t k, const std::string& request) {
-  std::string reply = fmt::format("{} ", k);
-  for (char c : request) reply.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-  return reply;
-}
-
 // --- the child dies mid-conversation ---------------------------------------------------------
 
 CheckOutcome child_dies(TestContext& ctx) {
   const std::vector<std::string> requests{"one", "two", "three"};
   auto req = driver_request(ctx, {ctx.program("parent"), "--go-on", "--gate-after", ctx.tool("stage"), "--gate-each",
                                   "respond", "--exit-after", "1"},
-                            joined(requests));
+                            joined_lines(requests));
   RunOutcome out;
   RunContext rc;
   ResponderGate gate;
@@ -170,7 +158,7 @@ CheckOutcome client(TestContext& ctx) {
   if (mode == "pieces") argv.push_back(std::to_string(ctx.seed));
   argv.push_back(ctx.program("child"));
   for (const auto& a : ctx.test.params.value("child_args", std::vector<std::string>{})) argv.push_back(a);
-  auto req = driver_request(ctx, argv, joined(requests));
+  auto req = driver_request(ctx, argv, joined_lines(requests));
   // Flood: the client stops after each request; it goes on once the child is blocked (waiting
   // for the next request, or for room in the reply pipe) or gone, so that when the client reads
   // replies does not depend on the scheduler.
