@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -144,7 +145,10 @@ Result<std::shared_ptr<Cell::Core>> start_cell(KeeperPlan& plan, CellIdentity id
   const pid_t keeper = clone_keeper(plan, flags, &pidfd);
   if (keeper < 0) return sys_fail("clone the sandbox keeper");
 
+  // Threads of one grader (batch --jobs) share its pid: the serial tells their cells apart.
+  static std::atomic<std::uint64_t> serial{0};
   auto core = std::make_shared<Cell::Core>();
+  core->tag = std::to_string(::getpid()) + "-" + std::to_string(++serial);
   core->identity = std::move(identity);
   core->namespaces = plan.namespaces;
   core->keeper = keeper;
@@ -289,6 +293,7 @@ CellReport Cell::Core::close() {
 Cell::Core::~Core() { close(); }
 
 Cell::Cell(std::shared_ptr<Core> core) : core_(std::move(core)) {}
+const std::string& Cell::tag() const { return core_->tag; }
 Cell::Cell(Cell&&) noexcept = default;
 Cell& Cell::operator=(Cell&& other) noexcept {
   if (this != &other) {

@@ -172,6 +172,7 @@ namespace ipcg {
 // keeper reported. Shared by the Cell and its processes; the last owner closes the cell.
 struct Cell::Core {
   internal::CellIdentity identity;
+  std::string tag;                // Cell::tag()
   bool namespaces = false;
   pid_t keeper = -1;
   UniqueFd keeper_pidfd;

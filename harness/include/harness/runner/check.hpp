@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "harness/core/error.hpp"
+#include "harness/core/ipc_names.hpp"
 #include "harness/sandbox/execution.hpp"
 #include "harness/spec/lab_spec.hpp"
 #include "harness/core/result.hpp"
@@ -68,6 +69,9 @@ struct TestContext {
   // A SpawnSpec with this test's limits and argv, ready to add fds to. Its role (the uid it runs
   // as) is the reference's when argv[0] is a reference program, else the student's.
   SpawnSpec spawn_spec(std::vector<std::string> argv) const;
+  // Names for this test's FIFOs, queues, shared memory, semaphores and SysV keys, unique to its
+  // cell: pass them to every role (driver arguments); never let a lab hard-code one.
+  IpcNames ipc_names() const { return IpcNames(cell.tag()); }
 };
 
 using CheckFn = std::function<CheckOutcome(TestContext&)>;

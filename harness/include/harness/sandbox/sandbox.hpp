@@ -149,6 +149,9 @@ class Cell : public Launcher {
   Result<SandboxedProcess> spawn(const SpawnSpec& spec) override;
   // Kills every process of the cell, lists what it left, removes its cgroups. Idempotent.
   CellReport close();
+  // Unique among the cells of every grader running on this host now ("<grader pid>-<serial>"):
+  // what the names of the test's IPC objects are made from (harness/core/ipc_names.hpp).
+  const std::string& tag() const;
 
   struct Core;
   explicit Cell(std::shared_ptr<Core> core);
