@@ -1,0 +1,141 @@
+// Grades every lab's reference and every sample submission (tests/submissions/<lab>/) with the real
+// grader binary and checks the verdicts against what each sample declares in its expect.toml:
+// exactly the listed tests fail, their messages name the property's evidence, and the grader
+// leaves no process behind. Every lab's skeleton compiles and scores 0. A new lab is picked up
+// from its folders: nothing here names one.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <toml++/toml.h>
+
+#include "run_grader.hpp"
+
+namespace fs = std::filesystem;
+using ipcg::testing::leftover_children;
+using ipcg::testing::run_grader;
+
+namespace {
+
+struct Expectation {
+  std::set<std::string> fails;
+  std::vector<std::string> mentions;
+  std::string only;
+};
+
+Expectation read_expectation(const fs::path& dir) {
+  Expectation e;
+  if (!fs::exists(dir / "expect.toml")) return e;  // the reference: everything passes
+  auto doc = toml::parse_file((dir / "expect.toml").string());
+  if (auto* fails = doc["fails"].as_array())
+    for (auto& f : *fails) e.fails.insert(f.value_or(std::string()));
+  if (auto* mentions = doc["mentions"].as_array())
+    for (auto& m : *mentions) e.mentions.push_back(m.value_or(std::string()));
+  e.only = doc["only"].value_or(std::string());
+  return e;
+}
+
+struct Sample {
+  std::string lab;     // "lab2"
+  std::string folder;  // "lab2-fifo"
+  fs::path dir;
+  bool reference = false;
+};
+void PrintTo(const Sample& s, std::ostream* os) { *os << s.dir.string(); }
+
+// labs/<lab>-<name>/ with a reference/<lab>-<name>/, in lab order.
+std::vector<std::pair<std::string, std::string>> labs() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& entry : fs::directory_iterator(std::string(IPCG_SOURCE_DIR) + "/labs")) {
+    const std::string folder = entry.path().filename().string();
+    if (!entry.is_directory() || !fs::exists(std::string(IPCG_SOURCE_DIR) + "/reference/" + folder)) continue;
+    out.emplace_back(folder.substr(0, folder.find('-')), folder);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<Sample> samples() {
+  std::vector<Sample> out;
+  for (const auto& [lab, folder] : labs()) {
+    out.push_back({lab, folder, std::string(IPCG_SOURCE_DIR) + "/reference/" + folder, true});
+    std::vector<fs::path> dirs;
+    const fs::path root = std::string(IPCG_SOURCE_DIR) + "/tests/submissions/" + lab;
+    if (fs::exists(root))
+      for (const auto& entry : fs::directory_iterator(root))
+        if (entry.is_directory()) dirs.push_back(entry.path());
+    std::sort(dirs.begin(), dirs.end());
+    for (const auto& d : dirs) out.push_back({lab, folder, d, false});
+  }
+  return out;
+}
+
+std::string test_text(const nlohmann::json& t) {
+  std::string text = t.value("message", "");
+  for (const auto& line : t.value("evidence", nlohmann::json::array())) text += "\n" + line.get<std::string>();
+  return text;
+}
+
+// The skeleton compiles and scores 0: no test passes for code that does nothing (a contract test
+// that could only be judged on working code says so and fails).
+class LabSkeleton : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
+
+TEST_P(LabSkeleton, CompilesAndScoresZero) {
+  const auto& [lab, folder] = GetParam();
+  const auto run = run_grader({"run", lab, "--submission", std::string(IPCG_SOURCE_DIR) + "/labs/" + folder + "/skeleton",
+                               "--format", "json", "--seed", "7", "--show-hidden", "--confirm", "0"});
+  ASSERT_EQ(run.exit_code, 1) << run.err;
+  const auto report = nlohmann::json::parse(run.out);
+  EXPECT_EQ(report["build"]["ok"], true);
+  EXPECT_EQ(report["score"], 0);
+  for (const auto& t : report["tests"]) {
+    EXPECT_NE(t["status"], "passed") << t["name"];
+    EXPECT_FALSE(t.value("message", "").empty()) << t["name"] << ": a failed test says what is missing";
+  }
+  EXPECT_TRUE(leftover_children().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Labs, LabSkeleton, ::testing::ValuesIn(labs()),
+                         [](const auto& info) { return info.param.first; });
+
+class LabSubmission : public ::testing::TestWithParam<Sample> {};
+
+TEST_P(LabSubmission, FailsExactlyWhatItDeclares) {
+  const fs::path dir = GetParam().dir;
+  const Expectation want = read_expectation(dir);
+  std::vector<std::string> args{"run", GetParam().lab, "--submission", dir.string(), "--format", "json", "--seed", "7",
+                                "--show-hidden"};
+  if (!want.only.empty()) args.insert(args.end(), {"--only", want.only});
+  const auto run = run_grader(args);
+  EXPECT_TRUE(leftover_children().empty()) << "the grader left processes behind";
+  ASSERT_EQ(run.exit_code, want.fails.empty() ? 0 : 1) << run.err << run.out;
+  const auto report = nlohmann::json::parse(run.out);
+  EXPECT_EQ(report["seed"], 7);
+
+  std::set<std::string> failed;
+  std::string failed_text;
+  for (const auto& t : report["tests"]) {
+    if (t["status"] == "passed" || t["status"] == "skipped") continue;
+    failed.insert(t["name"]);
+    failed_text += test_text(t) + "\n";
+    EXPECT_EQ(t["score"], 0) << t["name"];
+  }
+  EXPECT_EQ(failed, want.fails) << failed_text;
+  for (const auto& m : want.mentions) EXPECT_NE(failed_text.find(m), std::string::npos) << "missing '" << m << "' in:\n" << failed_text;
+  if (want.fails.empty()) {
+    EXPECT_EQ(report["score"], report["max_score"]);
+  }
+}
+
+std::string sample_name(const ::testing::TestParamInfo<Sample>& info) {
+  std::string name = info.param.lab + "_" + (info.param.reference ? "reference" : info.param.dir.filename().string());
+  for (auto& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Samples, LabSubmission, ::testing::ValuesIn(samples()), sample_name);
+
+}  // namespace
