@@ -57,7 +57,7 @@ std::optional<CheckOutcome> judge_failure_case(TestContext& ctx, const FailureCa
   RunContext rc;
   auto req = pipeline_request(ctx, {"--gate-after", fc.option, fc.spare}, stages, false, "");
   IPCG_TRY_OUTCOME(std::optional<AfterCall> after, run_to_gate_after(ctx, std::move(req), out, rc));
-  const auto report = driver_report(out);
+  const auto report = lab1_driver_report(out);
   if (report.line_starting("limit")) {
     notes.push_back(fmt::format("{} could not be made to fail here ({}): not tested", fc.call, *report.line_starting("limit")));
     return std::nullopt;
@@ -143,7 +143,7 @@ std::optional<CheckOutcome> judge_own_children(TestContext& ctx, RunRequest req,
       if (s.pid == p.pid() && waits_for_any_child(s)) waiting_for_any = s;
   };
   IPCG_TRY_OUTCOME(std::optional<AfterCall> after, run_to_gate_after(ctx, std::move(req), out, rc, {.each_tick = watch}));
-  const auto report = driver_report(out);
+  const auto report = lab1_driver_report(out);
   const auto others = other_children(report);
   if (!after) {
     if (auto bad = died_inside_call(out, report)) return bad;
@@ -270,7 +270,7 @@ std::optional<CheckOutcome> judge_pipeline_eintr(TestContext& ctx, const Stages&
   GateWatch watch;
   if (interrupt) watch.each_tick = [&](SandboxedProcess& p) { interrupter.tick(p); };
   IPCG_TRY_OUTCOME(std::optional<AfterCall> after, run_to_gate_after(ctx, std::move(req), out, rc, watch));
-  const auto report = driver_report(out);
+  const auto report = lab1_driver_report(out);
   const std::string how = fmt::format("SIGUSR1 (handler installed without SA_RESTART) was delivered {} times while "
                                       "run_pipeline waited", interrupter.signals_sent());
   if (!after) {
@@ -337,7 +337,7 @@ std::optional<CheckOutcome> judge_conversation_eintr(TestContext& ctx, const std
     return TickAction::keep_going;
   };
   IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.cell, std::move(req)));
-  const auto report = driver_report(out);
+  const auto report = lab1_driver_report(out);
   if (auto bad = died_inside_call(out, report)) return bad;
   if (auto bad = abnormal_ending(out, "the conversation")) return bad;
   const std::string how = fmt::format("SIGUSR1 (handler installed without SA_RESTART) was delivered {} times while "
@@ -402,7 +402,7 @@ CheckOutcome failed_exec(TestContext& ctx) {
   const std::string why = "a forked child that calls exit() flushes the stdio buffers it copied from the caller: "
                           "after a failed exec, call _exit(127)";
   IPCG_TRY_OUTCOME(RunOutcome piped, run(ctx.cell, pipeline_request(ctx, {"--marker", marker}, stages, false, "x\n")));
-  auto report = driver_report(piped);
+  auto report = lab1_driver_report(piped);
   if (auto bad = died_inside_call(piped, report)) return *bad;
   if (auto bad = abnormal_ending(piped, "run_pipeline")) return *bad;
   if (const auto seen = occurrences(piped.captures[1].data, marker); seen != 1)
@@ -415,7 +415,7 @@ CheckOutcome failed_exec(TestContext& ctx) {
 
   auto conv = driver_request(ctx, {ctx.program("parent"), "--marker", marker, "--go-on", stages.back().front()}, "");
   IPCG_TRY_OUTCOME(RunOutcome talked, run(ctx.cell, std::move(conv)));
-  report = driver_report(talked);
+  report = lab1_driver_report(talked);
   if (auto bad = died_inside_call(talked, report)) return *bad;
   if (auto bad = abnormal_ending(talked, "the conversation")) return *bad;
   if (const auto seen = occurrences(talked.captures[1].data, marker); seen != 1)
@@ -545,7 +545,7 @@ CheckOutcome caller_fds(TestContext& ctx) {
   IPCG_TRY_OUTCOME(std::optional<AfterCall> after,
                    run_to_gate_after(ctx, std::move(req), out, rc,
                                      {.before = [&](const ProcessSnapshot& s) { before = s; }, .continue_after = true}));
-  const auto report = driver_report(out);
+  const auto report = lab1_driver_report(out);
   if (auto bad = died_inside_call(out, report)) return *bad;
   if (!after || !before) {
     if (auto bad = abnormal_ending(out, "run_pipeline")) return *bad;

@@ -87,7 +87,7 @@ std::optional<CheckOutcome> judge_replies(const std::vector<std::string>& reques
 
 // The driver's control lines: "reply k len"..., then "status S" or "error step errno".
 std::optional<CheckOutcome> judge_control(const RunOutcome& out, bool reference_parent = false) {
-  if (auto bad = died_inside_call(out, driver_report(out))) return bad;
+  if (auto bad = died_inside_call(out, lab1_driver_report(out))) return bad;
   auto lines = control_lines(out);
   std::erase_if(lines, [](const auto& l) { return l.starts_with("call "); });
   if (lines.empty()) return CheckOutcome::fail("the parent reported nothing: it died before conv_start returned");
@@ -141,7 +141,7 @@ CheckOutcome conversation(TestContext& ctx) {
   };
   IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.cell, std::move(req)));
   const bool student_parent = plays(ctx, "parent", Impl::student);
-  if (auto bad = died_inside_call(out, driver_report(out))) return *bad;
+  if (auto bad = died_inside_call(out, lab1_driver_report(out))) return *bad;
   if (auto bad = abnormal_ending(out, "the conversation")) {
     const std::size_t owed = reply_bytes(requests);
     // Hints about the child's writing are about the student's code only when the child is theirs.
@@ -159,7 +159,7 @@ CheckOutcome conversation(TestContext& ctx) {
   if (out.captures[1].truncated)
     return CheckOutcome::fail(fmt::format("the replies came to {} bytes, more than the {} this test expects",
                                           out.captures[1].total_bytes, out.captures[1].data.size()));
-  const auto report = driver_report(out);
+  const auto report = lab1_driver_report(out);
   for (const auto& line : report.lines) {
     std::size_t k = 0;
     int bytes = 0;

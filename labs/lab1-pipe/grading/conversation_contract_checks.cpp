@@ -27,7 +27,7 @@ CheckOutcome child_dies(TestContext& ctx) {
   ResponderGate gate;
   IPCG_TRY_OUTCOME(std::optional<AfterCall> after,
                    run_to_gate_after(ctx, std::move(req), out, rc, {.each_tick = [&](SandboxedProcess& p) { gate.tick(p); }}));
-  const auto report = driver_report(out);
+  const auto report = lab1_driver_report(out);
   const std::string situation = "the child exits after reply 1 (its stdin closed first)";
   if (auto bad = died_inside_call(out, report)) {
     if (out.ending == Ending::signaled && WTERMSIG(out.wait_status) == SIGPIPE)
@@ -128,7 +128,7 @@ CheckOutcome across_calls(TestContext& ctx) {
     return CheckOutcome::fail("programs started while a conversation is open inherit its pipe ends", evidence);
   // Both seen, nothing inherited: how the waits went afterwards is other tests' business.
   if (later.size() >= 2) return CheckOutcome::pass();
-  const auto report = driver_report(out);
+  const auto report = lab1_driver_report(out);
   if (auto bad = died_inside_call(out, report)) return *bad;
   if (auto bad = abnormal_ending(out, "the conversation")) return *bad;
   if (later.size() < 2)
@@ -181,7 +181,7 @@ CheckOutcome client(TestContext& ctx) {
       return TickAction::keep_going;
     };
   IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.cell, std::move(req)));
-  const auto report = driver_report(out);
+  const auto report = lab1_driver_report(out);
   std::vector<std::string> pieces;
   for (const auto& line : report.lines) {
     std::size_t k = 0;

@@ -16,7 +16,7 @@ namespace {
 // run_pipeline must have returned a status: "error E" (e.g. the skeleton's ENOSYS) or nothing
 // at all fails whatever else the test looks at.
 std::optional<CheckOutcome> judge_returned(const RunOutcome& out) {
-  const auto report = driver_report(out);
+  const auto report = lab1_driver_report(out);
   if (auto bad = died_inside_call(out, report)) return bad;
   if (report.results.empty()) return CheckOutcome::fail("run_pipeline never returned (the driver died inside it)");
   int err = 0;
@@ -61,7 +61,7 @@ CheckOutcome pipeline_status(TestContext& ctx) {
   const int expect_exit = ctx.test.params.value("expect_exit", 0);
   IPCG_TRY_OUTCOME(RunOutcome got, run(ctx.cell, driver_request(ctx, pipeline_argv(ctx, ctx.program("pipeline"), stages, false, false), test_input(ctx))));
   if (auto bad = abnormal_ending(got, "the pipeline")) return *bad;
-  auto lines = driver_report(got).results;
+  auto lines = lab1_driver_report(got).results;
   if (lines.size() > 1)
     return CheckOutcome::fail(
         fmt::format("run_pipeline returned {} times: a child went on running the parent's code "
