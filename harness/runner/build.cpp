@@ -1,10 +1,12 @@
 #include "build.hpp"
+#include "driver_kit_files.hpp"
 
 #include <fmt/format.h>
 #include <sys/wait.h>
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "harness/sandbox/execution.hpp"
@@ -73,6 +75,12 @@ Result<std::vector<std::string>> stage_files(const LabSpec& lab, const std::file
   for (const auto& [name, program] : lab.programs) {
     IPCG_CHECK(copy_trusted_file(program.driver, dir / "drivers" / program.driver.filename()));
     driver_dirs.insert(program.driver.parent_path());
+  }
+  // The harness's driver kit: the same for every lab, written from the grader's own copy.
+  for (const auto& file : internal::driver_kit_files()) {
+    std::ofstream out(dir / "drivers" / file.name, std::ios::binary | std::ios::trunc);
+    out << file.text;
+    if (!out) return fail(Errc::io, "cannot write " + (dir / "drivers" / file.name).string());
   }
   for (const auto& folder : driver_dirs) {
     std::error_code ec;

@@ -57,23 +57,23 @@ static void while_open(const char *tool) {
     char *second_argv[] = {(char *)tool, "--gate", "respond", NULL};
     struct conversation c2;
     char reply[256];
-    report_call("conv_start");
+    ipcg_report_call("conv_start");
     if (conv_start(&c2, second_argv) != 0) { dprintf(CONTROL_FD, "error second-start %d\n", errno); return; }
-    report_call("conv_exchange");
+    ipcg_report_call("conv_exchange");
     if (conv_exchange(&c2, "second", reply, sizeof reply) < 0) dprintf(CONTROL_FD, "error second-exchange %d\n", errno);
     int in = open("/dev/null", O_RDONLY | O_CLOEXEC), out = open("/dev/null", O_WRONLY | O_CLOEXEC);
     char *stage[] = {(char *)tool, "--gate", "cat", NULL};
     char *const *stages[] = {stage};
-    report_call("run_pipeline");
+    ipcg_report_call("run_pipeline");
     dprintf(CONTROL_FD, "pipeline %d\n", run_pipeline(stages, 1, in, out));
     close(in);
     close(out);
-    report_call("conv_finish");
+    ipcg_report_call("conv_finish");
     dprintf(CONTROL_FD, "second %d\n", conv_finish(&c2));
 }
 
 int main(int argc, char **argv) {
-    control_setup();
+    ipcg_control_setup();
     int first = 1, go_on = 0, gate_after = 0, sigpipe_default = 0;
     size_t cap = DEFAULT_CAP;
     const char *others = NULL, *marker = NULL, *second = NULL;
@@ -83,7 +83,7 @@ int main(int argc, char **argv) {
         if (strcmp(opt, "--go-on") == 0) go_on = 1;
         else if (strcmp(opt, "--gate-after") == 0) gate_after = 1;
         else if (strcmp(opt, "--sigpipe-default") == 0) sigpipe_default = 1;
-        else if (strcmp(opt, "--eintr") == 0) catch_sigusr1_without_restart();
+        else if (strcmp(opt, "--eintr") == 0) ipcg_catch_sigusr1_without_restart();
         else if (strcmp(opt, "--cap") == 0 && has_value) cap = (size_t)strtoul(argv[++first], NULL, 10);
         else if (strcmp(opt, "--others") == 0 && has_value) others = argv[++first];
         else if (strcmp(opt, "--marker") == 0 && has_value) marker = argv[++first];
@@ -102,11 +102,11 @@ int main(int argc, char **argv) {
     if (others) start_other_children(others);
 
     struct conversation c;
-    report_call("conv_start");
+    ipcg_report_call("conv_start");
     if (conv_start(&c, &argv[first]) != 0) { dprintf(CONTROL_FD, "error start %d\n", errno); return 1; }
     for (size_t k = 0; k < count; k++) {
         memset(buffer, GUARD_BYTE, cap + GUARD);
-        report_call("conv_exchange");
+        ipcg_report_call("conv_exchange");
         ssize_t len = conv_exchange(&c, requests[k], (char *)buffer, cap);
         if (guard_damage(buffer + cap)) dprintf(CONTROL_FD, "guard %zu %d\n", k + 1, guard_damage(buffer + cap));
         if (len < 0) {
@@ -121,7 +121,7 @@ int main(int argc, char **argv) {
         if (!marker) fflush(stdout);
     }
     if (second) while_open(second);
-    report_call("conv_finish");
+    ipcg_report_call("conv_finish");
     int status = conv_finish(&c);
     if (status == -1) dprintf(CONTROL_FD, "error finish %d\n", errno);
     else dprintf(CONTROL_FD, "status %d\n", status);

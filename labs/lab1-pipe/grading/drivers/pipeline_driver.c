@@ -32,7 +32,7 @@ static void copy_rest(int from, int to) {
 }
 
 int main(int argc, char **argv) {
-    control_setup();
+    ipcg_control_setup();
     int first = 1, gate_before = 0, gate_after = 0, calls = 1, fds = 0, spare_fds = -1, spare_procs = -1;
     const char *marker = NULL, *others = NULL;
     for (; first < argc && strncmp(argv[first], "--", 2) == 0; first++) {
@@ -42,7 +42,7 @@ int main(int argc, char **argv) {
         else if (strcmp(opt, "--gate-after") == 0) gate_after = 1;
         else if (strcmp(opt, "--twice") == 0) calls = 2;
         else if (strcmp(opt, "--fds") == 0) fds = 1;
-        else if (strcmp(opt, "--eintr") == 0) catch_sigusr1_without_restart();
+        else if (strcmp(opt, "--eintr") == 0) ipcg_catch_sigusr1_without_restart();
         else if (strcmp(opt, "--marker") == 0 && has_value) marker = argv[++first];
         else if (strcmp(opt, "--others") == 0 && has_value) others = argv[++first];
         else if (strcmp(opt, "--spare-fds") == 0 && has_value) spare_fds = atoi(argv[++first]);
@@ -69,11 +69,11 @@ int main(int argc, char **argv) {
     }
     if (others) start_other_children(others);
     if (gate_before) raise(SIGSTOP);
-    if (spare_fds >= 0) leave_spare_fds(spare_fds);
-    if (spare_procs >= 0) leave_spare_processes(spare_procs);
+    if (spare_fds >= 0) ipcg_leave_spare_fds(spare_fds);
+    if (spare_procs >= 0) ipcg_leave_spare_processes(spare_procs);
 
     for (int call = 0; call < calls; call++) {
-        report_call("run_pipeline");
+        ipcg_report_call("run_pipeline");
         int status = run_pipeline((char *const *const *)stages, n, in_fd, out_fd);
         if (status == -1) dprintf(CONTROL_FD, "error %d\n", errno);
         else dprintf(CONTROL_FD, "status %d\n", status);
