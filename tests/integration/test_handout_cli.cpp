@@ -1,7 +1,8 @@
-// `grader handout lab1 --out DIR`: what students receive holds the skeleton, headers, every
-// README*.md (English and Korean) and the public tests, and nothing secret: no hidden test's name,
-// no line of the reference solution, none of the grading code. And lab1's two READMEs teach the
-// same rules: their rule tables name the same tests, row by row, and every public test.
+// `grader handout <lab> --out DIR`, for every lab: what students receive holds the skeleton,
+// headers, every README*.md (English and Korean) and the public tests, and nothing secret: no
+// hidden test's name, no line of the reference solution, none of the grading code. And each lab's
+// two READMEs teach the same rules: their rule tables name the same tests, row by row, and every
+// public test.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -22,11 +23,34 @@ using ipcg::testing::run_grader;
 
 namespace {
 
-const std::string kLab = kSource + "/labs/lab1-pipe";
+const std::string kLab1 = kSource + "/labs/lab1-pipe";
 
-std::vector<std::string> tests_with_visibility(const std::string& visibility) {
+// Every lab with a reference: {"lab2", "lab2-fifo"}.
+std::vector<std::pair<std::string, std::string>> every_lab() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& entry : fs::directory_iterator(kSource + "/labs")) {
+    const std::string folder = entry.path().filename().string();
+    if (entry.is_directory() && fs::exists(kSource + "/reference/" + folder))
+      out.emplace_back(folder.substr(0, folder.find('-')), folder);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string lab_dir(const std::string& folder) { return kSource + "/labs/" + folder; }
+
+// build.sources or build.headers of a lab.toml.
+std::vector<std::string> build_files(const std::string& folder, const char* key) {
+  std::vector<std::string> files;
+  auto doc = toml::parse_file(lab_dir(folder) + "/lab.toml");
+  if (auto* list = doc["build"][key].as_array())
+    for (const auto& f : *list) files.push_back(f.value_or(std::string()));
+  return files;
+}
+
+std::vector<std::string> tests_with_visibility(const std::string& folder, const std::string& visibility) {
   std::vector<std::string> names;
-  auto doc = toml::parse_file(kLab + "/lab.toml");
+  auto doc = toml::parse_file(lab_dir(folder) + "/lab.toml");
   for (const auto& node : *doc["tests"].as_array()) {
     const auto& t = *node.as_table();
     if (t["visibility"].value_or(std::string("public")) == visibility) names.push_back(*t["name"].value<std::string>());
@@ -36,15 +60,19 @@ std::vector<std::string> tests_with_visibility(const std::string& visibility) {
 
 // Lines of the reference solution long enough to be distinctive and not given to students anyway
 // (the skeleton and the header share some declarations with it).
-std::vector<std::string> reference_only_lines() {
-  const std::string given = read_file(kLab + "/skeleton/pipeline.c") + read_file(kLab + "/include/pipeline.h");
-  std::istringstream in(read_file(kSource + "/reference/lab1-pipe/pipeline.c"));
+std::vector<std::string> reference_only_lines(const std::string& folder) {
+  std::string given;
+  for (const auto& source : build_files(folder, "sources")) given += read_file(lab_dir(folder) + "/skeleton/" + source);
+  for (const auto& header : build_files(folder, "headers")) given += read_file(lab_dir(folder) + "/" + header);
   std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) {
-    const auto first = line.find_first_not_of(" \t");
-    if (first == std::string::npos) continue;
-    line = line.substr(first);
-    if (line.size() >= 30 && given.find(line) == std::string::npos) lines.push_back(line);
+  for (const auto& source : build_files(folder, "sources")) {
+    std::istringstream in(read_file(kSource + "/reference/" + folder + "/" + source));
+    for (std::string line; std::getline(in, line);) {
+      const auto first = line.find_first_not_of(" \t");
+      if (first == std::string::npos) continue;
+      line = line.substr(first);
+      if (line.size() >= 30 && given.find(line) == std::string::npos) lines.push_back(line);
+    }
   }
   return lines;
 }
@@ -122,28 +150,37 @@ class Handout : public ::testing::Test {
   fs::path dir_;
 };
 
-TEST_F(Handout, HoldsWhatStudentsNeed) {
-  auto run = run_grader({"handout", "lab1", "--out", dir_.string()});
+class LabHandout : public Handout, public ::testing::WithParamInterface<std::pair<std::string, std::string>> {
+ protected:
+  const std::string& lab() const { return GetParam().first; }
+  const std::string& folder() const { return GetParam().second; }
+};
+
+TEST_P(LabHandout, HoldsWhatStudentsNeed) {
+  auto run = run_grader({"handout", lab(), "--out", dir_.string()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(read_file((dir_ / "pipeline.c").string()), read_file(kLab + "/skeleton/pipeline.c"));
-  EXPECT_EQ(read_file((dir_ / "include/pipeline.h").string()), read_file(kLab + "/include/pipeline.h"));
-  EXPECT_EQ(read_file((dir_ / "README.md").string()), read_file(kLab + "/README.md"));
-  EXPECT_EQ(read_file((dir_ / "README.ko.md").string()), read_file(kLab + "/README.ko.md"));
+  const std::string dir = lab_dir(folder());
+  for (const auto& source : build_files(folder(), "sources"))
+    EXPECT_EQ(read_file((dir_ / source).string()), read_file(dir + "/skeleton/" + source)) << source;
+  for (const auto& header : build_files(folder(), "headers"))
+    EXPECT_EQ(read_file((dir_ / header).string()), read_file(dir + "/" + header)) << header;
+  EXPECT_EQ(read_file((dir_ / "README.md").string()), read_file(dir + "/README.md"));
+  EXPECT_EQ(read_file((dir_ / "README.ko.md").string()), read_file(dir + "/README.ko.md"));
   EXPECT_NE(run.out.find((dir_ / "README.ko.md").string()), std::string::npos) << run.out;
   auto toml = toml::parse_file((dir_ / "lab.toml").string());
   std::vector<std::string> listed;
   for (const auto& node : *toml["tests"].as_array()) listed.push_back(*(*node.as_table())["name"].value<std::string>());
-  EXPECT_EQ(listed, tests_with_visibility("public"));
+  EXPECT_EQ(listed, tests_with_visibility(folder(), "public"));
 }
 
-TEST_F(Handout, RevealsNoHiddenTestNoReferenceAndNoGradingCode) {
-  auto run = run_grader({"handout", "lab1", "--out", dir_.string()});
+TEST_P(LabHandout, RevealsNoHiddenTestNoReferenceAndNoGradingCode) {
+  auto run = run_grader({"handout", lab(), "--out", dir_.string()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const std::string all = everything_written();
-  const auto hidden = tests_with_visibility("hidden");
+  const auto hidden = tests_with_visibility(folder(), "hidden");
   ASSERT_FALSE(hidden.empty());  // else this test proves nothing
   for (const auto& name : hidden) EXPECT_EQ(all.find(name), std::string::npos) << "hidden test " << name;
-  const auto secret = reference_only_lines();
+  const auto secret = reference_only_lines(folder());
   ASSERT_GE(secret.size(), 5u);
   for (const auto& line : secret) EXPECT_EQ(all.find(line), std::string::npos) << "reference line: " << line;
   EXPECT_EQ(all.find("reference/"), std::string::npos);
@@ -158,7 +195,7 @@ TEST_F(Handout, RevealsNoHiddenTestNoReferenceAndNoGradingCode) {
 TEST_F(Handout, ShipsEveryReadmeOfTheLabFolder) {
   const fs::path lab_copy = dir_ / "labs" / "lab1-pipe";
   fs::create_directories(lab_copy.parent_path());
-  fs::copy(kLab, lab_copy, fs::copy_options::recursive);
+  fs::copy(kLab1, lab_copy, fs::copy_options::recursive);
   std::ofstream(lab_copy / "README.fr.md") << "# TP 1 : tubes anonymes\n";
   std::ofstream(lab_copy / "NOTES.md") << "not a handout\n";
   auto lab = ipcg::load_lab_spec(lab_copy / "lab.toml", kSource + "/reference");
@@ -172,9 +209,14 @@ TEST_F(Handout, ShipsEveryReadmeOfTheLabFolder) {
   EXPECT_FALSE(fs::exists(dir_ / "out" / "NOTES.md"));
 }
 
-TEST(HandoutReadmes, KoreanRuleTableNamesTheSameTestsRowByRow) {
-  const auto en = rule_table(kLab + "/README.md");
-  const auto ko = rule_table(kLab + "/README.ko.md");
+class HandoutReadmes : public ::testing::TestWithParam<std::pair<std::string, std::string>> {
+ protected:
+  const std::string& folder() const { return GetParam().second; }
+};
+
+TEST_P(HandoutReadmes, KoreanRuleTableNamesTheSameTestsRowByRow) {
+  const auto en = rule_table(lab_dir(folder()) + "/README.md");
+  const auto ko = rule_table(lab_dir(folder()) + "/README.ko.md");
   ASSERT_GE(en.size(), 5u);  // else the table was not found and this test proves nothing
   EXPECT_EQ(tests_named(ko), tests_named(en));
   ASSERT_EQ(ko.size(), en.size()) << "the two rule tables have different numbers of rows";
@@ -186,12 +228,12 @@ TEST(HandoutReadmes, KoreanRuleTableNamesTheSameTestsRowByRow) {
 
 // Every public test of lab.toml is named in each README's table; a row names no other test (no
 // hidden one, no stale name), and a row that names none is a rule of hidden tests only, "(hidden)".
-TEST(HandoutReadmes, RuleTablesNameEveryPublicTestAndNoHiddenOne) {
-  const auto public_tests = tests_with_visibility("public");
+TEST_P(HandoutReadmes, RuleTablesNameEveryPublicTestAndNoHiddenOne) {
+  const auto public_tests = tests_with_visibility(folder(), "public");
   const std::set<std::string> public_set(public_tests.begin(), public_tests.end());
-  const bool lab_has_hidden = !tests_with_visibility("hidden").empty();
+  const bool lab_has_hidden = !tests_with_visibility(folder(), "hidden").empty();
   for (const char* readme : {"README.md", "README.ko.md"}) {
-    const auto rows = rule_table(kLab + "/" + readme);
+    const auto rows = rule_table(lab_dir(folder()) + "/" + readme);
     const auto named = tests_named(rows);
     for (const auto& name : public_tests) EXPECT_TRUE(named.count(name)) << readme << " does not name " << name;
     for (const auto& name : named) EXPECT_TRUE(public_set.count(name)) << readme << " names " << name << ", not a public test";
@@ -211,5 +253,9 @@ TEST_F(Handout, RefusesAFolderThatIsNotEmpty) {
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("not empty"), std::string::npos) << run.err;
 }
+
+const auto lab_name = [](const auto& info) { return info.param.first; };
+INSTANTIATE_TEST_SUITE_P(Labs, LabHandout, ::testing::ValuesIn(every_lab()), lab_name);
+INSTANTIATE_TEST_SUITE_P(Labs, HandoutReadmes, ::testing::ValuesIn(every_lab()), lab_name);
 
 }  // namespace
