@@ -5,7 +5,8 @@
 //
 // The keeper forks each role on request (a SpawnRequest on the control socket), answers with a
 // pidfd, reaps every process of the cell and reports the wait statuses of those it spawned; on
-// "close" it kills the cell, reaps it to the last process and lists what it left behind.
+// "close" it kills the cell, reaps it to the last process and lists what it left behind; on
+// "list" it lists the IPC objects and FIFOs that exist in the cell now, killing nothing.
 //
 // Built as a static program, against musl where it is installed (an exec of a static glibc
 // program cost 0.75 ms more than a static musl one on our 2-vCPU VM: glibc's start-up runs
@@ -13,6 +14,7 @@
 // no C++ library, no exceptions, no allocation. Not meant to be run by hand: its command line
 // is in keeper_protocol.hpp.
 #include <fcntl.h>
+#include <linux/mqueue.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
@@ -229,15 +231,25 @@ void keeper_kill_all(const Keeper& k) {
   }
 }
 
-// --- leftovers: what the cell's processes left in its IPC namespace and tmpfs mounts ----------
+// --- listings: the IPC objects and FIFOs of the cell's IPC namespace and tmpfs mounts ---------
+// At close (leftover messages, after everything is killed) and on request while the cell runs
+// (listed messages: nothing is killed or changed). Only looked at, never opened, except a POSIX
+// queue, opened read-only for its message count.
 
-void send_leftover(const Keeper& k, LeftoverKind kind, const char* text, size_t len, uid_t uid, int& budget) {
-  if (budget <= 0) return;
-  --budget;
+struct Listing {
+  int32_t message_kind;  // KeeperMessage::leftover or ::listed
+  int budget;            // how many more objects may be sent
+};
+
+void send_object(const Keeper& k, Listing& l, LeftoverKind kind, const char* text, size_t len, uid_t uid,
+                 int64_t messages = -1) {
+  if (l.budget <= 0) return;
+  --l.budget;
   KeeperMessage msg;
-  msg.kind = KeeperMessage::leftover;
+  msg.kind = l.message_kind;
   msg.status = static_cast<int32_t>(kind);
   msg.uid = uid;
+  msg.messages = messages;
   if (len >= sizeof msg.text) len = sizeof msg.text - 1;
   ::memcpy(msg.text, text, len);
   send_message(k.control_fd, msg);
@@ -245,7 +257,7 @@ void send_leftover(const Keeper& k, LeftoverKind kind, const char* text, size_t 
 
 // /proc/sysvipc/{msg,sem,shm} as the cell sees it: a header line, then one line per object;
 // the grader parses the line (leaks.cpp), the keeper only skips the header.
-void list_sysv(const Keeper& k, const char* path, LeftoverKind kind, int& budget) {
+void list_sysv(const Keeper& k, const char* path, LeftoverKind kind, Listing& l) {
   const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   static char buf[64 * 1024];
@@ -260,15 +272,26 @@ void list_sysv(const Keeper& k, const char* path, LeftoverKind kind, int& budget
   bool header = true;
   for (size_t i = 0; i < used; ++i) {
     if (buf[i] != '\n') continue;
-    if (!header) send_leftover(k, kind, buf + start, i - start, 0, budget);
+    if (!header) send_object(k, l, kind, buf + start, i - start, 0);
     header = false;
     start = i + 1;
   }
 }
 
+// The messages waiting in a POSIX queue: a file of the mqueue mount opened read-only is a queue
+// descriptor, and mq_getsetattr reads its attributes (nothing is received). -1 if it fails.
+int64_t queue_messages(int dir, const char* name) {
+  const int fd = ::openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return -1;
+  struct mq_attr attr {};
+  const long ok = ::syscall(SYS_mq_getsetattr, fd, nullptr, &attr);
+  ::close(fd);
+  return ok == 0 ? static_cast<int64_t>(attr.mq_curmsgs) : -1;
+}
+
 // Entries of a folder the cell could write (its /dev/shm, /dev/mqueue, /tmp), through
 // getdents64. `only_fifos` keeps named pipes only.
-void list_folder(const Keeper& k, const char* path, LeftoverKind kind, bool only_fifos, int& budget) {
+void list_folder(const Keeper& k, const char* path, LeftoverKind kind, bool only_fifos, Listing& l) {
   const int dir = ::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (dir < 0) return;
   alignas(8) char buf[8192];
@@ -296,21 +319,24 @@ void list_folder(const Keeper& k, const char* path, LeftoverKind kind, bool only
       for (const char* c = path; *c && len < sizeof line - 2; ++c) line[len++] = *c;
       line[len++] = '/';
       for (const char* c = name; *c && len < sizeof line - 1; ++c) line[len++] = *c;
-      send_leftover(k, kind, line, len, st.st_uid, budget);
+      const int64_t messages = kind == LeftoverKind::posix_mq ? queue_messages(dir, name) : -1;
+      send_object(k, l, kind, line, len, st.st_uid, messages);
     }
   }
   ::close(dir);
 }
 
-void keeper_list_leftovers(const Keeper& k) {
-  if (!k.namespaces) return;  // reduced: nothing is private to the cell; the grader sweeps by uid
-  int budget = kMaxLeftovers;
-  list_sysv(k, "/proc/sysvipc/msg", LeftoverKind::sysv_msg, budget);
-  list_sysv(k, "/proc/sysvipc/sem", LeftoverKind::sysv_sem, budget);
-  list_sysv(k, "/proc/sysvipc/shm", LeftoverKind::sysv_shm, budget);
-  list_folder(k, "/dev/shm", LeftoverKind::posix_shm, false, budget);
-  list_folder(k, "/dev/mqueue", LeftoverKind::posix_mq, false, budget);
-  list_folder(k, "/tmp", LeftoverKind::fifo, true, budget);
+// Reduced: nothing is private to the cell, so nothing is listed here; the grader looks at the
+// host by owner instead.
+void keeper_list_objects(const Keeper& k, int32_t message_kind) {
+  if (!k.namespaces) return;
+  Listing l{message_kind, kMaxLeftovers};
+  list_sysv(k, "/proc/sysvipc/msg", LeftoverKind::sysv_msg, l);
+  list_sysv(k, "/proc/sysvipc/sem", LeftoverKind::sysv_sem, l);
+  list_sysv(k, "/proc/sysvipc/shm", LeftoverKind::sysv_shm, l);
+  list_folder(k, "/dev/shm", LeftoverKind::posix_shm, false, l);
+  list_folder(k, "/dev/mqueue", LeftoverKind::posix_mq, false, l);
+  list_folder(k, "/tmp", LeftoverKind::fifo, true, l);
 }
 
 // Our parent died (PR_SET_PDEATHSIG), not a student's kill(getppid(), SIGHUP): the kernel
@@ -563,9 +589,14 @@ bool keeper_request(const Keeper& k, pid_t self) {
     keeper_spawn(k, static_cast<size_t>(n), n_received, self);
   } else if (kind == Request::close) {
     keeper_kill_all(k);
-    keeper_list_leftovers(k);
+    keeper_list_objects(k, KeeperMessage::leftover);
     KeeperMessage msg;
     msg.kind = KeeperMessage::closed;
+    send_message(k.control_fd, msg);
+  } else if (kind == Request::list) {
+    keeper_list_objects(k, KeeperMessage::listed);
+    KeeperMessage msg;
+    msg.kind = KeeperMessage::listed_end;
     send_message(k.control_fd, msg);
   } else {
     answer_failure(k, Step::map_fds, EINVAL);

@@ -55,7 +55,10 @@ struct StepFailure {
 
 // Grader -> keeper. A spawn request is a SpawnRequest followed by its strings (cwd, argv, env,
 // exec candidates, each NUL-terminated), with the descriptors to map in SCM_RIGHTS, in order.
-enum class Request : int32_t { spawn = 1, close = 2 };
+// close: kill everything, then list what is left (leftover messages, then closed). list: the
+// same listing while the cell runs, killing nothing (listed messages, then listed_end); only a
+// keeper with namespaces of its own answers with objects (reduced: the grader looks at the host).
+enum class Request : int32_t { spawn = 1, close = 2, list = 3 };
 constexpr size_t kMaxRequestBytes = 64 * 1024;
 constexpr size_t kMaxArgs = 512;        // argv + env entries of one spawn, each
 constexpr size_t kMaxExecPaths = 32;
@@ -87,18 +90,23 @@ struct SpawnRequest {
 struct KeeperMessage {
   // spawned: the answer to a spawn request (pid > 0 with a pidfd in SCM_RIGHTS, or the failed
   // step); exited: a spawned process's wait status; leftover: one thing the cell left;
-  // closed: the last answer to Request::close.
-  enum Kind : int32_t { spawned = 1, exited = 2, leftover = 3, closed = 4 };
+  // closed: the last answer to Request::close; listed: one object that exists now, in answer to
+  // Request::list; listed_end: the last answer to it. Listed and leftover objects are kept apart
+  // by the grader: a listing never shows up among the leftovers of close.
+  enum Kind : int32_t { spawned = 1, exited = 2, leftover = 3, closed = 4, listed = 5, listed_end = 6 };
   int32_t kind = 0;
   int32_t pid = 0;     // spawned/exited: the pid in the keeper's namespace
-  int32_t status = 0;  // exited: the wait status; leftover: its LeftoverKind
+  int32_t status = 0;  // exited: the wait status; leftover/listed: its LeftoverKind
   StepFailure failure;      // spawned with pid <= 0: why
-  uint32_t uid = 0;    // leftover: its owner
-  char text[224] = {};      // leftover: a /proc/sysvipc line or a name, NUL-terminated
+  uint32_t uid = 0;    // leftover/listed: its owner
+  // leftover/listed POSIX queue: the messages in it (mq_curmsgs), -1 if unknown or not a POSIX
+  // queue. A SysV queue's count is in its line (qnum).
+  int64_t messages = -1;
+  char text[224] = {};      // leftover/listed: a /proc/sysvipc line or a name, NUL-terminated
 };
 // What a leftover line describes (KeeperMessage::status).
 enum class LeftoverKind : int32_t { sysv_msg, sysv_sem, sysv_shm, posix_shm, posix_mq, fifo, file };
-// The most leftovers of all kinds the keeper reports.
+// The most leftovers (or listed objects) of all kinds the keeper reports at once.
 constexpr int kMaxLeftovers = 64;
 
 // --- shared by the cloned child and the keeper: async-signal-safe only ------------------------

@@ -31,8 +31,16 @@ std::vector<std::string> fields_of(const std::string& line) {
   return out;
 }
 
-// The owner's column in /proc/sysvipc/{msg,sem,shm} (after key, id, perms).
+// Columns of /proc/sysvipc/{msg,sem,shm}:
+//   msg: key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid stime rtime ctime
+//   sem: key semid perms nsems uid gid cuid cgid otime ctime
+//   shm: key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime rss swap
 size_t uid_column(LeftoverKind kind) { return kind == LeftoverKind::sysv_sem ? 4 : 7; }
+constexpr size_t kMsgQnumColumn = 4;
+// The pid columns: a queue's last sender and receiver (5, 6), a segment's creator and last user (4, 5).
+std::pair<size_t, size_t> pid_columns(LeftoverKind kind) {
+  return kind == LeftoverKind::sysv_msg ? std::pair<size_t, size_t>{5, 6} : std::pair<size_t, size_t>{4, 5};
+}
 
 bool is_sysv(LeftoverKind kind) {
   return kind == LeftoverKind::sysv_msg || kind == LeftoverKind::sysv_sem || kind == LeftoverKind::sysv_shm;
@@ -56,7 +64,10 @@ void list_sysv(const char* path, LeftoverKind kind, const std::set<uid_t>& owner
   }
 }
 
-void list_folder(const std::string& dir, LeftoverKind kind, const std::set<uid_t>& owners, std::vector<Leftover>& out) {
+// `only_fifos` keeps named pipes only (nothing is opened: an open of a FIFO could block or
+// count as its other end).
+void list_folder(const std::string& dir, LeftoverKind kind, const std::set<uid_t>& owners, std::vector<Leftover>& out,
+                 bool only_fifos = false) {
   DIR* d = ::opendir(dir.c_str());
   if (!d) return;
   while (dirent* e = ::readdir(d)) {
@@ -64,6 +75,7 @@ void list_folder(const std::string& dir, LeftoverKind kind, const std::set<uid_t
     if (name == "." || name == "..") continue;
     struct stat st {};
     if (::fstatat(::dirfd(d), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !owners.count(st.st_uid)) continue;
+    if (only_fifos && !S_ISFIFO(st.st_mode)) continue;
     out.push_back({kind, dir + "/" + name, st.st_uid, -1});
   }
   ::closedir(d);
@@ -142,8 +154,13 @@ Leftover parse_leftover(LeftoverKind kind, const std::string& text, uid_t uid) {
   if (!is_sysv(kind)) return l;
   const auto f = fields_of(text);
   if (f.size() > uid_column(kind)) {
+    l.key = static_cast<key_t>(to_long(f[0]));
     l.sysv_id = static_cast<int>(to_long(f[1]));
     l.owner = static_cast<uid_t>(to_long(f[uid_column(kind)]));
+    if (kind == LeftoverKind::sysv_msg) l.messages = to_long(f[kMsgQnumColumn]);
+    if (kind != LeftoverKind::sysv_sem)
+      for (size_t column : {pid_columns(kind).first, pid_columns(kind).second})
+        if (const long pid = to_long(f[column]); pid > 0) l.pids.push_back(static_cast<pid_t>(pid));
   }
   return l;
 }
@@ -189,6 +206,50 @@ std::vector<Leftover> host_temp_files(const std::set<uid_t>& owners) {
     }
   }
   return out;
+}
+
+std::vector<Leftover> host_fifos(const std::set<uid_t>& owners) {
+  std::vector<Leftover> out;
+  list_folder("/tmp", LeftoverKind::fifo, owners, out, true);
+  return out;
+}
+
+std::int64_t host_queue_messages(const Leftover& queue) {
+  const std::string prefix = "/dev/mqueue";
+  if (queue.kind != LeftoverKind::posix_mq || queue.text.rfind(prefix + "/", 0) != 0) return -1;
+  // O_NONBLOCK: an open never blocks anyway, but the descriptor is ours for a moment only.
+  const mqd_t q = ::mq_open(queue.text.substr(prefix.size()).c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (q == static_cast<mqd_t>(-1)) return -1;
+  mq_attr attr{};
+  const bool ok = ::mq_getattr(q, &attr) == 0;
+  ::mq_close(q);
+  return ok ? static_cast<std::int64_t>(attr.mq_curmsgs) : -1;
+}
+
+std::optional<IpcObject> to_ipc_object(const Leftover& l) {
+  IpcObject o;
+  switch (l.kind) {
+    case LeftoverKind::sysv_msg: o.kind = IpcObject::Kind::sysv_msg; break;
+    case LeftoverKind::sysv_sem: o.kind = IpcObject::Kind::sysv_sem; break;
+    case LeftoverKind::sysv_shm: o.kind = IpcObject::Kind::sysv_shm; break;
+    case LeftoverKind::posix_mq: o.kind = IpcObject::Kind::posix_mq; break;
+    case LeftoverKind::posix_shm: o.kind = IpcObject::Kind::posix_shm; break;
+    case LeftoverKind::fifo: o.kind = IpcObject::Kind::fifo; break;
+    case LeftoverKind::file: return std::nullopt;
+  }
+  if (is_sysv(l.kind)) {
+    o.key = l.key;
+    o.id = l.sysv_id;
+  } else if (l.kind == LeftoverKind::fifo) {
+    o.name = l.text;
+  } else {  // "/dev/mqueue/jobs", "/dev/shm/ring": the name mq_open and shm_open take is "/jobs"
+    const auto slash = l.text.rfind('/');
+    o.name = slash == std::string::npos ? "/" + l.text : l.text.substr(slash);
+  }
+  o.owner = l.owner;
+  o.messages = l.kind == LeftoverKind::sysv_msg || l.kind == LeftoverKind::posix_mq ? l.messages : -1;
+  o.description = describe(l);
+  return o;
 }
 
 std::string identity_of(const Leftover& l) {

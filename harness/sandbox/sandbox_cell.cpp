@@ -1,6 +1,7 @@
 // The grader's side of a cell: clone the keeper, send it spawn requests, file what it reports
-// (exit statuses, leftovers), and close the cell: everything killed and checked gone, leftovers
-// listed (and, in reduced mode, removed from the host), cgroups read and removed.
+// (exit statuses, leftovers, listings), list the IPC objects that exist in the cell while it
+// runs, and close the cell: everything killed and checked gone, leftovers listed (and, in reduced
+// mode, removed from the host), cgroups read and removed.
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -12,8 +13,10 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <mutex>
 
 #include "cgroup.hpp"
+#include "harness/core/ipc_names.hpp"
 #include "leaks.hpp"
 #include "sandbox_internal.hpp"
 
@@ -107,6 +110,109 @@ void sweep_orphans(std::map<pid_t, std::uint64_t>& seen) {
   seen.clear();
 }
 
+// --- reduced mode: whose object is it? -------------------------------------------------------
+// Reduced cells share the host's IPC objects, and cells of one Sandbox (or, unprivileged, of one
+// user) share their owner too, so the owner alone does not say which cell made an object. The
+// cells of this grader that are open now are kept here; an object belongs to another of them
+// when its name carries that cell's IpcNames prefix, or when a process the kernel names for it
+// (a SysV queue's last sender or receiver, a segment's creator or last user) descends from that
+// cell's keeper (a subreaper: double-forked processes stay below it). Without such evidence the
+// object is counted as the asking cell's (an object with a name of the student's own choosing is
+// the same host object for every cell that uses that name).
+struct LiveCell {
+  std::string prefix;  // IpcNames(tag).prefix()
+  pid_t keeper;        // not yet reaped while registered: the pid cannot be reused
+};
+std::mutex g_live_mutex;
+std::map<const Cell::Core*, LiveCell> g_live_cells;
+
+void register_live(const Cell::Core* core, LiveCell cell) {
+  const std::lock_guard lock(g_live_mutex);
+  g_live_cells[core] = std::move(cell);
+}
+
+void unregister_live(const Cell::Core* core) {
+  const std::lock_guard lock(g_live_mutex);
+  g_live_cells.erase(core);
+}
+
+std::map<const Cell::Core*, LiveCell> live_cells() {
+  const std::lock_guard lock(g_live_mutex);
+  return g_live_cells;
+}
+
+// The keeper among `keepers` that pid descends from (pid itself included), or 0.
+pid_t keeper_above(pid_t pid, const std::map<pid_t, const Cell::Core*>& keepers) {
+  for (int depth = 0; pid > 1 && depth < 64; ++depth) {
+    if (keepers.count(pid)) return pid;
+    const auto stat = read_proc_stat(pid);
+    if (!stat) return 0;
+    pid = stat->ppid;
+  }
+  return 0;
+}
+
+bool belongs_to_another_cell(const Leftover& l, const Cell::Core& self,
+                             const std::map<const Cell::Core*, LiveCell>& live) {
+  if (live.size() < 2) return false;
+  if (l.sysv_id < 0) {  // a name: "/dev/mqueue/ipcg-4121-7-jobs", "/tmp/ipcg-4121-7-requests"
+    const std::string base = l.text.substr(l.text.rfind('/') + 1);
+    for (const auto& [core, cell] : live)
+      if (base.rfind(cell.prefix, 0) == 0) return core != &self;
+  }
+  std::map<pid_t, const Cell::Core*> keepers;
+  for (const auto& [core, cell] : live) keepers[cell.keeper] = core;
+  bool other = false;
+  for (pid_t pid : l.pids) {
+    const pid_t keeper = keeper_above(pid, keepers);
+    if (keeper == self.keeper) return false;
+    other = other || keeper != 0;
+  }
+  return other;
+}
+
+// The host's objects of the cell's owners, as reduced mode attributes them to this cell.
+std::vector<Leftover> reduced_objects(const Cell::Core& c, bool with_fifos, bool with_temp_files) {
+  if (!c.extras) return {};
+  auto objects = host_ipc_objects(c.extras->owners);
+  if (with_temp_files)
+    for (auto& f : host_temp_files(c.extras->owners)) objects.push_back(std::move(f));
+  else if (with_fifos)
+    for (auto& f : host_fifos(c.extras->owners)) objects.push_back(std::move(f));
+  const auto live = live_cells();
+  std::vector<Leftover> out;
+  for (Leftover& l : objects)
+    if (!c.extras->before.count(identity_of(l)) && !belongs_to_another_cell(l, c, live)) out.push_back(std::move(l));
+  return out;
+}
+
+bool send_request(int control_fd, Request kind) {
+  char bytes[sizeof kind];
+  std::memcpy(bytes, &kind, sizeof kind);
+  return ::send(control_fd, bytes, sizeof bytes, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof bytes);
+}
+
+// Full isolation: the keeper lists its namespaces' objects (Request::list) and kills nothing.
+Result<std::vector<Leftover>> list_through_keeper(Cell::Core& c) {
+  c.listing.clear();
+  c.listing_done = false;
+  if (!send_request(c.control.get(), Request::list)) return sys_fail("list the cell's IPC objects: send to the keeper");
+  while (!c.listing_done) {
+    const auto got = c.pump(kStartTimeoutMs);
+    if (got == Cell::Core::Pump::timeout) return fail(Errc::system, "list the cell's IPC objects: no answer within 10 s");
+    if (got == Cell::Core::Pump::gone) return fail(Errc::system, "list the cell's IPC objects: the sandbox keeper died");
+  }
+  std::vector<Leftover> out;
+  for (const KeeperMessage& msg : c.listing) {
+    const auto kind = static_cast<LeftoverKind>(msg.status);
+    Leftover l = parse_leftover(kind, msg.text, msg.uid);
+    if (kind == LeftoverKind::posix_mq) l.messages = msg.messages;
+    out.push_back(std::move(l));
+  }
+  c.listing.clear();
+  return out;
+}
+
 void reap_keeper(Cell::Core& c, int timeout_ms) {
   if (c.keeper_reaped || c.keeper < 0) return;
   if (!readable(c.keeper_pidfd.get(), timeout_ms)) pidfd_kill(c.keeper_pidfd.get());
@@ -137,9 +243,11 @@ Result<std::shared_ptr<Cell::Core>> start_cell(KeeperPlan& plan, CellIdentity id
   plan.keeper_argv = argv.data();
   const unsigned long flags =
       plan.namespaces ? CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWUTS : 0;
-  // Unprivileged, the owner is this user: what existed before the cell is not the cell's.
+  // Unprivileged, the owner is this user: what existed before the cell is not the cell's (FIFOs
+  // in /tmp for ipc_objects only: close sweeps no file of the user's).
   if (extras && !plan.namespaces && slot_uids.empty()) {
     for (const Leftover& l : host_ipc_objects(extras->owners)) extras->before.insert(identity_of(l));
+    for (const Leftover& l : host_fifos(extras->owners)) extras->before.insert(identity_of(l));
   }
   int pidfd = -1;
   const pid_t keeper = clone_keeper(plan, flags, &pidfd);
@@ -156,6 +264,7 @@ Result<std::shared_ptr<Cell::Core>> start_cell(KeeperPlan& plan, CellIdentity id
   core->control = std::move(grader_end);
   core->slot_uids = std::move(slot_uids);
   core->extras = std::move(extras);
+  if (!plan.namespaces) register_live(core.get(), {IpcNames(core->tag).prefix(), keeper});
   keeper_end.reset();
   report.write_end.reset();
   for (int fd : plan.cgroup_procs) ::close(fd);
@@ -232,6 +341,8 @@ Cell::Core::Pump Cell::Core::pump(int timeout_ms, internal::KeeperMessage* spawn
     case internal::KeeperMessage::exited: statuses[msg.pid] = msg.status; break;
     case internal::KeeperMessage::leftover: leftovers.push_back(msg); break;
     case internal::KeeperMessage::closed: closed_seen = true; break;
+    case internal::KeeperMessage::listed: listing.push_back(msg); break;
+    case internal::KeeperMessage::listed_end: listing_done = true; break;
     case internal::KeeperMessage::spawned:
       if (spawned) *spawned = msg;
       if (pidfd) *pidfd = std::move(received);
@@ -247,10 +358,7 @@ CellReport Cell::Core::close() {
   std::vector<internal::Leftover> found;
   if (control && !keeper_reaped) {
     // The keeper kills the cell's processes, reaps them, and (full) lists what they left.
-    const internal::Request kind = internal::Request::close;
-    char bytes[sizeof kind];
-    std::memcpy(bytes, &kind, sizeof kind);
-    if (::send(control.get(), bytes, sizeof bytes, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof bytes)) {
+    if (internal::send_request(control.get(), internal::Request::close)) {
       while (!closed_seen && pump(10000) == Pump::message) {
       }
     }
@@ -265,19 +373,14 @@ CellReport Cell::Core::close() {
     internal::reap_keeper(*this, 5000);
     internal::kill_uids(slot_uids);
     internal::sweep_orphans(seen);
-    if (extras) {
-      auto objects = internal::host_ipc_objects(extras->owners);
-      // Files in the host's /tmp only as root: unprivileged, the owner is the user, whose other
-      // programs write there too.
-      if (!slot_uids.empty())
-        for (auto& f : internal::host_temp_files(extras->owners)) objects.push_back(std::move(f));
-      for (const internal::Leftover& l : objects) {
-        if (extras->before.count(internal::identity_of(l))) continue;
-        found.push_back(l);
-        internal::remove_from_host(l);
-      }
+    // Files in the host's /tmp only as root: unprivileged, the owner is the user, whose other
+    // programs write there too. What another open cell of this grader made is left to it.
+    for (const internal::Leftover& l : internal::reduced_objects(*this, false, !slot_uids.empty())) {
+      found.push_back(l);
+      internal::remove_from_host(l);
     }
   }
+  internal::unregister_live(this);
   control.reset();
   for (const auto& l : found) out.leftovers.push_back(internal::describe(l));
   if (extras && extras->cgroup) {
@@ -307,5 +410,26 @@ Cell::~Cell() {
 }
 
 CellReport Cell::close() { return core_ ? core_->close() : CellReport{}; }
+
+Result<std::vector<IpcObject>> Cell::Core::ipc_objects() {
+  if (report || keeper_reaped || !control) return fail(Errc::internal, "list the cell's IPC objects: the cell is closed");
+  std::vector<internal::Leftover> found;
+  if (namespaces) {
+    IPCG_TRY(found, internal::list_through_keeper(*this));
+  } else {
+    found = internal::reduced_objects(*this, true, false);
+    for (internal::Leftover& l : found)
+      if (l.kind == internal::LeftoverKind::posix_mq) l.messages = internal::host_queue_messages(l);
+  }
+  std::vector<IpcObject> out;
+  for (const internal::Leftover& l : found)
+    if (auto o = internal::to_ipc_object(l)) out.push_back(std::move(*o));
+  return out;
+}
+
+Result<std::vector<IpcObject>> Cell::ipc_objects() {
+  if (!core_) return fail(Errc::internal, "list the cell's IPC objects: the cell was moved from");
+  return core_->ipc_objects();
+}
 
 }  // namespace ipcg

@@ -179,8 +179,10 @@ struct Cell::Core {
   bool keeper_reaped = false;
   UniqueFd control;
   std::map<pid_t, int> statuses;  // wait statuses of spawned processes, by pid in the cell
-  std::vector<internal::KeeperMessage> leftovers;
+  std::vector<internal::KeeperMessage> leftovers;  // answers to close (Request::close)
   bool closed_seen = false;
+  std::vector<internal::KeeperMessage> listing;    // answers to Request::list, apart from leftovers
+  bool listing_done = false;
   std::vector<uid_t> slot_uids;   // reduced mode as root: every process of these uids dies
   // Reduced mode: every process seen in the cell (pid -> start time), to find it again if the
   // keeper was killed and it re-parented to the grader (a subreaper too).
@@ -193,6 +195,8 @@ struct Cell::Core {
   // answer is handed to the caller (with its pidfd) instead.
   Pump pump(int timeout_ms, internal::KeeperMessage* spawned = nullptr, UniqueFd* pidfd = nullptr);
   CellReport close();
+  // Cell::ipc_objects: the keeper's listing (full), or the host's objects attributed to this cell.
+  Result<std::vector<IpcObject>> ipc_objects();
   ~Core();
 };
 

@@ -129,6 +129,20 @@ struct CellReport {
   std::string cgroup;                  // "" when none: "cgroup v1 memory+pids", or why not
 };
 
+// One IPC object or FIFO that exists in a cell now (Cell::ipc_objects).
+struct IpcObject {
+  enum class Kind { sysv_msg, sysv_sem, sysv_shm, posix_mq, posix_shm, fifo };
+  Kind kind = Kind::fifo;
+  std::string name;            // POSIX: "/jobs" (as mq_open names it); FIFO: its path; SysV: ""
+  key_t key = 0;               // SysV only
+  int id = -1;                 // SysV only
+  uid_t owner = 0;
+  // Message queues: messages waiting now (SysV qnum, POSIX mq_curmsgs); -1 when not a queue or
+  // not readable (reduced mode, unprivileged, a queue the user may not open). Never bytes.
+  std::int64_t messages = -1;
+  std::string description;     // in CellReport::leftovers' words
+};
+
 struct CellOptions {
   Limits limits;  // memory_bytes and processes become the cell's cgroup limits (root only)
 };
@@ -152,6 +166,16 @@ class Cell : public Launcher {
   // Unique among the cells of every grader running on this host now ("<grader pid>-<serial>"):
   // what the names of the test's IPC objects are made from (harness/core/ipc_names.hpp).
   const std::string& tag() const;
+  // The IPC objects and FIFOs (in /tmp) that exist in the cell now, while its processes run: what
+  // a check asks ("was the queue unlinked", "which FIFOs exist") instead of reading a report.
+  // Nothing is killed, received or opened for data (a POSIX queue is opened read-only for its
+  // count). Full isolation: the cell's own namespaces, asked through its keeper (at most 64
+  // objects). Reduced: the host's objects owned by the cell's uids, minus what existed before
+  // the cell opened (unprivileged), minus what another open cell of this grader made (its
+  // IpcNames prefix in the name, or a SysV object's last sender, receiver or creator among that
+  // cell's processes). Unprivileged on a host without /dev/mqueue, POSIX queues are not seen.
+  // Filter by the test's IpcNames prefix to see only this test's. Fails once the cell is closed.
+  Result<std::vector<IpcObject>> ipc_objects();
 
   struct Core;
   explicit Cell(std::shared_ptr<Core> core);

@@ -1,7 +1,10 @@
 // harness_core: errors as values and their propagation macros, UniqueFd and make_pipe on real
-// file descriptors, the result model's names, and SHA-256 against the FIPS 180-4 vectors.
+// file descriptors, the result model's names, SHA-256 against the FIPS 180-4 vectors, and the
+// per-cell IPC names. (That two cells opened at once get different tags is tested where cells
+// are made: test_cell.cpp, CellsOpenedAtOnceByTwoThreadsGetDifferentTags.)
 #include <fcntl.h>
 #include <gmock/gmock.h>
+#include <sys/ipc.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -11,6 +14,7 @@
 #include <string>
 
 #include "harness/core/error.hpp"
+#include "harness/core/ipc_names.hpp"
 #include "harness/core/sha256.hpp"
 #include "harness/core/result.hpp"
 #include "harness/core/unique_fd.hpp"
@@ -326,6 +330,67 @@ TEST(Sha256, EveryByteValue) {
   std::string bytes;
   for (int b = 0; b < 256; ++b) bytes.push_back(static_cast<char>(b));
   EXPECT_EQ(sha256_hex(bytes), "40aff2e9d2d8922e47afd4648e6967497158785fbd1da870e7110266bf944880");
+}
+
+// ---- IpcNames ----------------------------------------------------------------------------------
+
+TEST(IpcNames, NamesAreMadeFromTheCellTag) {
+  const IpcNames names("4121-7");
+  EXPECT_EQ(names.tag(), "4121-7");
+  EXPECT_EQ(names.prefix(), "ipcg-4121-7-");
+  EXPECT_EQ(names.name("jobs"), "ipcg-4121-7-jobs");
+  EXPECT_EQ(names.posix("jobs"), "/ipcg-4121-7-jobs");
+  EXPECT_EQ(names.fifo("requests"), "/tmp/ipcg-4121-7-requests");
+}
+
+// Every name starts with the prefix (what a listing filters on), and the POSIX form is what
+// mq_open and shm_open take: one leading slash, no other, shorter than NAME_MAX.
+TEST(IpcNames, EveryFormCarriesThePrefix) {
+  const IpcNames names("99999-123456");
+  for (const char* what : {"jobs", "replies-17", "x"}) {
+    EXPECT_EQ(names.name(what).rfind(names.prefix(), 0), 0u) << what;
+    const std::string posix = names.posix(what);
+    EXPECT_EQ(posix.rfind("/" + names.prefix(), 0), 0u) << posix;
+    EXPECT_EQ(posix.find('/', 1), std::string::npos) << posix;
+    EXPECT_LT(posix.size(), 255u);
+    EXPECT_EQ(names.fifo(what), "/tmp/" + names.name(what));
+  }
+  // Another cell's prefix is not a prefix of ours, even when one tag starts with the other.
+  EXPECT_NE(IpcNames("41-1").name("jobs").rfind(IpcNames("41-12").prefix(), 0), 0u);
+  EXPECT_NE(IpcNames("41-12").name("jobs").rfind(IpcNames("41-1").prefix(), 0), 0u);
+}
+
+TEST(IpcNames, SysvKeyIsDeterministic) {
+  EXPECT_EQ(IpcNames("4121-7").sysv_key("dispatch"), IpcNames("4121-7").sysv_key("dispatch"));
+  const IpcNames names("4121-7");
+  const IpcNames copy = names;
+  EXPECT_EQ(names.sysv_key("dispatch"), copy.sysv_key("dispatch"));
+}
+
+// IPC_PRIVATE (0) would give every msgget a new queue, so no two processes could meet on the key;
+// a negative key is legal but prints oddly in /proc/sysvipc.
+TEST(IpcNames, SysvKeyIsNeverIpcPrivateNorNegative) {
+  for (int pid = 1; pid <= 200; ++pid)
+    for (int serial = 1; serial <= 20; ++serial) {
+      const IpcNames names(std::to_string(pid) + "-" + std::to_string(serial));
+      for (const char* what : {"", "dispatch", "jobs"}) {
+        const key_t key = names.sysv_key(what);
+        ASSERT_NE(key, IPC_PRIVATE) << names.tag() << " " << what;
+        ASSERT_GT(key, 0) << names.tag() << " " << what;
+      }
+    }
+}
+
+TEST(IpcNames, SysvKeysDifferForDifferentTagsAndWhats) {
+  EXPECT_NE(IpcNames("4121-7").sysv_key("dispatch"), IpcNames("4121-8").sysv_key("dispatch"));
+  EXPECT_NE(IpcNames("4121-7").sysv_key("dispatch"), IpcNames("4122-7").sysv_key("dispatch"));
+  EXPECT_NE(IpcNames("4121-7").sysv_key("dispatch"), IpcNames("4121-7").sysv_key("replies"));
+  // 200 cells of one grader x 5 names: all 1000 keys distinct (fixed inputs: this never flakes).
+  std::set<key_t> keys;
+  for (int serial = 1; serial <= 200; ++serial)
+    for (const char* what : {"dispatch", "jobs", "replies", "requests", "a"})
+      keys.insert(IpcNames("4121-" + std::to_string(serial)).sysv_key(what));
+  EXPECT_EQ(keys.size(), 1000u);
 }
 
 }  // namespace

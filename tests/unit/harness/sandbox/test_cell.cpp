@@ -1,5 +1,6 @@
-// Cells with real processes: several roles in one cell, role uids, leftovers at close, the
-// memory cgroup, and close() killing everything. Helpers are test_sandbox.cpp's.
+// Cells with real processes: several roles in one cell, role uids, leftovers at close, the IPC
+// objects a cell holds while it runs (ipc_objects), tags, the memory cgroup, and close() killing
+// everything. Helpers are test_sandbox.cpp's.
 #include <fcntl.h>
 #include <mqueue.h>
 #include <poll.h>
@@ -14,13 +15,17 @@
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <optional>
+#include <set>
 #include <string>
+#include <thread>
 
+#include "harness/core/ipc_names.hpp"
 #include "harness/sandbox/sandbox.hpp"
 
 #include "sandbox_test_support.hpp"
@@ -174,6 +179,9 @@ TEST_P(CellTest, CloseKillsEveryProcessEvenOnesThatLeftTheirSession) {
   }
   // The daemon's pid as printed is the cell's; find it on the host among the keeper's children.
   ASSERT_EQ(exit_code_of(*proc), 0);
+  struct stat pipe_stat {};
+  ASSERT_EQ(::fstat(out->read_end.get(), &pipe_stat), 0);
+  const std::string out_pipe = "pipe:[" + std::to_string(pipe_stat.st_ino) + "]";
   std::vector<ProcId> daemons;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
@@ -182,8 +190,12 @@ TEST_P(CellTest, CloseKillsEveryProcessEvenOnesThatLeftTheirSession) {
     std::string inner;
     int levels = 0;
     for (std::string f; nspid >> f; ++levels) inner = f;
-    // Full: a process of a child pid namespace (two NSpid levels) whose inner pid was printed.
-    const bool ours = full() ? levels == 2 && inner == first : name == first;
+    // Full: a process of a child pid namespace (two NSpid levels) whose inner pid was printed,
+    // and whose stdout is our pipe: other cells on this host (other tests, other graders) have
+    // processes with the same inner pid.
+    std::error_code ec;
+    const bool our_pipe = std::filesystem::read_symlink(entry.path() / "fd" / "1", ec).string() == out_pipe;
+    const bool ours = full() ? levels == 2 && inner == first && our_pipe : name == first;
     if (ours)
       if (auto id = proc_id(std::stoi(name))) daemons.push_back(*id);
   }
@@ -220,6 +232,194 @@ TEST_P(CellTest, ItsKeeperIsTheKeeperProgramNotACopyOfTheGrader) {
   EXPECT_THAT(maps, Not(HasSubstr("libstdc++"))) << "the keeper should link no C++ library";
   in->write_end.reset();  // cat sees EOF
   EXPECT_EQ(exit_code_of(*proc), 0);
+}
+
+// A helper holding a POSIX queue (2 messages), a SysV queue (3) and a FIFO named from the cell's
+// tag, as a lab's check would name them; stdin is how the test tells it to remove them.
+struct Holder {
+  IpcNames names;
+  UniqueFd to_helper, from_helper;
+  std::optional<SandboxedProcess> proc;
+  std::string error;
+
+  explicit Holder(Cell& cell) : names(cell.tag()) {
+    auto in = make_pipe(), out = make_pipe();
+    if (!in || !out) {
+      error = "pipes";
+      return;
+    }
+    auto spawned = cell.spawn({.argv = helper("ipc_hold", {names.posix("jobs"), std::to_string(names.sysv_key("dispatch")),
+                                                           names.fifo("requests")}),
+                               .fds = {{in->read_end.get(), 0}, {out->write_end.get(), 1}}});
+    if (!spawned) {
+      error = spawned.error().message;
+      return;
+    }
+    proc.emplace(std::move(*spawned));
+    to_helper = std::move(in->write_end);
+    from_helper = std::move(out->read_end);
+    in->read_end.reset();
+    out->write_end.reset();
+    const std::string line = read_line(from_helper.get());
+    if (line != "ready") error = "the helper said '" + line + "', exit " + std::to_string(exit_code_of(*proc));
+  }
+  // Asks the helper to remove its objects; true once it says it did.
+  bool remove() {
+    const std::string line = "remove\n";
+    return ::write(to_helper.get(), line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+           read_line(from_helper.get()) == "removed";
+  }
+  // What reduced mode's close cannot sweep: unprivileged, FIFOs in the host's /tmp, and POSIX
+  // queues on a host without /dev/mqueue (docs/threat-model.md). Harmless when already gone.
+  ~Holder() {
+    ::mq_unlink(names.posix("jobs").c_str());
+    ::unlink(names.fifo("requests").c_str());
+  }
+};
+
+const IpcObject* find_kind(const std::vector<IpcObject>& objects, IpcObject::Kind kind, const std::string& name,
+                           key_t key = 0) {
+  for (const IpcObject& o : objects)
+    if (o.kind == kind && o.name == name && o.key == key) return &o;
+  return nullptr;
+}
+
+std::string listing(const std::vector<IpcObject>& objects) {
+  std::string out;
+  for (const IpcObject& o : objects) out += o.description + " (" + std::to_string(o.messages) + " messages)\n";
+  return out;
+}
+
+bool posix_queues_visible(bool full) {
+  struct stat st {};
+  return full || ::geteuid() == 0 || ::lstat("/dev/mqueue", &st) == 0;
+}
+
+TEST_P(CellTest, IpcObjectsListsQueuesWithTheirMessagesAndFifosUntilTheyAreRemoved) {
+  auto cell = box->open_cell();
+  ASSERT_TRUE(cell) << cell.error().message;
+  Holder holder(*cell);
+  ASSERT_TRUE(holder.error.empty()) << holder.error;
+  const IpcNames& n = holder.names;
+  auto objects = cell->ipc_objects();
+  ASSERT_TRUE(objects) << objects.error().message;
+  const IpcObject* sysv = find_kind(*objects, IpcObject::Kind::sysv_msg, "", n.sysv_key("dispatch"));
+  ASSERT_NE(sysv, nullptr) << listing(*objects);
+  EXPECT_EQ(sysv->messages, 3);
+  EXPECT_GE(sysv->id, 0);
+  EXPECT_THAT(sysv->description, HasSubstr("SysV message queue (key 0x"));
+  const IpcObject* fifo = find_kind(*objects, IpcObject::Kind::fifo, n.fifo("requests"));
+  ASSERT_NE(fifo, nullptr) << listing(*objects);
+  EXPECT_EQ(fifo->messages, -1);
+  EXPECT_EQ(fifo->description, "FIFO " + n.fifo("requests"));
+  if (::geteuid() == 0) EXPECT_NE(fifo->owner, 0u) << "the helper runs as the slot's student uid";
+  if (posix_queues_visible(full())) {
+    const IpcObject* mq = find_kind(*objects, IpcObject::Kind::posix_mq, n.posix("jobs"));
+    ASSERT_NE(mq, nullptr) << listing(*objects);
+    EXPECT_EQ(mq->messages, 2);
+    EXPECT_EQ(mq->owner, sysv->owner);
+    EXPECT_EQ(mq->description, "POSIX message queue /dev/mqueue/" + n.name("jobs"));
+  }
+  ASSERT_TRUE(holder.remove());
+  objects = cell->ipc_objects();
+  ASSERT_TRUE(objects) << objects.error().message;
+  EXPECT_EQ(find_kind(*objects, IpcObject::Kind::sysv_msg, "", n.sysv_key("dispatch")), nullptr) << listing(*objects);
+  EXPECT_EQ(find_kind(*objects, IpcObject::Kind::fifo, n.fifo("requests")), nullptr) << listing(*objects);
+  EXPECT_EQ(find_kind(*objects, IpcObject::Kind::posix_mq, n.posix("jobs")), nullptr) << listing(*objects);
+  // A listing is not a leftover: nothing was left, so close reports nothing.
+  EXPECT_THAT(cell->close().leftovers, ::testing::IsEmpty());
+  EXPECT_FALSE(cell->ipc_objects()) << "a closed cell listed objects";
+}
+
+// Two cells open at once, as two tests of `grader batch --jobs 2` are. In reduced isolation both
+// see the host's objects, and cells of one Sandbox (or of one unprivileged user) share their
+// owner: each must list its own objects only.
+TEST_P(CellTest, IpcObjectsOfAnotherCellOpenAtTheSameTimeAreNeverListed) {
+  auto first = box->open_cell();
+  auto second = box->open_cell();
+  ASSERT_TRUE(first && second);
+  Holder a(*first), b(*second);
+  ASSERT_TRUE(a.error.empty()) << a.error;
+  ASSERT_TRUE(b.error.empty()) << b.error;
+  for (auto [cell, mine, theirs] : {std::tuple{&*first, &a, &b}, std::tuple{&*second, &b, &a}}) {
+    auto objects = cell->ipc_objects();
+    ASSERT_TRUE(objects) << objects.error().message;
+    const IpcNames& m = mine->names;
+    const IpcNames& t = theirs->names;
+    EXPECT_NE(find_kind(*objects, IpcObject::Kind::sysv_msg, "", m.sysv_key("dispatch")), nullptr) << listing(*objects);
+    EXPECT_NE(find_kind(*objects, IpcObject::Kind::fifo, m.fifo("requests")), nullptr) << listing(*objects);
+    if (posix_queues_visible(full()))
+      EXPECT_NE(find_kind(*objects, IpcObject::Kind::posix_mq, m.posix("jobs")), nullptr) << listing(*objects);
+    for (const IpcObject& o : *objects) {
+      EXPECT_NE(o.key, t.sysv_key("dispatch")) << "listed the other cell's " << o.description;
+      EXPECT_EQ(o.name.find(t.prefix()), std::string::npos) << "listed the other cell's " << o.description;
+    }
+  }
+}
+
+// Closing a cell sweeps the host in reduced mode: what a cell of another Sandbox (another batch
+// job: as root another slot, unprivileged the same user) holds meanwhile stays, and is not named
+// among the closed cell's leftovers. (Cells of one Sandbox share its slot: as root, closing one
+// kills every process of the slot's uids, the other cell's included.)
+TEST_P(CellTest, ClosingACellLeavesTheObjectsOfAnotherOpenCellAlone) {
+  auto other_box = make_box(GetParam(), {"process", "file", "pipe", "fifo", "sysv_ipc", "shm", "posix_mq"});
+  ASSERT_TRUE(other_box) << other_box.error().message;
+  auto first = box->open_cell();
+  auto second = other_box->open_cell();
+  ASSERT_TRUE(first && second);
+  Holder a(*first), b(*second);
+  ASSERT_TRUE(a.error.empty()) << a.error;
+  ASSERT_TRUE(b.error.empty()) << b.error;
+  const CellReport closed = first->close();
+  std::string all;
+  for (const std::string& l : closed.leftovers) all += l + "\n";
+  char key[16];
+  std::snprintf(key, sizeof key, "0x%08x", static_cast<unsigned>(a.names.sysv_key("dispatch")));
+  EXPECT_THAT(all, HasSubstr(std::string("SysV message queue (key ") + key));
+  // Unprivileged, close sweeps no file of the user's /tmp (docs/threat-model.md).
+  if (full() || ::geteuid() == 0) EXPECT_THAT(all, HasSubstr(a.names.fifo("requests")));
+  EXPECT_THAT(all, Not(HasSubstr(b.names.prefix())));
+  char other_key[16];
+  std::snprintf(other_key, sizeof other_key, "0x%08x", static_cast<unsigned>(b.names.sysv_key("dispatch")));
+  EXPECT_THAT(all, Not(HasSubstr(other_key)));
+  auto still = second->ipc_objects();
+  ASSERT_TRUE(still) << still.error().message;
+  const IpcObject* queue = find_kind(*still, IpcObject::Kind::sysv_msg, "", b.names.sysv_key("dispatch"));
+  ASSERT_NE(queue, nullptr) << listing(*still);
+  EXPECT_EQ(queue->messages, 3);
+  EXPECT_NE(find_kind(*still, IpcObject::Kind::fifo, b.names.fifo("requests")), nullptr) << listing(*still);
+  if (posix_queues_visible(full()))
+    EXPECT_NE(find_kind(*still, IpcObject::Kind::posix_mq, b.names.posix("jobs")), nullptr) << listing(*still);
+}
+
+// Two threads opening cells at once (as `grader batch --jobs 2` does, a Sandbox each): every
+// cell gets a tag of its own, so the IPC names made from it never meet.
+TEST_P(CellTest, CellsOpenedAtOnceByTwoThreadsGetDifferentTags) {
+  std::vector<std::string> tags[2];
+  std::string errors[2];
+  std::thread workers[2];
+  for (int t = 0; t < 2; ++t)
+    workers[t] = std::thread([&, t] {
+      auto other = make_box(GetParam());
+      if (!other) {
+        errors[t] = other.error().message;
+        return;
+      }
+      for (int i = 0; i < 5; ++i) {
+        auto cell = other->open_cell();
+        if (!cell) {
+          errors[t] = cell.error().message;
+          return;
+        }
+        tags[t].push_back(cell->tag());
+      }
+    });
+  for (auto& w : workers) w.join();
+  ASSERT_EQ(errors[0] + errors[1], "");
+  std::set<std::string> distinct(tags[0].begin(), tags[0].end());
+  distinct.insert(tags[1].begin(), tags[1].end());
+  EXPECT_EQ(distinct.size(), 10u);
+  for (const std::string& tag : distinct) EXPECT_EQ(tag.rfind(std::to_string(::getpid()) + "-", 0), 0u) << tag;
 }
 
 // Started by hand, the keeper says what it is and does nothing.

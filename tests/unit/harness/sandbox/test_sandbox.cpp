@@ -164,6 +164,36 @@ int helper_ipc_leave(const std::string& tag, bool fifo) {
   return 0;
 }
 
+// Makes a POSIX queue holding 2 messages, a SysV queue holding 3 and a FIFO, says "ready", then
+// waits for a line on stdin: "remove" removes all three and says "removed"; it then waits for
+// EOF. Each step is announced, so the test synchronizes on the lines, never on time.
+int helper_ipc_hold(const std::string& posix, key_t key, const std::string& fifo) {
+  mq_attr attr{};
+  attr.mq_maxmsg = 4;
+  attr.mq_msgsize = 64;
+  const mqd_t q = ::mq_open(posix.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
+  if (q == static_cast<mqd_t>(-1)) return 1;
+  for (int i = 0; i < 2; ++i)
+    if (::mq_send(q, "job", 3, 0) != 0) return 2;
+  const int id = ::msgget(key, IPC_CREAT | IPC_EXCL | 0600);
+  if (id < 0) return 3;
+  struct {
+    long type;
+    char text[8];
+  } m{1, "req"};
+  for (int i = 0; i < 3; ++i)
+    if (::msgsnd(id, &m, 4, 0) != 0) return 4;
+  if (::mkfifo(fifo.c_str(), 0600) != 0) return 5;
+  std::printf("ready\n");
+  std::fflush(stdout);
+  if (read_line(0) != "remove") return 0;
+  if (::mq_unlink(posix.c_str()) != 0 || ::msgctl(id, IPC_RMID, nullptr) != 0 || ::unlink(fifo.c_str()) != 0) return 6;
+  std::printf("removed\n");
+  std::fflush(stdout);
+  read_line(0);
+  return 0;
+}
+
 int run_helper(const std::vector<std::string>& a) {
   const std::string& name = a[0];
   if (name == "uid") {
@@ -174,6 +204,7 @@ int run_helper(const std::vector<std::string>& a) {
   if (name == "sysv_make") return helper_sysv_make(static_cast<key_t>(std::stol(a.at(1))));
   if (name == "sysv_find") return helper_sysv_find(static_cast<key_t>(std::stol(a.at(1))));
   if (name == "ipc_leave") return helper_ipc_leave(a.at(1), a.size() > 2 && a[2] == "fifo");
+  if (name == "ipc_hold") return helper_ipc_hold(a.at(1), static_cast<key_t>(std::stol(a.at(2))), a.at(3));
   if (name == "ptrace") return static_cast<int>(::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr)) == 0 ? 0 : 9;
   if (name == "socket") return helper_socket(a.at(1));
   if (name == "alloc") return helper_alloc(std::atol(a.at(1).c_str()));
