@@ -1,0 +1,103 @@
+// lab2's session: a server (the run's target) and clients spawned beside it in the same cell,
+// each a separate process with no common parent but the cell's keeper, joined only by the
+// FIFO names the check hands them. Every role logs on one message-log pipe the grader reads.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/core/unique_fd.hpp"
+#include "harness/labkit/labkit.hpp"
+#include "harness/msglog/message_log.hpp"
+#include "harness/runner/check.hpp"
+
+// Inside a check: a Result<void> that failed is the grader's error, not the student's.
+#define LAB2_CHECK(expr)                                                                   \
+  do {                                                                                     \
+    auto lab2_checked_ = (expr);                                                           \
+    if (!lab2_checked_) return ::ipcg::CheckOutcome::with(::ipcg::Status::error, lab2_checked_.error().message); \
+  } while (0)
+
+namespace lab2 {
+
+using namespace ipcg;
+
+inline constexpr int kLogFd = 4;
+
+// A client process (the client driver, student's or reference build) and what it reported.
+struct Client {
+  std::string label;       // "client 2 (reference)"
+  unsigned id = 0;
+  SandboxedProcess proc;
+  UniqueFd control;
+  std::string report;
+  std::optional<int> status;
+  bool student = false;
+};
+
+class Session {
+ public:
+  explicit Session(TestContext& ctx);
+  Result<void> open();  // the log pipe
+
+  const std::string& request_fifo() const { return request_fifo_; }
+  const std::string& reply_prefix() const { return reply_prefix_; }
+  // The server as a run() target: `server [opts] --log 4 REQUEST REPLY MAX`.
+  RunRequest server_request(bool student, long max, std::vector<std::string> opts = {});
+  // Spawns a client driver: `client --id ID --seed S --log 4 [opts] REQUEST REPLY`.
+  Result<Client*> spawn_client(bool student, unsigned id, std::vector<std::string> opts);
+  // Reads the log and the clients' reports; notes clients that exited.
+  void pump();
+  bool clients_done() const;
+  // Keeps pumping until every client exited or the settle grace passed.
+  void settle_clients();
+  std::vector<Client>& clients() { return clients_; }
+  Result<MessageLog> log() const { return parse_message_log(log_bytes_); }
+  std::size_t count(MessageEvent::Op op, bool clients_only) const;
+
+ private:
+  TestContext& ctx_;
+  std::string request_fifo_, reply_prefix_;
+  UniqueFd log_read_, log_write_;
+  std::string log_bytes_;
+  std::vector<Client> clients_;
+};
+
+std::string student_program(const TestContext& ctx, const std::string& name);
+std::string program_for(const TestContext& ctx, const std::string& name, bool student);
+
+// Does the FIFO at path (as the box sees it) exist, looked at through pid's root?
+bool fifo_exists(pid_t pid, const std::string& path);
+// syscw of /proc/PID/io: write system calls made so far.
+std::optional<std::uint64_t> write_calls(pid_t pid);
+// A process blocked in a system call (state S or D with a syscall shown).
+bool is_blocked(const ProcessSnapshot& s);
+std::optional<ProcessSnapshot> snapshot_of(pid_t pid);
+
+// A new stop (SIGSTOP at a gate) of a process, told from the last one by its I/O counters.
+class StopTracker {
+ public:
+  bool is_new_stop(const ProcessSnapshot& s);
+
+ private:
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> last_;
+};
+
+// "served N result R errno E" of the server driver.
+struct ServerReport {
+  long served = -1;
+  int result = 0, err = 0;
+};
+std::optional<ServerReport> server_report(const RunOutcome& out);
+// What went wrong with the server process, if anything: died, exited without serving all.
+std::optional<CheckOutcome> judge_server(const RunOutcome& out, long expected, const std::string& situation);
+
+// Events of the log written by clients (role >= 1), or by the server (role 0).
+MessageLog clients_view(const MessageLog& log);
+MessageLog server_view(const MessageLog& log);
+// Every reply received by the client that sent the request (the lab's own check: the message
+// log's checks judge order and counts, not who received).
+std::optional<OrderViolation> check_reply_to_sender(const MessageLog& log);
+
+}  // namespace lab2
