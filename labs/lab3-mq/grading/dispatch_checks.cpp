@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <csignal>
 
 #include "scene.hpp"
@@ -114,9 +115,13 @@ CheckOutcome concurrent(TestContext& ctx) {
                                             jobs_text(ctx, jobs)));
     prods.push_back(a);
   }
-  IPCG_TRY_OUTCOME(bool produced, scene.run_until([&] { return scene.all_exited(prods); }));
+  // A worker that ends before the producers (its code failed) leaves them blocked on a full queue.
+  auto worker_ended = [&] { return std::any_of(works.begin(), works.end(), [&](Actor* w) { return scene.exited(*w); }); };
+  IPCG_TRY_OUTCOME(bool produced, scene.run_until([&] { return scene.all_exited(prods) || worker_ended(); }));
   if (!produced) return scene.timed_out("the producers");
+  if (auto bad = judge_actors(works)) return *bad;
   if (auto bad = judge_actors(prods)) return *bad;
+  if (!scene.all_exited(prods)) return CheckOutcome::fail("a worker ended before every job was taken", works[0]->lines());
   IPCG_TRY_OUTCOME(Actor * stop, run_one(scene, "mqtool stop", tool_spec(ctx, {"stop", s.queue, std::to_string(workers)})));
   if (auto bad = judge_actors({stop})) return *bad;
   IPCG_TRY_OUTCOME(bool drained, scene.run_until([&] { return scene.all_exited(works); }));
@@ -342,11 +347,15 @@ CheckOutcome interrupted_take(TestContext& ctx) {
   if (auto bad = judge_actors({creator})) return *bad;
   IPCG_TRY_OUTCOME(Actor * worker, scene.start(label(ctx, "worker"),
                                                program_spec(ctx, "worker", {"--eintr", "--count", "2", s.queue})));
-  bool sent = false;
+  bool sent = false, spinning = false;
+  std::optional<Clock::time_point> opened;
   IPCG_TRY_OUTCOME(bool delivered, scene.run_until([&] {
     if (scene.exited(*worker)) return true;
     auto snap = scene.snapshot(*worker);
     if (!snap) return false;
+    if (!opened && worker->reported("open")) opened = Clock::now();
+    // A worker that never blocks (it polls) cannot be interrupted in mq_timedreceive.
+    if (!sent && opened && Clock::now() - *opened > std::chrono::milliseconds(500)) return spinning = true;
     if (!sent && blocked_in(*snap, {kSysMqTimedreceive})) {
       ::kill(worker->proc->pid(), SIGUSR1);
       sent = true;
@@ -357,6 +366,9 @@ CheckOutcome interrupted_take(TestContext& ctx) {
   if (!delivered) return scene.timed_out("the worker waiting for a job");
   if (!sent) {
     if (auto bad = judge_actors({worker})) return *bad;
+    if (spinning)
+      return CheckOutcome::fail("the worker did not block in mq_timedreceive within 500 ms on an empty queue, so no "
+                                "signal could interrupt it: EINTR handling cannot be judged (idle_worker_blocks says why)");
     return CheckOutcome::fail("the worker never blocked in mq_timedreceive on an empty queue, so no signal could be sent");
   }
   IPCG_TRY_OUTCOME(Actor * prod, run_one(scene, label(ctx, "producer"), program_spec(ctx, "producer", {"--id", "0", s.queue}),
@@ -383,11 +395,18 @@ CheckOutcome stale_queue(TestContext& ctx) {
   IPCG_TRY_OUTCOME(Actor * stale, run_one(scene, "mqtool stale (a crashed run)",
                                           tool_spec(ctx, {"stale", s.queue, "2", "16", "2"}, Role::student)));
   if (auto bad = judge_actors({stale})) return *bad;
-  IPCG_TRY_OUTCOME(Actor * prod, run_one(scene, label(ctx, "producer"),
-                                         program_spec(ctx, "producer", {"--create", "--maxmsg", std::to_string(s.maxmsg),
-                                                                        "--msgsize", std::to_string(s.msgsize), s.queue}),
-                                         jobs_text(ctx, jobs)));
-  if (!scene.exited(*prod)) return scene.timed_out("the producer");
+  IPCG_TRY_OUTCOME(Actor * prod, scene.start(label(ctx, "producer"),
+                                             program_spec(ctx, "producer", {"--create", "--maxmsg", std::to_string(s.maxmsg),
+                                                                            "--msgsize", std::to_string(s.msgsize), s.queue}),
+                                             jobs_text(ctx, jobs)));
+  // Done, or waiting for room: the old queue was full (two old jobs, mq_maxmsg 2).
+  IPCG_TRY_OUTCOME(bool settled, scene.run_until([&] {
+    auto snap = scene.snapshot(*prod);
+    return scene.exited(*prod) || (snap && blocked_in(*snap, {kSysMqTimedsend}));
+  }));
+  if (!settled) return scene.timed_out("the producer");
+  if (prod->reported("error open") || !prod->last_call().empty())
+    if (auto bad = judge_actors({prod})) return *bad;
   IPCG_TRY_OUTCOME(Actor * attrs, run_one(scene, "mqtool attrs", tool_spec(ctx, {"attrs", s.queue})));
   long maxmsg = 0, msgsize = 0, cur = 0;
   const std::string old = "a queue of the same name was left by a crashed run (mq_maxmsg 2, mq_msgsize 16, two old jobs)";
@@ -397,6 +416,7 @@ CheckOutcome stale_queue(TestContext& ctx) {
                                           "mq_maxmsg {} and mq_msgsize {}: the old queue was reused",
                                           s.maxmsg, s.msgsize, maxmsg, msgsize),
                               {old, "create with O_CREAT | O_EXCL; on EEXIST mq_unlink the old queue and create it again"});
+  if (!scene.exited(*prod)) return scene.timed_out("the producer");
   if (auto bad = judge_actors({prod})) {
     bad->evidence.push_back(old);
     return *bad;

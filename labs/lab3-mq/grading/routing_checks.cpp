@@ -3,6 +3,7 @@
 // the reply it must get) and each reply; the trusted mqtool server logs each reply it sends.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <csignal>
 
 #include "scene.hpp"
@@ -33,7 +34,7 @@ void off_by_eight(std::optional<CheckOutcome>& bad, const MessageLog& log) {
 // all at once, each sending N requests and then taking N replies of its own type.
 std::optional<CheckOutcome> server_with_clients(TestContext& ctx, Scene& scene, key_t key, int clients, int requests,
                                                 const std::vector<std::string>& checks, bool remove_at_end,
-                                                const std::string& context) {
+                                                const std::string& context, bool reference_clients = false) {
   std::vector<std::string> args{"--create"};
   if (remove_at_end) args.push_back("--remove");
   args.insert(args.end(), {key_text(key), std::to_string(clients * requests)});
@@ -44,8 +45,10 @@ std::optional<CheckOutcome> server_with_clients(TestContext& ctx, Scene& scene, 
   if (auto bad = judge_actors({*server})) return bad;
   std::vector<Actor*> all{*server};
   for (int c = kFirstClient; c < kFirstClient + clients; ++c) {
-    auto a = scene.start(label(ctx, "client", c),
-                         program_spec(ctx, "client", {key_text(key), std::to_string(c), std::to_string(requests)}));
+    std::vector<std::string> cargs{reference_clients ? ctx.reference_program("client") : ctx.program("client"),
+                                   key_text(key), std::to_string(c), std::to_string(requests)};
+    auto a = scene.start(reference_clients ? fmt::format("client {} (reference)", c) : label(ctx, "client", c),
+                         ctx.spawn_spec(std::move(cargs)));
     if (!a) return CheckOutcome::with(Status::error, a.error().message);
     all.push_back(*a);
   }
@@ -80,6 +83,22 @@ std::optional<CheckOutcome> clients_with_tool_server(TestContext& ctx, Scene& sc
     return snap && (blocked_in(*snap, {kSysMsgrcv}) || snap->state == 'T');
   };
   std::vector<Actor*> all{srv};
+  // Gated, the server answers nobody before the grader continues it: a client that returns before
+  // then took a message that was not its reply.
+  auto early_exit = [&]() -> std::optional<CheckOutcome> {
+    for (Actor* a : all) {
+      if (a == srv || !scene.exited(*a)) continue;
+      if (auto bad = judge_actors({a})) return bad;
+      return CheckOutcome::fail(
+          fmt::format("routing: {} returned from route_receive before the server had sent any reply: it took a "
+                      "message that was not its reply (another client's request, mtype 1)", a->label),
+          {"receive with msgtyp equal to the client's own number: msgtyp 0 takes the first message of any type"});
+    }
+    return std::nullopt;
+  };
+  auto any_client_exited = [&] {
+    return std::any_of(all.begin(), all.end(), [&](Actor* a) { return a != srv && scene.exited(*a); });
+  };
   for (int c = kFirstClient; c < kFirstClient + clients; ++c) {
     ok = scene.run_until([&] { return scene.exited(*srv) || server_waits(); });
     if (!ok || !*ok) return scene.timed_out("the server waiting for requests");
@@ -88,20 +107,27 @@ std::optional<CheckOutcome> clients_with_tool_server(TestContext& ctx, Scene& sc
     auto a = scene.start(label(ctx, "client", c), program_spec(ctx, "client", cargs));
     if (!a) return CheckOutcome::with(Status::error, a.error().message);
     all.push_back(*a);
-    if (!gate) continue;
     Actor* client = *a;
+    if (!gate) {  // one client at a time: which reply a client finds never depends on the scheduler
+      ok = scene.run_until([&] { return scene.exited(*client); });
+      if (!ok || !*ok) return scene.timed_out(fmt::format("client {}", c));
+      continue;
+    }
     ok = scene.run_until([&] {
       if (scene.exited(*client)) return true;
       auto snap = scene.snapshot(*client);
       return snap && blocked_in(*snap, {kSysMsgrcv}) && server_waits();
     });
     if (!ok || !*ok) return scene.timed_out(fmt::format("client {} sending its request", c));
+    if (auto bad = early_exit()) return bad;
   }
   if (gate) {
     ok = scene.run_until([&] {
       auto snap = scene.snapshot(*srv);
-      return scene.exited(*srv) || (snap && snap->state == 'T');
+      return scene.exited(*srv) || (snap && snap->state == 'T') || any_client_exited();
     });
+    if (auto bad = judge_actors(all)) return bad;
+    if (auto bad = early_exit()) return bad;
     if (!ok || !*ok) return scene.timed_out("the server taking every request");
     if (eintr) {
       // Every client now waits in msgrcv for its reply: interrupt each, wait until delivered.
@@ -164,7 +190,7 @@ CheckOutcome message_sizes(TestContext& ctx) {
     Scene scene(ctx);
     if (student_plays(ctx, "server"))
       if (auto bad = server_with_clients(ctx, scene, ctx.ipc_names().sysv_key("replies"), 2, 2, checks, false,
-                                         "replies of the server under test"))
+                                         "replies of the server under test to reference clients", true))
         return *bad;
   }
   Scene scene(ctx);
@@ -177,7 +203,7 @@ CheckOutcome message_sizes(TestContext& ctx) {
 
 CheckOutcome interrupted_receive(TestContext& ctx) {
   Scene scene(ctx);
-  if (auto bad = clients_with_tool_server(ctx, scene, ctx.ipc_names().sysv_key("eintr"), 2, true,
+  if (auto bad = clients_with_tool_server(ctx, scene, ctx.ipc_names().sysv_key("eintr"), 1, true,
                                           {"exactly_once"}, "clients interrupted while waiting for their reply", true))
     return *bad;
   return CheckOutcome::pass();

@@ -231,7 +231,9 @@ std::optional<CheckOutcome> judge_actors(const std::vector<Actor*>& who) {
       char step[32];
       int err = 0;
       if (std::sscanf(l.c_str(), "error %31s %d", step, &err) == 2) {
-        const std::string fn = std::string(step) == "open" ? "dispatch_open / route_open" : step;
+        const bool routing = a->label.starts_with("server") || a->label.starts_with("client");
+        std::string fn = std::string(routing ? "route_" : "dispatch_") + step;
+        if (std::string(step) == "request" || std::string(step) == "serve") fn = std::string("route_") + step;
         return CheckOutcome::fail(fmt::format("{}: {} failed with {}", a->label, fn, strerror_name(err)),
                                   {a->student ? "a call of the code under test returned -1"
                                               : "the reference role's call failed: what the student's side did made it fail"});
@@ -265,7 +267,7 @@ std::optional<CheckOutcome> judge_log(TestContext& ctx, const MessageLog& log, c
         const auto& e = log[wrong[0]];
         found.push_back({"routing",
                          fmt::format("{} replies reached the wrong client: the first, client {} (pid {}) received the "
-                                     "reply to {} (mtype {} was meant for client {})",
+                                     "reply to {} (mtype {} was meant for client {}); a client receives with msgtyp = its own number",
                                      wrong.size(), e.role - 100, e.pid, describe_message(e), e.producer, e.producer),
                          wrong});
       }
