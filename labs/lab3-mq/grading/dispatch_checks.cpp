@@ -261,13 +261,17 @@ CheckOutcome small_buffer(TestContext& ctx) {
   }
   if (auto guard = worker->line("guard"))
     return CheckOutcome::fail(what + ": bytes written past the end of the buffer", {*guard});
+  const std::string why = "mq_receive fails with EMSGSIZE when its buffer is smaller than mq_msgsize: receive into "
+                          "a buffer of msgsize bytes of your own, then copy the job";
   if (auto bad = judge_actors({worker})) {
-    bad->evidence.push_back("mq_receive fails with EMSGSIZE when its buffer is smaller than mq_msgsize: receive into "
-                            "a buffer of msgsize bytes of your own, then copy the job");
+    bad->evidence.push_back(why);
     return *bad;
   }
   IPCG_TRY_OUTCOME(MessageLog log, scene.message_log());
-  if (auto bad = judge_log(ctx, log, s.checks, what)) return *bad;
+  if (auto bad = judge_log(ctx, log, s.checks, what)) {
+    bad->evidence.push_back(why);
+    return *bad;
+  }
   return CheckOutcome::pass();
 }
 
