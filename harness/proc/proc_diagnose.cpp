@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <optional>
@@ -182,40 +183,93 @@ class Diagnosis {
     return "";
   }
 
-  // An open that blocks is an open of a FIFO: it returns once some process has the other end open.
-  static std::string open_words(const ProcessSnapshot& p) {
+  // The end a blocked open of a FIFO asks for (read or write), or none for another open.
+  static PipeEnd open_end(const ProcessSnapshot& p) {
     const size_t flags_at = *p.syscall == SYS_openat ? 2 : 1;
-    if (p.syscall_args.size() <= flags_at) return "";
-    const std::string fifo = p.syscall_path.empty() ? std::string("a FIFO (path unreadable)") : "FIFO " + p.syscall_path;
+    if (p.syscall_args.size() <= flags_at) return PipeEnd::none;
     switch (p.syscall_args[flags_at] & O_ACCMODE) {
-      case O_RDONLY: return " of " + fifo + " for reading: it waits until some process opens it for writing";
-      case O_WRONLY: return " of " + fifo + " for writing: it waits until some process opens it for reading";
+      case O_RDONLY: return PipeEnd::read;
+      case O_WRONLY: return PipeEnd::write;
     }
-    return p.syscall_path.empty() ? "" : " of " + p.syscall_path;
+    return PipeEnd::none;
+  }
+
+  // The FIFO a blocked open names, as an FdInfo to match holders against; nullopt when its path
+  // could not be looked up.
+  static std::optional<FdInfo> opened_fifo(const ProcessSnapshot& p) {
+    if (p.syscall_path_inode == 0) return std::nullopt;
+    FdInfo f;
+    f.kind = FdKind::fifo;
+    f.target = p.syscall_path;
+    f.inode = p.syscall_path_inode;
+    f.device = p.syscall_path_device;
+    return f;
+  }
+
+  // An open that blocks is an open of a FIFO: it returns once some process has the other end
+  // open. Whether one has is read from the snapshots' descriptors (by device and inode).
+  std::string open_words(const ProcessSnapshot& p) const {
+    const std::string fifo = p.syscall_path.empty() ? std::string("a FIFO (path unreadable)") : "FIFO " + p.syscall_path;
+    const PipeEnd end = open_end(p);
+    if (end == PipeEnd::none) return p.syscall_path.empty() || p.syscall_args.empty() ? "" : " of " + p.syscall_path;
+    const bool reading = end == PipeEnd::read;
+    const std::string waits = reading ? "it waits until some process opens it for writing"
+                                      : "it waits until some process opens it for reading";
+    std::string none_yet;
+    if (const auto f = opened_fifo(p); f && holders(*f, reading ? PipeEnd::write : PipeEnd::read).empty())
+      none_yet = reading ? "no writer has opened it; " : "no reader has opened it; ";
+    return " of " + fifo + (reading ? " for reading: " : " for writing: ") + none_yet + waits;
+  }
+
+  static std::string messages_words(std::int64_t n) {
+    return std::to_string(n) + (n == 1 ? " message" : " messages");
+  }
+
+  // "; the queue holds 2 messages", from the count read with the snapshot (if it was).
+  static std::string holds_words(const ProcessSnapshot& p) {
+    if (!p.waiting_messages) return "";
+    if (*p.waiting_messages == 0) return "; the queue is empty";
+    return "; the queue holds " + messages_words(*p.waiting_messages);
   }
 
   // msgrcv(msqid, msgp, msgsz, msgtyp, msgflg) waits for a message of the type it asks for;
   // msgsnd(msqid, ...) for room in a full queue.
   static std::string msq_words(const ProcessSnapshot& p) {
     const std::string queue = " on SysV message queue id " + std::to_string(int_arg(p, 0));
-    if (*p.syscall == SYS_msgsnd) return queue + " (the queue is full: it waits for room)";
-    if (p.syscall_args.size() < 4) return queue;
+    if (*p.syscall == SYS_msgsnd) return queue + " (the queue is full: it waits for room)" + holds_words(p);
+    if (p.syscall_args.size() < 4) return queue + holds_words(p);
     const long type = static_cast<long>(p.syscall_args[3]);
-    if (type == 0) return queue + " for any message (msgtyp 0)";
-    if (type > 0) return queue + " for a message of mtype " + std::to_string(type);
-    return queue + " for the lowest mtype up to " + std::to_string(-type) + " (msgtyp " + std::to_string(type) + ")";
+    if (type == 0) return queue + " for any message (msgtyp 0)" + holds_words(p);
+    if (type > 0) return queue + " for a message of mtype " + std::to_string(type) + holds_words(p);
+    return queue + " for the lowest mtype up to " + std::to_string(-type) + " (msgtyp " + std::to_string(type) + ")" +
+           holds_words(p);
   }
 
   // mq_timedreceive and mq_timedsend take a message queue descriptor, which /proc shows as the
-  // queue's name ("/jobs").
+  // queue's name ("/jobs"); the snapshot may have read how many messages it holds.
   static std::optional<std::string> mq_words(const ProcessSnapshot& p) {
     const bool receive = *p.syscall == SYS_mq_timedreceive;
     if (!receive && *p.syscall != SYS_mq_timedsend) return std::nullopt;
     const int n = int_arg(p, 0);
     const FdInfo* f = p.fd(n);
-    const std::string queue = f ? f->target + " (fd " + std::to_string(n) + ")" : "fd " + std::to_string(n) + " (not open)";
-    return " on POSIX message queue " + queue +
-           (receive ? ": the queue is empty, it waits for a message" : ": the queue is full, it waits for room");
+    if (!f) return " on POSIX message queue fd " + std::to_string(n) + " (not open)" + mq_wait_words(p, receive);
+    std::string count;
+    if (p.waiting_messages) {
+      count = ", " + (p.waiting_queue_limit && !receive ? std::to_string(*p.waiting_messages) + " of " +
+                                                              messages_words(*p.waiting_queue_limit)
+                                                        : messages_words(*p.waiting_messages));
+    }
+    return " on POSIX message queue " + f->target + " (fd " + std::to_string(n) + count + ")" + mq_wait_words(p, receive);
+  }
+
+  // Why it waits. A count that says otherwise (a message in the queue of a blocked receiver)
+  // means the queue changed while it was observed: said as such, not as a wait.
+  static std::string mq_wait_words(const ProcessSnapshot& p, bool receive) {
+    if (receive && p.waiting_messages && *p.waiting_messages > 0)
+      return ": a message arrived as it was observed, it is about to receive it";
+    if (!receive && p.waiting_messages && p.waiting_queue_limit && *p.waiting_messages < *p.waiting_queue_limit)
+      return ": room was made as it was observed, it is about to send";
+    return receive ? ": the queue is empty, it waits for a message" : ": the queue is full, it waits for room";
   }
 
   // wait4's pid and pgid arguments are in the waiter's pid namespace: translate them to the
@@ -244,6 +298,7 @@ class Diagnosis {
     if (!is_blocked(p)) return;
     const Shape shape = shape_of(*p.syscall);
     if (shape.arg == Arg::wait) return explain_child_wait(p);
+    if (shape.arg == Arg::path) return explain_open(p);
     if (shape.arg != Arg::fd || shape.flow == Flow::none) return;
     const FdInfo* fd = p.fd(int_arg(p, 0));
     if (fd && (fd->kind == FdKind::pipe || fd->kind == FdKind::fifo)) {
@@ -252,13 +307,28 @@ class Diagnosis {
     }
   }
 
-  // Every process holding `of`'s pipe or FIFO open with access `want` (or read-write).
+  // A blocked open of a FIFO whose other end some process here has open: it saw the open after
+  // the opener was observed (the open returns as soon as it runs). Who, and on which fds.
+  void explain_open(const ProcessSnapshot& p) {
+    const PipeEnd end = open_end(p);
+    const auto f = opened_fifo(p);
+    if (end == PipeEnd::none || !f) return;
+    const PipeEnd other = end == PipeEnd::read ? PipeEnd::write : PipeEnd::read;
+    for (const Holder& h : holders(*f, other))
+      findings_.push_back(who(h.proc->pid) + " has " + object_name(*f) + " open for " +
+                          (other == PipeEnd::write ? "writing " : "reading ") + fds_words(h.fds) + ": the open in " +
+                          who(p.pid) + " returns as soon as it runs");
+  }
+
+  // Every process holding `of`'s pipe or FIFO open with access `want` (or read-write). A FIFO is
+  // the same one only on the same device too (two cells' /tmp mounts reuse inode numbers).
   std::vector<Holder> holders(const FdInfo& of, PipeEnd want) const {
     std::vector<Holder> out;
     for (const auto& p : procs_) {
       Holder h{&p, {}};
       for (const FdInfo& f : p.fds)
-        if (f.kind == of.kind && f.inode == of.inode && (f.end == want || f.end == PipeEnd::read_write))
+        if (f.kind == of.kind && f.inode == of.inode && (of.device == 0 || f.device == of.device) &&
+            (f.end == want || f.end == PipeEnd::read_write))
           h.fds.push_back(f.fd);
       if (!h.fds.empty()) out.push_back(std::move(h));
     }

@@ -153,4 +153,28 @@ std::optional<size_t> path_argument(long nr) {
   return std::nullopt;
 }
 
+std::optional<std::string> proc_relative_path(long nr, const std::vector<unsigned long>& args, std::string_view path) {
+  const std::optional<size_t> at = path_argument(nr);
+  if (!at || path.empty()) return std::nullopt;
+  if (path.front() == '/') return "root" + std::string(path);
+  // openat's dirfd is an int in the low 32 bits of the register; AT_FDCWD is -100.
+  const int dirfd = *at == 1 && !args.empty() ? static_cast<int>(static_cast<std::uint32_t>(args[0])) : AT_FDCWD;
+  if (dirfd == AT_FDCWD) return "cwd/" + std::string(path);
+  if (dirfd < 0) return std::nullopt;
+  return "fd/" + std::to_string(dirfd) + "/" + std::string(path);
+}
+
+std::optional<SysvQueueFields> parse_sysvipc_msg(std::string_view text, int id) {
+  // key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid stime rtime ctime; a header first.
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t eol = std::min(text.find('\n', at), text.size());
+    const auto w = words(text.substr(at, eol - at));
+    at = eol + 1;
+    if (w.size() < 5 || to_number<int>(w[1]) != id) continue;
+    const auto bytes = to_number<std::int64_t>(w[3]), messages = to_number<std::int64_t>(w[4]);
+    if (bytes && messages) return SysvQueueFields{*messages, *bytes};
+  }
+  return std::nullopt;
+}
+
 }  // namespace ipcg::proc_internal

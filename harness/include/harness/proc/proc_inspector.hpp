@@ -6,6 +6,11 @@
 //   for (const FdInfo& fd : s.fds) if (fd.kind == FdKind::pipe && fd.end == PipeEnd::write) ...
 //   HangReport h = proc.diagnose_hang(proc.snapshot_all(proc.descendants(root_pid)));
 //   h.summary();  // "pid 412 (cat) blocked in read on fd 0 = pipe:[9183] (read end)\n..."
+//
+// A process blocked on a message queue is named with the messages in it ("pid 42 (worker) blocked
+// in mq_timedreceive on POSIX message queue /jobs (fd 3, 0 messages): ..."; "... msgrcv on SysV
+// message queue id 3 for a message of mtype 43; the queue holds 2 messages"), and one blocked
+// opening a FIFO with whether anyone has its other end open ("...: no writer has opened it").
 #pragma once
 
 #include <sys/types.h>
@@ -31,6 +36,7 @@ struct FdInfo {
   PipeEnd end = PipeEnd::none; // from the fdinfo flags' access mode (pipes and FIFOs)
   unsigned flags = 0;          // the octal flags: line of fdinfo
   bool cloexec = false;        // O_CLOEXEC: will not survive exec
+  std::uint64_t device = 0;    // st_dev for paths (with inode, names a FIFO across mounts); 0 otherwise
 };
 
 // Signal sets of /proc/PID/status (hex masks; bit N-1 is signal N). Ignored and blocked sets
@@ -65,6 +71,16 @@ struct ProcessSnapshot {
   // The path a blocked open or openat names (read from its memory; empty if none or
   // unreadable): an open of a FIFO waits until the other end is opened.
   std::string syscall_path;
+  // That path looked up as the process sees it (its root, cwd or dirfd; stat, never opened):
+  // the FIFO's device and inode, matched against FdInfo::device/inode to find who holds it open.
+  // 0 when it is not a FIFO or could not be looked up.
+  std::uint64_t syscall_path_device = 0, syscall_path_inode = 0;
+  // Blocked in mq_timedreceive/mq_timedsend or msgrcv/msgsnd: the messages in that queue when the
+  // snapshot was taken (POSIX mq_curmsgs, through the process's queue descriptor reopened from
+  // /proc/PID/fd; SysV qnum, read in the process's IPC namespace). nullopt otherwise, or when
+  // it could not be read.
+  std::optional<std::int64_t> waiting_messages;
+  std::optional<std::int64_t> waiting_queue_limit;  // POSIX: mq_maxmsg (SysV limits bytes, not messages)
   std::uint64_t utime_ticks = 0, stime_ticks = 0;
   std::uint64_t voluntary_switches = 0, involuntary_switches = 0;
   SignalMasks signals;          // pending, blocked, ignored, caught

@@ -50,6 +50,21 @@ SyscallFields parse_syscall(std::string_view text);
 // open of a FIFO waits for the other end), or nullopt.
 std::optional<size_t> path_argument(long syscall_number);
 
+// Where the path a blocked open/openat names is, relative to the process's /proc/PID folder, so
+// that it is looked up as the process sees it (its root, its cwd, its dirfd, in its mount
+// namespace): "root/tmp/x" for "/tmp/x", "cwd/x" for "x" with AT_FDCWD, "fd/5/x" for openat(5,
+// "x"). nullopt when the call takes no path or the path is empty.
+std::optional<std::string> proc_relative_path(long syscall_number, const std::vector<unsigned long>& args,
+                                              std::string_view path);
+
+// One SysV message queue's line of /proc/sysvipc/msg (the reader's IPC namespace).
+struct SysvQueueFields {
+  std::int64_t messages = 0;  // qnum
+  std::int64_t bytes = 0;     // cbytes
+};
+// The line of queue `id` in the text of /proc/sysvipc/msg, or nullopt when it is not there.
+std::optional<SysvQueueFields> parse_sysvipc_msg(std::string_view text, int id);
+
 // /proc/PID/cmdline: NUL-separated, NUL-terminated (a program that rewrote its title may lack
 // the final NUL).
 std::vector<std::string> parse_cmdline(std::string_view text);

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/msg.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -28,6 +30,7 @@
 #include <gtest/gtest.h>
 
 #include "harness/proc/proc_inspector.hpp"
+#include "harness/proc/proc_parse.hpp"
 #include "harness/core/unique_fd.hpp"
 
 namespace ipcg {
@@ -456,9 +459,28 @@ TEST(ProcDiagnose, WriterBlockedOnAFullPipe) {
                           " never gets SIGPIPE"));
 }
 
-// Real queues: a client waiting in msgrcv for its own mtype, a worker waiting on an empty POSIX
-// queue. Both queues are removed before the test ends (the host must be left as found).
-TEST(ProcDiagnose, MessageQueueWaitsAreNamedWithTheirQueue) {
+// Removes a SysV queue and a POSIX queue when the test ends, after its children are killed,
+// even when an assertion returns early: the host must be left as found.
+struct RemoveQueues {
+  int id = -1;
+  mqd_t q = static_cast<mqd_t>(-1);
+  std::string name;
+  ~RemoveQueues() {
+    if (id >= 0) ::msgctl(id, IPC_RMID, nullptr);
+    if (q != static_cast<mqd_t>(-1)) ::mq_close(q);
+    if (!name.empty()) ::mq_unlink(name.c_str());
+  }
+};
+
+struct TypedMessage {
+  long type;
+  char text[64];
+};
+
+// Real queues: a client waiting in msgrcv for its own mtype while the queue holds two messages of
+// other types, a worker waiting on an empty POSIX queue. The report says what each waits for and
+// how many messages its queue holds, read when the snapshot was taken.
+TEST(ProcDiagnose, MessageQueueWaitsAreNamedWithTheirQueueAndItsMessages) {
   const int id = ::msgget(IPC_PRIVATE, IPC_CREAT | 0600);
   ASSERT_GE(id, 0);
   const std::string name = "/ipcg-proc-test-" + std::to_string(::getpid());
@@ -466,20 +488,15 @@ TEST(ProcDiagnose, MessageQueueWaitsAreNamedWithTheirQueue) {
   attr.mq_maxmsg = 4, attr.mq_msgsize = 64;
   const mqd_t q = ::mq_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600, &attr);
   ASSERT_NE(q, static_cast<mqd_t>(-1));
-  struct RemoveQueues {  // runs after the children are killed, even when an assertion returns early
-    int id;
-    mqd_t q;
-    std::string name;
-    ~RemoveQueues() {
-      ::msgctl(id, IPC_RMID, nullptr);
-      ::mq_close(q);
-      ::mq_unlink(name.c_str());
-    }
-  } remove{id, q, name};
+  RemoveQueues remove{id, q, name};
+  for (long type : {1L, 2L}) {
+    TypedMessage m{type, "reply"};
+    ASSERT_EQ(::msgsnd(id, &m, 6, 0), 0);
+  }
   {
     Spawned client([&] {
       set_name("client");
-      struct { long type; char text[64]; } m;
+      TypedMessage m;
       (void)!::msgrcv(id, &m, sizeof m.text, 43, 0);
     });
     Spawned worker([&] {
@@ -490,19 +507,86 @@ TEST(ProcDiagnose, MessageQueueWaitsAreNamedWithTheirQueue) {
     auto c = wait_for(client.pid(), blocked_in(SYS_msgrcv));
     auto w = wait_for(worker.pid(), blocked_in(SYS_mq_timedreceive));
     ASSERT_TRUE(c && w);
-    const auto report = ProcInspector().diagnose_hang({*c, *w});
-    EXPECT_THAT(report.processes[0].description,
-                HasSubstr("(client) blocked in msgrcv on SysV message queue id " + std::to_string(id) +
-                          " for a message of mtype 43"));
-    EXPECT_THAT(report.processes[1].description,
-                HasSubstr("(worker) blocked in mq_timedreceive on POSIX message queue " + name + " (fd " +
-                          std::to_string(q) + "): the queue is empty, it waits for a message"));
+    EXPECT_EQ(c->waiting_messages, 2);
+    EXPECT_EQ(w->waiting_messages, 0);
+    EXPECT_EQ(w->waiting_queue_limit, 4);
+    const std::string summary = ProcInspector().diagnose_hang({*c, *w}).summary();
+    EXPECT_THAT(summary, HasSubstr("pid " + std::to_string(client.pid()) + " (client) blocked in msgrcv on SysV message queue id " +
+                                   std::to_string(id) + " for a message of mtype 43; the queue holds 2 messages"));
+    EXPECT_THAT(summary, HasSubstr("pid " + std::to_string(worker.pid()) + " (worker) blocked in mq_timedreceive on POSIX message queue " +
+                                   name + " (fd " + std::to_string(q) +
+                                   ", 0 messages): the queue is empty, it waits for a message"));
   }
 }
 
+// A producer blocked on a full POSIX queue: the count is said against the queue's limit.
+TEST(ProcDiagnose, ASenderOnAFullPosixQueueIsNamedWithItsCountAndLimit) {
+  const std::string name = "/ipcg-proc-full-" + std::to_string(::getpid());
+  mq_attr attr{};
+  attr.mq_maxmsg = 2, attr.mq_msgsize = 16;
+  const mqd_t q = ::mq_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600, &attr);
+  ASSERT_NE(q, static_cast<mqd_t>(-1));
+  RemoveQueues remove{-1, q, name};
+  {
+    Spawned producer([&] {
+      set_name("producer");
+      for (int i = 0; i < 3; ++i) (void)!::mq_send(q, "job", 3, 1);  // the third blocks
+    });
+    auto p = wait_for(producer.pid(), blocked_in(SYS_mq_timedsend));
+    ASSERT_TRUE(p);
+    EXPECT_THAT(ProcInspector().diagnose_hang({*p}).summary(),
+                HasSubstr("(producer) blocked in mq_timedsend on POSIX message queue " + name + " (fd " + std::to_string(q) +
+                          ", 2 of 2 messages): the queue is full, it waits for room"));
+  }
+}
+
+// /proc/sysvipc/msg shows the reader's IPC namespace. A process in an IPC namespace of its own
+// (a cell's, in full isolation) is read from a thread that joined it, while this test process
+// has another thread running (setns of an IPC namespace is per thread).
+TEST(ProcDiagnose, AQueueInAnotherIpcNamespaceIsCountedThere) {
+  if (::geteuid() != 0) GTEST_SKIP() << "a new IPC namespace needs root";
+  RawPipe idle;
+  std::thread other([&] {
+    char c;
+    (void)!::read(idle.r, &c, 1);  // alive while the snapshots are taken
+  });
+  struct Join {
+    std::thread& t;
+    int w;
+    ~Join() {
+      (void)!::write(w, "x", 1);
+      t.join();
+    }
+  } join{other, idle.w};
+  RawPipe ready;
+  Spawned client([&] {
+    set_name("nsclient");
+    if (::unshare(CLONE_NEWIPC) != 0) ::_exit(2);
+    const int id = ::msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    for (long type : {1L, 2L}) {
+      TypedMessage m{type, "reply"};
+      if (::msgsnd(id, &m, 6, 0) != 0) ::_exit(3);
+    }
+    TypedMessage m;
+    (void)!::msgrcv(id, &m, sizeof m.text, 43, 0);  // its namespace dies with it
+  });
+  auto c = wait_for(client.pid(), blocked_in(SYS_msgrcv));
+  ASSERT_TRUE(c);
+  struct stat theirs {}, ours {};
+  ASSERT_EQ(::stat(("/proc/" + std::to_string(client.pid()) + "/ns/ipc").c_str(), &theirs), 0);
+  ASSERT_EQ(::stat("/proc/self/ns/ipc", &ours), 0);
+  ASSERT_NE(theirs.st_ino, ours.st_ino) << "the child did not get an IPC namespace of its own";
+  EXPECT_EQ(c->waiting_messages, 2);
+  EXPECT_THAT(ProcInspector().diagnose_hang({*c}).summary(),
+              HasSubstr("(nsclient) blocked in msgrcv on SysV message queue id " + std::to_string(c->syscall_args.at(0)) +
+                        " for a message of mtype 43; the queue holds 2 messages"));
+}
+
 // A server opening its well-known FIFO for reading before any client exists waits in open: the
-// report names the FIFO (read from the server's memory) and which end it waits for.
-TEST(ProcDiagnose, AnOpenOfAFifoSaysWhichFifoAndWhichEndItWaitsFor) {
+// report names the FIFO (read from the server's memory), which end it waits for, and that no
+// process has the other end open (looked up by the FIFO's inode among the snapshots' fds). The
+// same for a client opening another FIFO for writing by a path relative to its cwd.
+TEST(ProcDiagnose, AnOpenOfAFifoSaysWhichFifoWhichEndAndThatNobodyHasTheOtherEnd) {
   const std::filesystem::path dir = std::filesystem::temp_directory_path() /
                                     ("ipcg-proc-fifo-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
@@ -512,18 +596,60 @@ TEST(ProcDiagnose, AnOpenOfAFifoSaysWhichFifoAndWhichEndItWaitsFor) {
   } remove{dir};
   const std::string fifo = (dir / "requests").string();
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ASSERT_EQ(::mkfifo((dir / "reply-7").c_str(), 0600), 0);
   {
     Spawned server([&] {
       set_name("server");
       (void)!::open(fifo.c_str(), O_RDONLY | O_CLOEXEC);
     });
+    Spawned client([&] {
+      set_name("client");
+      if (::chdir(dir.c_str()) != 0) ::_exit(2);
+      (void)!::open("reply-7", O_WRONLY | O_CLOEXEC);
+    });
     auto s = wait_for(server.pid(), blocked_in(SYS_openat));
-    ASSERT_TRUE(s);
+    auto c = wait_for(client.pid(), blocked_in(SYS_openat));
+    ASSERT_TRUE(s && c);
     EXPECT_EQ(s->syscall_path, fifo);
-    EXPECT_THAT(ProcInspector().diagnose_hang({*s}).processes[0].description,
+    EXPECT_NE(s->syscall_path_inode, 0u);
+    EXPECT_EQ(c->syscall_path, "reply-7");
+    EXPECT_NE(c->syscall_path_inode, 0u) << "the relative path was not looked up from the client's cwd";
+    const auto report = ProcInspector().diagnose_hang({*s, *c});
+    EXPECT_THAT(report.processes[0].description,
                 HasSubstr("(server) blocked in openat of FIFO " + fifo +
-                          " for reading: it waits until some process opens it for writing"));
+                          " for reading: no writer has opened it; it waits until some process opens it for writing"));
+    EXPECT_THAT(report.processes[1].description,
+                HasSubstr("(client) blocked in openat of FIFO reply-7 for writing: no reader has opened it; it waits "
+                          "until some process opens it for reading"));
   }
+}
+
+// A FIFO in a mount namespace of the opener's own (as in a cell's private /tmp) is looked up as
+// the opener sees it, through /proc/PID/root: the grader's view of that path is an empty folder.
+TEST(ProcDiagnose, AFifoIsLookedUpInTheOpenersOwnMountNamespace) {
+  if (::geteuid() != 0) GTEST_SKIP() << "a new mount namespace needs root";
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("ipcg-proc-mntns-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  struct RemoveDir {
+    std::filesystem::path dir;
+    ~RemoveDir() { std::filesystem::remove_all(dir); }
+  } remove{dir};
+  const std::string fifo = (dir / "requests").string();
+  Spawned server([&] {
+    set_name("server");
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=64k") != 0 || ::mkfifo(fifo.c_str(), 0600) != 0)
+      ::_exit(2);
+    (void)!::open(fifo.c_str(), O_RDONLY | O_CLOEXEC);
+  });
+  auto s = wait_for(server.pid(), blocked_in(SYS_openat));
+  ASSERT_TRUE(s);
+  struct stat st {};
+  ASSERT_NE(::stat(fifo.c_str(), &st), 0) << "the FIFO should exist only in the server's mount namespace";
+  EXPECT_NE(s->syscall_path_inode, 0u);
+  EXPECT_THAT(ProcInspector().diagnose_hang({*s}).summary(),
+              HasSubstr("(server) blocked in openat of FIFO " + fifo + " for reading: no writer has opened it"));
 }
 
 TEST(ProcDiagnose, TwoReadersHoldingEachOthersWriteEndAreADeadlock) {
@@ -746,6 +872,29 @@ TEST(ProcFake, SyscallRunningOrOutsideACallIsUnknown) {
   EXPECT_THAT(proc.diagnose_hang({*proc.snapshot(2)}).processes[0].description, HasSubstr("(s) is sleeping"));
 }
 
+// Where the queue behind a blocked call cannot be read (no namespace link; an ns/ipc that is not
+// a namespace; an fd that is not a queue), its count stays unknown and nothing is made up.
+TEST(ProcFake, QueueCountsThatCannotBeReadStayUnknown) {
+  FakeProc fake;
+  fake.process(3, "client", 'S', 0);
+  fake.write("3/syscall", "70 0x3 0x7ffd1000 0x40 0x2b 0x0 0x0 0x7ffd0 0x7f12\n");  // msgrcv(3, .., 43)
+  fake.process(4, "client", 'S', 0);
+  fake.write("4/syscall", "70 0x3 0x7ffd1000 0x40 0x2b 0x0 0x0 0x7ffd0 0x7f12\n");
+  fake.write("4/ns/ipc", "not a namespace");
+  fake.process(5, "worker", 'S', 0);
+  fake.write("5/syscall", "243 0x4 0x7ffd1000 0x40 0x0 0x0 0x0 0x7ffd0 0x7f12\n");  // mq_timedreceive(4, ...)
+  fake.fd(5, 4, "/dev/null", "02");
+  const ProcInspector proc(fake.root());
+  for (pid_t pid : {3, 4, 5}) {
+    auto s = proc.snapshot(pid);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->waiting_messages, std::nullopt) << pid;
+    const std::string words = proc.diagnose_hang({*s}).processes[0].description;
+    EXPECT_THAT(words, Not(HasSubstr("messages"))) << words;
+    EXPECT_THAT(words, Not(HasSubstr("the queue holds"))) << words;
+  }
+}
+
 TEST(ProcFake, ClassifiesDescriptorsAndSkipsOnesClosedMidway) {
   FakeProc fake;
   fake.process(7, "p", 'S', 1);
@@ -951,6 +1100,104 @@ TEST(ProcDiagnoseLogic, MessageQueueWaitsSayWhatTheyWaitFor) {
   EXPECT_EQ(report.processes[4].description,
             "pid 97 (producer) blocked in mq_timedsend on POSIX message queue fd 5 (not open): the queue is "
             "full, it waits for room");
+}
+
+// The counts a snapshot read: said with the queue, and a count that contradicts the wait (the
+// queue changed while it was observed) said as such.
+TEST(ProcDiagnoseLogic, MessageQueueWaitsSayHowManyMessagesTheQueueHolds) {
+  auto worker = blocked(96, "worker", SYS_mq_timedreceive, {4, 0, 8192, 0, 0, 0});
+  worker.fds = {end_of(4, FdKind::file, 77, PipeEnd::none, "/jobs")};
+  worker.waiting_messages = 0, worker.waiting_queue_limit = 10;
+  auto woken = worker;
+  woken.pid = 98, woken.waiting_messages = 1;
+  auto producer = blocked(97, "producer", SYS_mq_timedsend, {5, 0, 100, 3, 0, 0});
+  producer.fds = {end_of(5, FdKind::file, 77, PipeEnd::none, "/jobs")};
+  producer.waiting_messages = 10, producer.waiting_queue_limit = 10;
+  auto client = blocked(43, "client", SYS_msgrcv, {3, 0, 64, 43, 0, 0});
+  client.waiting_messages = 2;
+  auto one = blocked(44, "client", SYS_msgrcv, {3, 0, 64, static_cast<unsigned long>(-5L), 0, 0});
+  one.waiting_messages = 1;
+  auto empty = blocked(45, "srv", SYS_msgrcv, {3, 0, 64, 0, 0, 0});
+  empty.waiting_messages = 0;
+  auto full = blocked(46, "prod", SYS_msgsnd, {3, 0, 64, 0, 0, 0});
+  full.waiting_messages = 16;
+  const auto report = ProcInspector().diagnose_hang({worker, woken, producer, client, one, empty, full});
+  EXPECT_EQ(report.processes[0].description,
+            "pid 96 (worker) blocked in mq_timedreceive on POSIX message queue /jobs (fd 4, 0 messages): the queue is "
+            "empty, it waits for a message");
+  EXPECT_EQ(report.processes[1].description,
+            "pid 98 (worker) blocked in mq_timedreceive on POSIX message queue /jobs (fd 4, 1 message): a message "
+            "arrived as it was observed, it is about to receive it");
+  EXPECT_EQ(report.processes[2].description,
+            "pid 97 (producer) blocked in mq_timedsend on POSIX message queue /jobs (fd 5, 10 of 10 messages): the "
+            "queue is full, it waits for room");
+  EXPECT_EQ(report.processes[3].description,
+            "pid 43 (client) blocked in msgrcv on SysV message queue id 3 for a message of mtype 43; the queue holds 2 "
+            "messages");
+  EXPECT_EQ(report.processes[4].description,
+            "pid 44 (client) blocked in msgrcv on SysV message queue id 3 for the lowest mtype up to 5 (msgtyp -5); "
+            "the queue holds 1 message");
+  EXPECT_EQ(report.processes[5].description,
+            "pid 45 (srv) blocked in msgrcv on SysV message queue id 3 for any message (msgtyp 0); the queue is empty");
+  EXPECT_EQ(report.processes[6].description,
+            "pid 46 (prod) blocked in msgsnd on SysV message queue id 3 (the queue is full: it waits for room); the "
+            "queue holds 16 messages");
+}
+
+// The FIFO a blocked open names is matched by device and inode: a holder of its other end seen
+// in another snapshot (it opened after the opener was observed) is named; one on another device
+// (another cell's /tmp reusing the inode number) is not that FIFO.
+TEST(ProcDiagnoseLogic, AFifoOpenIsMatchedWithHoldersOfTheOtherEndByDeviceAndInode) {
+  auto server = blocked(41, "server", SYS_openat, {static_cast<unsigned long>(AT_FDCWD), 0x1000, O_RDONLY, 0, 0, 0});
+  server.syscall_path = "/tmp/lab2/requests";
+  server.syscall_path_device = 7, server.syscall_path_inode = 500;
+  auto client = blocked(45, "client", SYS_write, {4, 0, 10, 0, 0, 0});
+  client.fds = {end_of(4, FdKind::fifo, 500, PipeEnd::write, "/tmp/lab2/requests")};
+  client.fds[0].device = 7;
+  auto stranger = blocked(46, "other", SYS_pause, {});
+  stranger.fds = {end_of(4, FdKind::fifo, 500, PipeEnd::write, "/tmp/elsewhere")};
+  stranger.fds[0].device = 8;
+  auto report = ProcInspector().diagnose_hang({server, client, stranger});
+  EXPECT_EQ(report.processes[0].description,
+            "pid 41 (server) blocked in openat of FIFO /tmp/lab2/requests for reading: it waits until some process "
+            "opens it for writing");
+  EXPECT_THAT(report.findings, Contains("pid 45 (client) has FIFO /tmp/lab2/requests open for writing (fd 4): the open "
+                                        "in pid 41 (server) returns as soon as it runs"));
+  for (const std::string& f : report.findings) EXPECT_THAT(f, Not(HasSubstr("pid 46"))) << f;
+  report = ProcInspector().diagnose_hang({server, stranger});
+  EXPECT_EQ(report.processes[0].description,
+            "pid 41 (server) blocked in openat of FIFO /tmp/lab2/requests for reading: no writer has opened it; it "
+            "waits until some process opens it for writing");
+  EXPECT_THAT(report.findings, ::testing::IsEmpty());
+}
+
+TEST(ProcParse, PathsOfABlockedOpenAreLookedUpAsTheProcessSeesThem) {
+  using proc_internal::proc_relative_path;
+  const unsigned long cwd = static_cast<unsigned long>(static_cast<std::uint32_t>(AT_FDCWD));
+  EXPECT_EQ(proc_relative_path(SYS_openat, {cwd, 0, 0}, "/tmp/lab2/requests"), "root/tmp/lab2/requests");
+  EXPECT_EQ(proc_relative_path(SYS_openat, {cwd, 0, 0}, "requests"), "cwd/requests");
+  EXPECT_EQ(proc_relative_path(SYS_openat, {5, 0, 0}, "requests"), "fd/5/requests");
+  EXPECT_EQ(proc_relative_path(SYS_openat, {5, 0, 0}, "/abs"), "root/abs");  // the dirfd does not apply
+  EXPECT_EQ(proc_relative_path(SYS_open, {0x1000, 0, 0}, "requests"), "cwd/requests");
+  EXPECT_EQ(proc_relative_path(SYS_openat, {cwd, 0, 0}, ""), std::nullopt);
+  EXPECT_EQ(proc_relative_path(SYS_read, {3, 0, 0}, "x"), std::nullopt);
+}
+
+TEST(ProcParse, SysvipcMsgLinesGiveTheCountOfOneQueue) {
+  const std::string text =
+      "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n"
+      "         0          3   600          12          2  4242     0     0     0     0     0 1733380000          0 1733380000\n"
+      "1234567890      32769   666           0          0     0     0  1000  1000  1000  1000          0          0 1733380001\n";
+  const auto three = proc_internal::parse_sysvipc_msg(text, 3);
+  ASSERT_TRUE(three);
+  EXPECT_EQ(three->messages, 2);
+  EXPECT_EQ(three->bytes, 12);
+  const auto other = proc_internal::parse_sysvipc_msg(text, 32769);
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->messages, 0);
+  EXPECT_EQ(proc_internal::parse_sysvipc_msg(text, 4), std::nullopt);
+  EXPECT_EQ(proc_internal::parse_sysvipc_msg("", 3), std::nullopt);
+  EXPECT_EQ(proc_internal::parse_sysvipc_msg("garbage 3 x y z\n", 3), std::nullopt);
 }
 
 TEST(SyscallName, KnowsTheCommonOnes) {

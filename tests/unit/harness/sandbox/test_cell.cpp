@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sys/msg.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +28,7 @@
 #include <thread>
 
 #include "harness/core/ipc_names.hpp"
+#include "harness/proc/proc_inspector.hpp"
 #include "harness/sandbox/sandbox.hpp"
 
 #include "sandbox_test_support.hpp"
@@ -312,7 +315,9 @@ TEST_P(CellTest, IpcObjectsListsQueuesWithTheirMessagesAndFifosUntilTheyAreRemov
   ASSERT_NE(fifo, nullptr) << listing(*objects);
   EXPECT_EQ(fifo->messages, -1);
   EXPECT_EQ(fifo->description, "FIFO " + n.fifo("requests"));
-  if (::geteuid() == 0) EXPECT_NE(fifo->owner, 0u) << "the helper runs as the slot's student uid";
+  if (::geteuid() == 0) {
+    EXPECT_NE(fifo->owner, 0u) << "the helper runs as the slot's student uid";
+  }
   if (posix_queues_visible(full())) {
     const IpcObject* mq = find_kind(*objects, IpcObject::Kind::posix_mq, n.posix("jobs"));
     ASSERT_NE(mq, nullptr) << listing(*objects);
@@ -348,8 +353,9 @@ TEST_P(CellTest, IpcObjectsOfAnotherCellOpenAtTheSameTimeAreNeverListed) {
     const IpcNames& t = theirs->names;
     EXPECT_NE(find_kind(*objects, IpcObject::Kind::sysv_msg, "", m.sysv_key("dispatch")), nullptr) << listing(*objects);
     EXPECT_NE(find_kind(*objects, IpcObject::Kind::fifo, m.fifo("requests")), nullptr) << listing(*objects);
-    if (posix_queues_visible(full()))
+    if (posix_queues_visible(full())) {
       EXPECT_NE(find_kind(*objects, IpcObject::Kind::posix_mq, m.posix("jobs")), nullptr) << listing(*objects);
+    }
     for (const IpcObject& o : *objects) {
       EXPECT_NE(o.key, t.sysv_key("dispatch")) << "listed the other cell's " << o.description;
       EXPECT_EQ(o.name.find(t.prefix()), std::string::npos) << "listed the other cell's " << o.description;
@@ -377,7 +383,9 @@ TEST_P(CellTest, ClosingACellLeavesTheObjectsOfAnotherOpenCellAlone) {
   std::snprintf(key, sizeof key, "0x%08x", static_cast<unsigned>(a.names.sysv_key("dispatch")));
   EXPECT_THAT(all, HasSubstr(std::string("SysV message queue (key ") + key));
   // Unprivileged, close sweeps no file of the user's /tmp (docs/threat-model.md).
-  if (full() || ::geteuid() == 0) EXPECT_THAT(all, HasSubstr(a.names.fifo("requests")));
+  if (full() || ::geteuid() == 0) {
+    EXPECT_THAT(all, HasSubstr(a.names.fifo("requests")));
+  }
   EXPECT_THAT(all, Not(HasSubstr(b.names.prefix())));
   char other_key[16];
   std::snprintf(other_key, sizeof other_key, "0x%08x", static_cast<unsigned>(b.names.sysv_key("dispatch")));
@@ -388,8 +396,50 @@ TEST_P(CellTest, ClosingACellLeavesTheObjectsOfAnotherOpenCellAlone) {
   ASSERT_NE(queue, nullptr) << listing(*still);
   EXPECT_EQ(queue->messages, 3);
   EXPECT_NE(find_kind(*still, IpcObject::Kind::fifo, b.names.fifo("requests")), nullptr) << listing(*still);
-  if (posix_queues_visible(full()))
+  if (posix_queues_visible(full())) {
     EXPECT_NE(find_kind(*still, IpcObject::Kind::posix_mq, b.names.posix("jobs")), nullptr) << listing(*still);
+  }
+}
+
+// The hang report of processes blocked on a cell's IPC objects, taken from the grader as the
+// run loop takes it at a deadline: counts read in the cell's IPC namespace (full isolation: from
+// a thread of this multithreaded grader that joined it), the FIFO looked up in the cell's /tmp.
+TEST_P(CellTest, AHangReportSaysWhatTheCellsQueuesAndFifosHold) {
+  auto cell = box->open_cell();
+  ASSERT_TRUE(cell) << cell.error().message;
+  const IpcNames n(cell->tag());
+  struct Cleanup {  // what reduced mode, unprivileged, does not sweep
+    const IpcNames& n;
+    ~Cleanup() {
+      ::mq_unlink(n.posix("jobs").c_str());
+      ::unlink(n.fifo("requests").c_str());
+    }
+  } cleanup{n};
+  auto proc = cell->spawn(
+      {.argv = helper("ipc_block", {n.posix("jobs"), std::to_string(n.sysv_key("dispatch")), n.fifo("requests")})});
+  ASSERT_TRUE(proc) << proc.error().message;
+  const ProcInspector inspector;
+  std::vector<ProcessSnapshot> snapshots;
+  const auto blocked_in = [&](long nr) {
+    return std::any_of(snapshots.begin(), snapshots.end(),
+                       [nr](const ProcessSnapshot& s) { return s.state == 'S' && s.syscall == nr; });
+  };
+  // Poll /proc until all three are blocked (the sleep is the poll interval, not a sync).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    snapshots = inspector.snapshot_all(proc->processes());
+    if (blocked_in(SYS_msgrcv) && blocked_in(SYS_mq_timedreceive) && blocked_in(SYS_openat)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(blocked_in(SYS_msgrcv) && blocked_in(SYS_mq_timedreceive) && blocked_in(SYS_openat))
+      << inspector.diagnose_hang(snapshots).summary();
+  const std::string summary = inspector.diagnose_hang(snapshots).summary();
+  EXPECT_THAT(summary, HasSubstr(" for a message of mtype 43; the queue holds 2 messages")) << summary;
+  EXPECT_THAT(summary, HasSubstr("blocked in mq_timedreceive on POSIX message queue " + n.posix("jobs") + " (fd "))
+      << summary;
+  EXPECT_THAT(summary, HasSubstr(", 0 messages): the queue is empty, it waits for a message")) << summary;
+  EXPECT_THAT(summary, HasSubstr("blocked in openat of FIFO " + n.fifo("requests") + " for reading: no writer has opened it"))
+      << summary;
 }
 
 // Two threads opening cells at once (as `grader batch --jobs 2` does, a Sandbox each): every

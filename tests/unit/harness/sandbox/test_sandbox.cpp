@@ -194,6 +194,36 @@ int helper_ipc_hold(const std::string& posix, key_t key, const std::string& fifo
   return 0;
 }
 
+// Three processes blocked on IPC objects: one opening a FIFO nobody writes, one receiving from an
+// empty POSIX queue, one (the first) in msgrcv for mtype 43 on a SysV queue holding types 1 and 2.
+int helper_ipc_block(const std::string& posix, key_t key, const std::string& fifo) {
+  mq_attr attr{};
+  attr.mq_maxmsg = 4;
+  attr.mq_msgsize = 64;
+  const mqd_t q = ::mq_open(posix.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
+  const int id = ::msgget(key, IPC_CREAT | IPC_EXCL | 0600);
+  if (q == static_cast<mqd_t>(-1) || id < 0 || ::mkfifo(fifo.c_str(), 0600) != 0) return 1;
+  struct {
+    long type;
+    char text[8];
+  } m{1, "reply"};
+  for (long type : {1L, 2L}) {
+    m.type = type;
+    if (::msgsnd(id, &m, 6, 0) != 0) return 2;
+  }
+  if (::fork() == 0) {
+    (void)!::open(fifo.c_str(), O_RDONLY);
+    ::_exit(0);
+  }
+  if (::fork() == 0) {
+    char buf[64];
+    (void)!::mq_receive(q, buf, sizeof buf, nullptr);
+    ::_exit(0);
+  }
+  (void)!::msgrcv(id, &m, sizeof m.text, 43, 0);
+  return 0;
+}
+
 int run_helper(const std::vector<std::string>& a) {
   const std::string& name = a[0];
   if (name == "uid") {
@@ -204,6 +234,7 @@ int run_helper(const std::vector<std::string>& a) {
   if (name == "sysv_make") return helper_sysv_make(static_cast<key_t>(std::stol(a.at(1))));
   if (name == "sysv_find") return helper_sysv_find(static_cast<key_t>(std::stol(a.at(1))));
   if (name == "ipc_leave") return helper_ipc_leave(a.at(1), a.size() > 2 && a[2] == "fifo");
+  if (name == "ipc_block") return helper_ipc_block(a.at(1), static_cast<key_t>(std::stol(a.at(2))), a.at(3));
   if (name == "ipc_hold") return helper_ipc_hold(a.at(1), static_cast<key_t>(std::stol(a.at(2))), a.at(3));
   if (name == "ptrace") return static_cast<int>(::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr)) == 0 ? 0 : 9;
   if (name == "socket") return helper_socket(a.at(1));
