@@ -437,6 +437,30 @@ CheckOutcome stale_queue(TestContext& ctx) {
   return CheckOutcome::pass();
 }
 
+// The dispatcher's last call removes the queue: asked of the cell while the test runs.
+CheckOutcome queue_unlinked(TestContext& ctx) {
+  const Setup s = setup_of(ctx);
+  Scene scene(ctx);
+  IPCG_TRY_OUTCOME(Actor * creator, create_queue(ctx, scene, s));
+  if (auto bad = judge_actors({creator})) return *bad;
+  IPCG_TRY_OUTCOME(Actor * prod, run_one(scene, label(ctx, "producer"), program_spec(ctx, "producer", {s.queue}),
+                                         jobs_text(ctx, 3)));
+  IPCG_TRY_OUTCOME(Actor * worker, run_one(scene, label(ctx, "worker"), program_spec(ctx, "worker", {"--count", "3", s.queue})));
+  IPCG_TRY_OUTCOME(Actor * last, run_one(scene, label(ctx, "producer") + " ending the service",
+                                         program_spec(ctx, "producer", {"--destroy", s.queue})));
+  if (auto bad = unfinished(scene, "the dispatcher")) return *bad;
+  if (auto bad = judge_actors({prod, worker, last})) return *bad;
+  IPCG_TRY_OUTCOME(std::vector<IpcObject> objects, ctx.cell.ipc_objects());
+  const std::string prefix = ctx.ipc_names().prefix();
+  for (const auto& o : objects)
+    if (o.kind == IpcObject::Kind::posix_mq && o.name.find(prefix) != std::string::npos)
+      return CheckOutcome::fail(fmt::format("the queue {} still exists after dispatch_close and dispatch_destroy "
+                                            "returned 0 ({} messages in it)", o.name, o.messages),
+                                {o.description, "dispatch_destroy must mq_unlink the queue: mq_close only closes "
+                                                "this process's descriptor, the queue lives on in the kernel"});
+  return CheckOutcome::pass();
+}
+
 IPCG_REGISTER_CHECK("lab3.fill_then_drain", fill_then_drain);
 IPCG_REGISTER_CHECK("lab3.concurrent", concurrent);
 IPCG_REGISTER_CHECK("lab3.full_queue", full_queue);
@@ -446,6 +470,7 @@ IPCG_REGISTER_CHECK("lab3.sizes", sizes);
 IPCG_REGISTER_CHECK("lab3.open_failures", open_failures);
 IPCG_REGISTER_CHECK("lab3.interrupted_take", interrupted_take);
 IPCG_REGISTER_CHECK("lab3.stale_queue", stale_queue);
+IPCG_REGISTER_CHECK("lab3.queue_unlinked", queue_unlinked);
 
 }  // namespace
 }  // namespace lab3

@@ -209,10 +209,33 @@ CheckOutcome interrupted_receive(TestContext& ctx) {
   return CheckOutcome::pass();
 }
 
+// route_remove removes the queue (IPC_RMID): asked of the cell once the server is done.
+CheckOutcome queue_removed(TestContext& ctx) {
+  Scene scene(ctx);
+  const key_t key = ctx.ipc_names().sysv_key("removed");
+  if (auto bad = server_with_clients(ctx, scene, key, 1, 2, {"exactly_once"}, false, "one client", true)) return *bad;
+  // Once every client has its replies: the server program again, to remove the queue.
+  auto last = scene.start(label(ctx, "server") + " ending the service",
+                          program_spec(ctx, "server", {"--remove", key_text(key), "0"}));
+  if (!last) return CheckOutcome::with(Status::error, last.error().message);
+  auto ended = scene.run_until([&] { return scene.exited(**last); });
+  if (!ended || !*ended) return scene.timed_out("route_remove");
+  if (auto bad = judge_actors({*last})) return *bad;
+  IPCG_TRY_OUTCOME(std::vector<IpcObject> objects, ctx.cell.ipc_objects());
+  for (const auto& o : objects)
+    if (o.kind == IpcObject::Kind::sysv_msg && o.key == key)
+      return CheckOutcome::fail(fmt::format("the System V queue of key {} (id {}) still exists after route_remove "
+                                            "returned 0 ({} messages in it)", key_text(key), o.id, o.messages),
+                                {o.description, "route_remove must call msgctl(qid, IPC_RMID, NULL): a System V queue "
+                                                "lives until it is removed, long after every process has exited"});
+  return CheckOutcome::pass();
+}
+
 IPCG_REGISTER_CHECK("lab3.routed_by_server", routed_by_server);
 IPCG_REGISTER_CHECK("lab3.routed_to_clients", routed_to_clients);
 IPCG_REGISTER_CHECK("lab3.message_sizes", message_sizes);
 IPCG_REGISTER_CHECK("lab3.interrupted_receive", interrupted_receive);
+IPCG_REGISTER_CHECK("lab3.queue_removed", queue_removed);
 
 }  // namespace
 }  // namespace lab3

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <thread>
 
+#include "harness/labkit/labkit.hpp"
 #include "harness/msglog/log_trace.hpp"
 
 namespace lab3 {
@@ -32,10 +33,6 @@ void drain(UniqueFd& fd, std::string& into, std::size_t cap = 1 << 20) {
   }
 }
 
-std::string signal_name(int sig) {
-  if (const char* abbrev = sigabbrev_np(sig)) return std::string("SIG") + abbrev;
-  return fmt::format("signal {}", sig);
-}
 
 }  // namespace
 
@@ -201,10 +198,6 @@ std::string strerror_name(int err) {
   return fmt::format("{} ({})", name ? name : std::to_string(err), std::strerror(err));
 }
 
-bool blocked_in(const ProcessSnapshot& s, std::initializer_list<long> syscalls) {
-  if (s.state != 'S' && s.state != 'D') return false;
-  return s.syscall && std::find(syscalls.begin(), syscalls.end(), *s.syscall) != syscalls.end();
-}
 
 double cpu_seconds(const ProcessSnapshot& s) {
   static const long hz = ::sysconf(_SC_CLK_TCK);

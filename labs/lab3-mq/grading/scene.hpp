@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/labkit/labkit.hpp"  // blocked_in, signal_name
 #include "harness/msglog/message_log.hpp"
 #include "harness/proc/proc_inspector.hpp"
 #include "harness/runner/check.hpp"
@@ -87,7 +88,6 @@ SpawnSpec program_spec(TestContext& ctx, const std::string& program, std::vector
 SpawnSpec tool_spec(TestContext& ctx, std::vector<std::string> args, Role role = Role::reference);
 
 std::string strerror_name(int err);  // "EAGAIN (Resource temporarily unavailable)"
-bool blocked_in(const ProcessSnapshot& s, std::initializer_list<long> syscalls);
 double cpu_seconds(const ProcessSnapshot& s);
 
 }  // namespace lab3

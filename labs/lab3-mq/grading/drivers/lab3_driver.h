@@ -1,47 +1,29 @@
-/* What lab3's trusted drivers share: the control fd (3), the message log fd (4), payload tags,
- * and SIGUSR1 without SA_RESTART. Header-only: each driver is one C file linked with the
+/* What lab3's trusted drivers add to the harness's driver kit: the message log fd (4), the roles'
+ * numbers in the log, payload tags. Header-only: each driver is one C file linked with the
  * implementation under test (the student's or the reference's). */
 #ifndef IPCGRADE_LAB3_DRIVER_H
 #define IPCGRADE_LAB3_DRIVER_H
 
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
+#include "driver_kit.h"      /* the harness's, written beside the drivers when they are built */
+#include "msglog_record.h"  /* likewise: the trusted message log's record */
+
 #include <inttypes.h>
-#include <signal.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include "msglog_record.h"  /* harness/msglog's, beside the drivers when they are built */
-
-enum { CONTROL_FD = 3, LOG_FD = 4 };
+enum { CONTROL_FD = IPCG_CONTROL_FD, LOG_FD = 4 };
 enum { ROLE_PRODUCER = 1, ROLE_WORKER = 2, ROLE_SERVER = 3, ROLE_CLIENT_BASE = 100 };
 
 /* Nothing the implementation starts inherits the grader's fds; queues are made for every uid. */
 static void driver_setup(void) {
-    fcntl(CONTROL_FD, F_SETFD, FD_CLOEXEC);
+    ipcg_control_setup();
     fcntl(LOG_FD, F_SETFD, FD_CLOEXEC);
     umask(0);
 }
 
-/* "call <what>" before a call into the implementation: a report ending there means the
- * implementation ended this process. */
-static void report_call(const char *what) { dprintf(CONTROL_FD, "call %s\n", what); }
-
-static volatile sig_atomic_t interruptions;
-static void count_interruption(int sig) { (void)sig; interruptions++; }
-
-/* SIGUSR1 interrupts system calls (EINTR): the grader sends it while a call blocks. */
-static void catch_sigusr1_without_restart(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = count_interruption;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, NULL);
-}
+#define report_call ipcg_report_call
+#define catch_sigusr1_without_restart ipcg_catch_sigusr1_without_restart
 
 /* A job's payload: "P<producer>:S<seq>:" then seeded filler up to len bytes. */
 static size_t make_payload(char *out, size_t len, unsigned producer, uint64_t seq) {
