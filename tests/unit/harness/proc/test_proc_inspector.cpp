@@ -1240,5 +1240,41 @@ TEST(ProcMeasure, CostOfOneSnapshot) {
   RecordProperty("snapshot_us", std::to_string(small_us));
 }
 
+// What reading a SysV queue's count adds to a snapshot: in our own IPC namespace (a read of
+// /proc/sysvipc/msg), and in another one (a thread that joins it first). Printed, not bounded.
+TEST(ProcMeasure, CostOfASnapshotWithAQueueCount) {
+  const auto cost = [](pid_t pid, int n) {
+    const ProcInspector proc;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < n; ++i) EXPECT_TRUE(proc.snapshot(pid));
+    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / n;
+  };
+  const auto client_in = [](bool own_namespace) {
+    return [own_namespace] {
+      if (own_namespace && ::unshare(CLONE_NEWIPC) != 0) ::_exit(2);
+      const int id = ::msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+      TypedMessage m{1, "x"};
+      (void)!::msgsnd(id, &m, 2, 0);
+      (void)!::msgrcv(id, &m, sizeof m.text, 43, 0);
+    };
+  };
+  Spawned here(client_in(false));
+  auto s = wait_for(here.pid(), blocked_in(SYS_msgrcv));
+  ASSERT_TRUE(s);
+  RemoveQueues remove{static_cast<int>(s->syscall_args.at(0))};  // ours: the namespace outlives the child
+  EXPECT_EQ(s->waiting_messages, 1);
+  const double same_us = cost(here.pid(), 200);
+  std::string other = "not measured (needs root)";
+  if (::geteuid() == 0) {
+    Spawned there(client_in(true));
+    auto t = wait_for(there.pid(), blocked_in(SYS_msgrcv));
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->waiting_messages, 1);
+    other = std::to_string(static_cast<int>(cost(there.pid(), 200))) + " us";
+  }
+  std::cout << "[ measure  ] snapshot blocked in msgrcv: " << same_us << " us in our IPC namespace, " << other
+            << " in another\n";
+}
+
 }  // namespace
 }  // namespace ipcg

@@ -442,6 +442,26 @@ TEST_P(CellTest, AHangReportSaysWhatTheCellsQueuesAndFifosHold) {
       << summary;
 }
 
+// What one listing costs while the cell runs (printed; no bound: the machine's load decides).
+TEST_P(CellTest, MeasureTheCostOfOneListing) {
+  auto cell = box->open_cell();
+  ASSERT_TRUE(cell) << cell.error().message;
+  Holder holder(*cell);
+  ASSERT_TRUE(holder.error.empty()) << holder.error;
+  std::size_t count = 0;
+  const auto start = std::chrono::steady_clock::now();
+  constexpr int kCalls = 50;
+  for (int i = 0; i < kCalls; ++i) {
+    auto objects = cell->ipc_objects();
+    ASSERT_TRUE(objects) << objects.error().message;
+    count = objects->size();
+  }
+  const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / kCalls;
+  std::printf("[ measure  ] ipc_objects (%s, euid %u): %.0f us for %zu objects\n", full() ? "full" : "reduced",
+              ::geteuid(), us, count);
+  RecordProperty("ipc_objects_us", std::to_string(us));
+}
+
 // Two threads opening cells at once (as `grader batch --jobs 2` does, a Sandbox each): every
 // cell gets a tag of its own, so the IPC names made from it never meet.
 TEST_P(CellTest, CellsOpenedAtOnceByTwoThreadsGetDifferentTags) {
