@@ -36,17 +36,7 @@ void drain(UniqueFd& fd, std::string& into, std::size_t cap = 1 << 20) {
 
 }  // namespace
 
-std::vector<std::string> Actor::lines() const {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < ctl_data.size()) {
-    auto end = ctl_data.find('\n', start);
-    if (end == std::string::npos) end = ctl_data.size();
-    out.push_back(ctl_data.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
+std::vector<std::string> Actor::lines() const { return split_lines(ctl_data); }
 
 std::optional<std::string> Actor::line(std::string_view word) const {
   for (const auto& l : lines())
