@@ -60,10 +60,16 @@ void Boundaries(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(ipcg::check_boundaries(log));
 }
 
+void ReturnedToSender(benchmark::State& state) {
+  const MessageLog log = make_log(static_cast<size_t>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(ipcg::check_returned_to_sender(log));
+}
+
 BENCHMARK(ExactlyOnce)->Arg(100'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(FifoPerProducer)->Arg(100'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(PriorityOrder)->Arg(100'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(Boundaries)->Arg(100'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(ReturnedToSender)->Arg(100'000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

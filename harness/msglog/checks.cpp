@@ -257,4 +257,40 @@ std::vector<OrderViolation> check_boundaries(const MessageLog& log) {
   return out;
 }
 
+std::optional<OrderViolation> check_addressee(const MessageLog& log, const AddresseeFn& addressee,
+                                              const RoleNameFn& role_name) {
+  const auto name = [&](std::uint32_t role) { return role_name ? role_name(role) : fmt::format("role {}", role); };
+  std::vector<size_t> astray;
+  std::uint32_t first_owner = 0;
+  for (size_t i = 0; i < log.size(); ++i) {
+    const MessageEvent& e = log[i];
+    if (e.op != MessageEvent::Op::receive || !e.tagged()) continue;
+    const auto owner = addressee(e.producer);
+    if (!owner || *owner == e.role) continue;
+    if (astray.empty()) first_owner = *owner;
+    astray.push_back(i);
+  }
+  if (astray.empty()) return std::nullopt;
+  const MessageEvent& e = log[astray.front()];
+  return OrderViolation{"addressee",
+                        fmt::format("{} message(s) reached the wrong receiver: the first, {} (pid {}) received {}, which "
+                                    "was meant for {}",
+                                    astray.size(), name(e.role), e.pid, describe_message(e), name(first_owner)),
+                        astray};
+}
+
+std::optional<OrderViolation> check_returned_to_sender(const MessageLog& log, const RoleNameFn& role_name) {
+  std::unordered_map<std::uint32_t, std::uint32_t> sender_of;  // producer -> the role that sent its messages
+  for (const MessageEvent& e : log)
+    if (e.op == MessageEvent::Op::send && e.tagged()) sender_of.emplace(e.producer, e.role);
+  return check_addressee(
+      log,
+      [&](std::uint32_t producer) -> std::optional<std::uint32_t> {
+        auto it = sender_of.find(producer);
+        if (it == sender_of.end()) return std::nullopt;
+        return it->second;
+      },
+      role_name);
+}
+
 }  // namespace ipcg

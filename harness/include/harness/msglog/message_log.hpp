@@ -8,6 +8,7 @@
 //   if (auto v = check_fifo(log, FifoScope::per_producer)) fail(v->message);
 //   if (auto v = check_priority_order(log)) fail(v->message);   // where the lab promises priorities
 //   for (const OrderViolation& v : check_boundaries(log)) fail(v.message);
+//   if (auto v = check_returned_to_sender(log)) fail(v->message);  // replies to their requester
 //
 // Every check is O(n log n) in the number of events.
 #pragma once
@@ -15,6 +16,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,6 +75,18 @@ std::optional<OrderViolation> check_priority_order(const MessageLog& log);
 // length and digest are that message's. At most one violation per kind (not one sent message;
 // cut or merged).
 std::vector<OrderViolation> check_boundaries(const MessageLog& log);
+
+// Every tagged message received only by its addressee: the role `addressee(producer)` names for
+// the producer's messages (nullopt: anyone may take them). A reply that carries its request's tag
+// belongs to the role that sent the request (check_returned_to_sender); a queue routed by type
+// says which role owns each type. Names how many went astray and the first, with the role that
+// should have had it; `role_name` words a role ("client 3"), by default "role N".
+using AddresseeFn = std::function<std::optional<std::uint32_t>(std::uint32_t producer)>;
+using RoleNameFn = std::function<std::string(std::uint32_t role)>;
+std::optional<OrderViolation> check_addressee(const MessageLog& log, const AddresseeFn& addressee,
+                                              const RoleNameFn& role_name = {});
+// check_addressee where a producer's messages belong to the role that sent them.
+std::optional<OrderViolation> check_returned_to_sender(const MessageLog& log, const RoleNameFn& role_name = {});
 
 // "producer 2's message 17" (or "a message with no tag").
 std::string describe_message(const MessageEvent& event);

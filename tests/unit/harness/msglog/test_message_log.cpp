@@ -174,6 +174,48 @@ TEST(Boundaries, CutMergedAndUntaggedReceivesAreNamed) {
                               "returned 7 bytes of producer 1's message 0, which was sent as 16 bytes");
 }
 
+// Requests sent by clients (roles 1 and 2, producers 1 and 2) come back as replies with their
+// request's tag; a reply that reaches the other client is named with who should have had it.
+TEST(Addressee, AReplyThatReachedAnotherClientIsNamedWithItsOwner) {
+  auto as = [](MessageEvent e, std::uint32_t role) {
+    e.role = role;
+    return e;
+  };
+  MessageLog log = {as(send(1, 0, 0, 1), 1), as(send(2, 0, 1, 2), 2),
+                    as(receive(101, 1, 0, 5, 6), 1), as(receive(102, 2, 0, 6, 7), 2)};
+  EXPECT_EQ(check_returned_to_sender(log), std::nullopt);
+  log[2].role = 2;  // client 2 took client 1's reply, and client 1 got nothing
+  log[2].pid = 102;
+  const auto v = check_returned_to_sender(log, [](std::uint32_t role) { return "client " + std::to_string(role); });
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->property, "addressee");
+  EXPECT_THAT(v->message, HasSubstr("1 message(s) reached the wrong receiver"));
+  EXPECT_THAT(v->message, HasSubstr("client 2 (pid 102) received producer 1's message 0, which was meant for client 1"));
+  EXPECT_EQ(v->events, std::vector<size_t>{2});
+}
+
+// A queue routed by type: producer p's messages belong to role 100 + p; an untagged receive and a
+// producer nobody owns are nobody's business here (exactly once and boundaries judge those).
+TEST(Addressee, RoutedByTypeCountsEveryStrayAndSkipsWhatNoOneOwns) {
+  auto at = [](MessageEvent e, std::uint32_t role) {
+    e.role = role;
+    return e;
+  };
+  MessageEvent untagged = receive(103, 1, 0, 9, 10);
+  untagged.producer = IPCG_MSG_NO_PRODUCER;
+  const MessageLog log = {send(2, 0, 0, 1), send(3, 0, 1, 2), send(9, 0, 2, 3),
+                          at(receive(103, 2, 0, 5, 6), 103), at(receive(102, 3, 0, 6, 7), 102),
+                          at(receive(104, 9, 0, 7, 8), 104), at(untagged, 103)};
+  const auto v = check_addressee(log, [](std::uint32_t p) -> std::optional<std::uint32_t> {
+    if (p == 9) return std::nullopt;
+    return 100 + p;
+  });
+  ASSERT_TRUE(v.has_value());
+  EXPECT_THAT(v->message, HasSubstr("2 message(s) reached the wrong receiver: the first, role 103 (pid 103) received "
+                                    "producer 2's message 0, which was meant for role 102"));
+  EXPECT_EQ(v->events, (std::vector<size_t>{3, 4}));
+}
+
 TEST(MessageLogFormat, RecordsReadBackAndBadBytesAreErrors) {
   const MessageLog log = in_order();
   std::string bytes;
