@@ -71,4 +71,23 @@ TEST_F(TraceOut, PassingTestWritesNoTrace) {
   EXPECT_EQ(run.out.find("trace:"), std::string::npos) << run.out;
 }
 
+// A message-queue lab's ordering test draws the trusted message log: a producer that sends every
+// job with priority 0 leaves a trace with a flow from each send to its receive and the priority
+// inversion marked.
+TEST_F(TraceOut, FailedPriorityOrderDrawsTheMessageLog) {
+  auto run = run_grader({"run", "lab3", "--submission", kSource + "/tests/submissions/lab3/all_priority_zero", "--only",
+                         "priority_order_student_producer", "--trace-out", dir_.string(), "--seed", "7"});
+  ASSERT_EQ(run.exit_code, 1) << run.out << run.err;
+  const fs::path file = dir_ / "priority_order_student_producer.trace.json";
+  ASSERT_TRUE(fs::exists(file)) << run.out;
+  const Json doc = Json::parse(ipcg::testing::read_file(file.string()));
+  const auto starts = count_ids(doc, "s");
+  EXPECT_EQ(starts, count_ids(doc, "f"));
+  EXPECT_GE(starts.size(), 4u);  // a flow per job the reference worker received
+  int violations = 0;
+  for (const auto& e : doc.at("traceEvents"))
+    if (e.at("ph") == "i" && e.at("cat") == "violation") ++violations;
+  EXPECT_GE(violations, 1);
+}
+
 }  // namespace
