@@ -160,6 +160,7 @@ CheckOutcome directions(TestContext& ctx) {
   {
     Session s(ctx);
     LAB2_CHECK(s.open());
+    LAB2_CHECK(s.spawn_writer());  // a trusted process, not judged here: only the server's fds are
     auto req = s.server_request(true, 1);
     bool seen = false, spawned = false;
     Grace ready;  // a server that never blocks (busy polling) is the idle test's business
@@ -169,7 +170,8 @@ CheckOutcome directions(TestContext& ctx) {
       auto server = snapshot_of(p.pid());
       if (!server) return TickAction::keep_going;
       if (!spawned) {
-        if (!fifo_exists(p.pid(), s.request_fifo()) || (!is_blocked(*server) && !ready.expired(kSettleGrace)))
+        if (!fifo_exists(p.pid(), s.request_fifo()) || !s.writer_opened() ||
+            (!is_blocked(*server) && !ready.expired(kSettleGrace)))
           return TickAction::keep_going;
         if (auto c = s.spawn_client(false, 1, {"--mode", "hold"}); !c) error = c.error().message;
         spawned = true;
@@ -218,6 +220,7 @@ CheckOutcome idle(TestContext& ctx) {
   const auto window = std::chrono::milliseconds(ctx.test.params.value("window_ms", 500));
   Session s(ctx);
   LAB2_CHECK(s.open());
+  LAB2_CHECK(s.spawn_writer());  // idle means no request, not no writer (read() would return 0)
   auto req = s.server_request(true, 1);
   std::optional<Clock::time_point> from;
   std::uint64_t ticks0 = 0, ticks1 = 0;
@@ -226,7 +229,7 @@ CheckOutcome idle(TestContext& ctx) {
     auto server = snapshot_of(p.pid());
     if (!server) return TickAction::keep_going;
     if (!from) {
-      if (!fifo_exists(p.pid(), s.request_fifo())) return TickAction::keep_going;
+      if (!fifo_exists(p.pid(), s.request_fifo()) || !s.writer_opened()) return TickAction::keep_going;
       from = Clock::now();
       ticks0 = server->utime_ticks + server->stime_ticks;
       return TickAction::keep_going;
@@ -240,7 +243,7 @@ CheckOutcome idle(TestContext& ctx) {
   if (!from) {
     if (auto bad = judge_server(out, 1, "a server with no clients")) return *bad;
     if (auto bad = abnormal_ending(out, "the idle server")) return *bad;
-    return CheckOutcome::fail("the server never made its request FIFO");
+    return CheckOutcome::fail("the server never made its request FIFO, or never opened it for reading");
   }
   if (wall.count() == 0) {
     if (auto bad = judge_server(out, 1, "a server with no clients")) return *bad;
@@ -276,7 +279,7 @@ CheckOutcome stale(TestContext& ctx) {
     Session s(ctx);
     LAB2_CHECK(s.open());
     LAB2_CHECK(make_stale(ctx, {s.request_fifo()}));
-    std::vector<std::vector<std::string>> unused;
+    LAB2_CHECK(s.spawn_writer());  // opens the FIFO the server reads, once it reads one
     auto req = s.server_request(true, 2);
     bool spawned = false;
     Grace ready;  // a server that never blocks (busy polling) is the idle test's business
@@ -284,7 +287,8 @@ CheckOutcome stale(TestContext& ctx) {
     req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
       s.pump();
       auto server = snapshot_of(p.pid());
-      if (spawned || !server || (!is_blocked(*server) && !ready.expired(kSettleGrace))) return TickAction::keep_going;
+      if (spawned || !server || !s.writer_opened() || (!is_blocked(*server) && !ready.expired(kSettleGrace)))
+        return TickAction::keep_going;
       if (auto c = s.spawn_client(false, 1, {"--mode", "calls", "--count", "2"}); !c) error = c.error().message;
       spawned = true;
       return TickAction::keep_going;
@@ -376,6 +380,7 @@ CheckOutcome eintr(TestContext& ctx) {
   {  // the student's server, interrupted while it waits for a request
     Session s(ctx);
     LAB2_CHECK(s.open());
+    LAB2_CHECK(s.spawn_writer());  // the server waits for a request, not for a writer
     auto req = s.server_request(true, 2, {"--eintr"});
     int phase = 0;
     std::string error;
@@ -384,10 +389,12 @@ CheckOutcome eintr(TestContext& ctx) {
       s.pump();
       auto server = snapshot_of(p.pid());
       if (!server) return TickAction::keep_going;
-      if (phase == 0 && fifo_exists(p.pid(), s.request_fifo()) && is_blocked(*server)) {
+      const bool open = phase == 0 && fifo_exists(p.pid(), s.request_fifo()) && s.writer_opened();
+      // Blocked waiting for a request: not still in the open() the writer has just completed.
+      if (open && is_blocked(*server) && !blocked_in(*server, {kSysOpen, kSysOpenat})) {
         ::kill(p.pid(), SIGUSR1);
         phase = 1;
-      } else if (phase == 0 && fifo_exists(p.pid(), s.request_fifo()) && grace.expired(kSettleGrace)) {
+      } else if (open && grace.expired(kSettleGrace)) {
         notes.push_back("the server never blocked: not interrupted");
         phase = 2;
       } else if (phase == 1 && !server->signals.is_pending(SIGUSR1)) {
@@ -438,7 +445,9 @@ CheckOutcome eintr(TestContext& ctx) {
 CheckOutcome removed(TestContext& ctx) {
   Session s(ctx);
   LAB2_CHECK(s.open());
-  // The student's server and the student's clients, one client after the other.
+  // The student's server and the student's clients, one client after the other; the trusted
+  // writer holds the request FIFO between them (an unlinked FIFO it still holds is not listed).
+  LAB2_CHECK(s.spawn_writer());
   auto req = s.server_request(true, 4);
   int started = 0;
   Grace settle;
@@ -446,7 +455,8 @@ CheckOutcome removed(TestContext& ctx) {
   req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
     s.pump();
     auto server = snapshot_of(p.pid());
-    if (!server || started >= 2 || !fifo_exists(p.pid(), s.request_fifo())) return TickAction::keep_going;
+    if (!server || started >= 2 || !fifo_exists(p.pid(), s.request_fifo()) || !s.writer_opened())
+      return TickAction::keep_going;
     if (!s.clients_done() || (!is_blocked(*server) && !settle.expired(kSettleGrace))) return TickAction::keep_going;
     settle.reset();
     ++started;

@@ -17,12 +17,13 @@ namespace {
 
 int param(const TestContext& ctx, const char* key, int fallback) { return ctx.test.params.value(key, fallback); }
 
-// Waits for the server to be ready: its request FIFO exists and it is blocked in a call (or a
-// grace passed: a server that never blocks is the idle test's business).
+// Waits for the server to be ready: its request FIFO exists, the session's writer (if any) has
+// it open, and the server is blocked in a call (or a grace passed since: a server that never
+// blocks is the idle test's business).
 struct Ready {
   Grace grace;
-  bool operator()(const Session& s, const ProcessSnapshot& server) {
-    if (!fifo_exists(server.pid, s.request_fifo())) return grace.expired(kSettleGrace) && false;
+  bool operator()(Session& s, const ProcessSnapshot& server) {
+    if (!fifo_exists(server.pid, s.request_fifo()) || !s.writer_opened()) return false;
     return is_blocked(server) || grace.expired(std::chrono::milliseconds(300));
   }
 };
@@ -50,6 +51,7 @@ CheckOutcome burst(TestContext& ctx) {
   const std::string judge = ctx.test.params.value("judge", std::string("exactly_once"));
   Session s(ctx);
   LAB2_CHECK(s.open());
+  LAB2_CHECK(s.spawn_writer());
   auto req = s.server_request(true, clients * count);
   int phase = 0;
   Ready ready;
@@ -118,12 +120,14 @@ struct WaveResult {
 };
 
 // Runs waves of clients against a server: wave k+1 starts once every client of wave k exited
-// and the server is blocked again (or gone). `student_server` picks the server's build; the
-// clients' builds are in their options' hands (student flag per wave).
-Result<WaveResult> run_waves(TestContext& ctx, Session& s, bool student_server, bool student_clients, long max,
-                             const std::vector<std::vector<WaveClient>>& waves,
+// and the server is blocked again (or gone). `student_server` picks the server's build;
+// `student_clients` the clients'. With `writer`, the session's trusted writer holds the request
+// FIFO open for the whole run, so that no gap between waves leaves it without a writer.
+Result<WaveResult> run_waves(TestContext& ctx, Session& s, bool student_server, bool student_clients, bool writer,
+                             long max, const std::vector<std::vector<WaveClient>>& waves,
                              std::vector<std::string> server_opts = {}) {
   WaveResult result;
+  if (writer) IPCG_CHECK(s.spawn_writer());
   auto req = s.server_request(student_server, max, std::move(server_opts));
   Ready ready;
   Grace settle;
@@ -159,7 +163,7 @@ CheckOutcome waves(TestContext& ctx) {
   Session s(ctx);
   LAB2_CHECK(s.open());
   const std::vector<std::vector<WaveClient>> plan{calls_wave({1}, count, 200), calls_wave({2}, count, 200)};
-  IPCG_TRY_OUTCOME(WaveResult r, run_waves(ctx, s, true, false, 2 * count, plan));
+  IPCG_TRY_OUTCOME(WaveResult r, run_waves(ctx, s, true, false, false, 2 * count, plan));
   if (!r.error.empty()) return CheckOutcome::with(Status::error, r.error);
   const std::string situation = "a client, then none (no writer on the request FIFO), then another";
   if (r.waves_started < plan.size()) {
@@ -190,7 +194,7 @@ CheckOutcome client_dies(TestContext& ctx) {
     plan.push_back({{id, id == dying ? std::vector<std::string>{"--mode", "die"}
                                      : std::vector<std::string>{"--mode", "calls", "--count", "2", "--bytes", "300"}}});
   const long max = 2 * 2 + 1;
-  IPCG_TRY_OUTCOME(WaveResult r, run_waves(ctx, s, true, false, max, plan));
+  IPCG_TRY_OUTCOME(WaveResult r, run_waves(ctx, s, true, false, true, max, plan));
   if (!r.error.empty()) return CheckOutcome::with(Status::error, r.error);
   const std::string situation =
       fmt::format("client {} sent a request and exited with its reply half written (its reply FIFO had no reader left)",
@@ -210,7 +214,7 @@ CheckOutcome student_clients(TestContext& ctx) {
   Session s(ctx);
   LAB2_CHECK(s.open());
   const std::vector<std::vector<WaveClient>> plan{calls_wave({1}, count, bytes), calls_wave({2}, count, bytes)};
-  IPCG_TRY_OUTCOME(WaveResult r, run_waves(ctx, s, false, true, 2 * count, plan));
+  IPCG_TRY_OUTCOME(WaveResult r, run_waves(ctx, s, false, true, false, 2 * count, plan));
   if (!r.error.empty()) return CheckOutcome::with(Status::error, r.error);
   for (auto& c : s.clients()) {
     RunOutcome as_run;

@@ -57,6 +57,18 @@ Result<Client*> Session::spawn_client(bool student, unsigned id, std::vector<std
   return &clients_.back();
 }
 
+Result<void> Session::spawn_writer() {
+  SpawnSpec spec = ctx_.spawn_spec({ctx_.reference_program("client"), "--mode", "writer", request_fifo_, reply_prefix_});
+  spec.role = Role::reference;  // trusted: it stands for "some client has the FIFO open", nothing more
+  IPCG_TRY(PipePair control, make_pipe());
+  ::fcntl(control.read_end.get(), F_SETFL, O_NONBLOCK);
+  spec.fds = {{control.write_end.get(), kControlFd}};
+  IPCG_TRY(SandboxedProcess proc, ctx_.cell.spawn(spec));
+  writer_.emplace(Client{"the grader's writer on the request FIFO (reference)", 0, std::move(proc),
+                         std::move(control.read_end), "", std::nullopt, false});
+  return {};
+}
+
 namespace {
 void drain(int fd, std::string& into) {
   char buf[65536];
@@ -77,6 +89,12 @@ void Session::pump() {
       drain(c.control.get(), c.report);
     }
   }
+}
+
+bool Session::writer_opened() {
+  if (!writer_) return true;
+  drain(writer_->control.get(), writer_->report);
+  return writer_->report.find("opened\n") != std::string::npos;
 }
 
 bool Session::clients_done() const {

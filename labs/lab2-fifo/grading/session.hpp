@@ -47,6 +47,16 @@ class Session {
   RunRequest server_request(bool student, long max, std::vector<std::string> opts = {});
   // Spawns a client driver: `client --id ID --seed S --log 4 [opts] REQUEST REPLY`.
   Result<Client*> spawn_client(bool student, unsigned id, std::vector<std::string> opts);
+  // The trusted writer: the reference client driver in writer mode (Role::reference), which opens
+  // the request FIFO for writing once the server has it open for reading, says "opened" and holds
+  // it until the session ends. A server's read() then never meets EOF for want of a writer: every
+  // test that runs a student server has one, so that only keeps_serving_between_waves (which
+  // makes the no-writer gap on purpose) judges whether the server keeps a write end of its own.
+  // Spawn it before the server runs; it waits for the FIFO by itself.
+  Result<void> spawn_writer();
+  bool has_writer() const { return writer_.has_value(); }
+  // Has the writer reported "opened"? (Reads its control pipe.) True when there is no writer.
+  bool writer_opened();
   // Reads the log and the clients' reports; notes clients that exited.
   void pump();
   bool clients_done() const;
@@ -62,6 +72,7 @@ class Session {
   UniqueFd log_read_, log_write_;
   std::string log_bytes_;
   std::vector<Client> clients_;
+  std::optional<Client> writer_;  // not among clients_: it never ends by itself and is never judged
 };
 
 std::string student_program(const TestContext& ctx, const std::string& name);

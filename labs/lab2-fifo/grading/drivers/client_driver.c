@@ -19,6 +19,10 @@
  *          until the server has filled it (the server is then blocked writing), and exits
  *          without reading: the server's next write meets a FIFO with no reader (EPIPE/SIGPIPE)
  *   hold   as die, but stops (SIGSTOP) with the server blocked writing, then reads the reply
+ *   writer opens the request FIFO O_WRONLY as soon as it exists and a server has it open for
+ *          reading (O_NONBLOCK: ENOENT and ENXIO mean "not yet", retried every millisecond), says
+ *          "opened" on fd 3 and holds it until killed: with it, a server's read() never meets
+ *          EOF for want of a writer, whether or not the server keeps a write end of its own
  *
  * Options: --id N, --count N, --bytes B, --seed S, --log FD, --eintr (SIGUSR1 without
  * SA_RESTART), --gate-each (calls: stop before each call). */
@@ -188,6 +192,23 @@ static int big_reply(const char *fifo, const char *prefix, int hold) {
     return 0;
 }
 
+/* writer: a write end on the request FIFO, held for the whole test. The open is non-blocking so
+ * that it lands on the FIFO the server reads (a server that replaced a stale FIFO made a new one):
+ * it succeeds only once a reader has that FIFO open. */
+static int writer(const char *fifo) {
+    const struct timespec retry = {0, 1000 * 1000};
+    int fd;
+    while ((fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+        if (errno != ENOENT && errno != ENXIO && errno != EINTR) {
+            dprintf(IPCG_CONTROL_FD, "error open %d\n", errno);
+            return 1;
+        }
+        nanosleep(&retry, NULL);
+    }
+    dprintf(IPCG_CONTROL_FD, "opened\n");
+    for (;;) pause();
+}
+
 int main(int argc, char **argv) {
     ipcg_control_setup();
     const char *mode = "calls";
@@ -218,6 +239,7 @@ int main(int argc, char **argv) {
     if (strcmp(mode, "burst") == 0) return burst(fifo, prefix, count, bytes, &random);
     if (strcmp(mode, "die") == 0) return big_reply(fifo, prefix, 0);
     if (strcmp(mode, "hold") == 0) return big_reply(fifo, prefix, 1);
+    if (strcmp(mode, "writer") == 0) return writer(fifo);
     fprintf(stderr, "client: unknown mode %s\n", mode);
     return 2;
 }
