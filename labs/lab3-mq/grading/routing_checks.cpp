@@ -231,10 +231,19 @@ CheckOutcome queue_removed(TestContext& ctx) {
   return CheckOutcome::pass();
 }
 
-IPCG_REGISTER_CHECK("lab3.routed_by_server", routed_by_server);
-IPCG_REGISTER_CHECK("lab3.routed_to_clients", routed_to_clients);
-IPCG_REGISTER_CHECK("lab3.message_sizes", message_sizes);
-IPCG_REGISTER_CHECK("lab3.interrupted_receive", interrupted_receive);
+// The keys each test made its queues with; sysv_queue_removed judges removal, so it keeps its own.
+std::function<OwnQueues(const TestContext&)> keys(std::vector<std::string> names) {
+  return [names = std::move(names)](const TestContext& ctx) {
+    OwnQueues q;
+    for (const auto& n : names) q.sysv.push_back(ctx.ipc_names().sysv_key(n));
+    return q;
+  };
+}
+
+IPCG_REGISTER_CHECK("lab3.routed_by_server", removing_own_queues(routed_by_server, keys({"route"})));
+IPCG_REGISTER_CHECK("lab3.routed_to_clients", removing_own_queues(routed_to_clients, keys({"route"})));
+IPCG_REGISTER_CHECK("lab3.message_sizes", removing_own_queues(message_sizes, keys({"replies", "requests"})));
+IPCG_REGISTER_CHECK("lab3.interrupted_receive", removing_own_queues(interrupted_receive, keys({"eintr"})));
 IPCG_REGISTER_CHECK("lab3.queue_removed", queue_removed);
 
 }  // namespace

@@ -183,6 +183,35 @@ SpawnSpec tool_spec(TestContext& ctx, std::vector<std::string> args, Role role) 
   return spec;
 }
 
+namespace {
+
+constexpr int kNotMine = 3;  // mqtool unlink/rmid: the queue belongs to another uid
+
+// Only the owner may remove a queue (mqueue's root is sticky; IPC_RMID wants the creator or
+// owner): mqtool asks as the reference's uid, then as the student's when the queue is theirs.
+void remove_queue(TestContext& ctx, const std::string& mode, const std::string& what) {
+  for (Role role : {Role::reference, Role::student}) {
+    Scene scene(ctx);
+    auto tool = scene.start(fmt::format("mqtool {} {}", mode, what), tool_spec(ctx, {mode, what}, role));
+    if (!tool) return;
+    auto done = scene.run_until([&] { return scene.exited(**tool); });
+    const std::optional<int> st = (*tool)->status;
+    if (!done || !*done || !st || !WIFEXITED(*st) || WEXITSTATUS(*st) != kNotMine) return;
+  }
+}
+
+}  // namespace
+
+CheckFn removing_own_queues(CheckFn check, std::function<OwnQueues(const TestContext&)> own) {
+  return [check = std::move(check), own = std::move(own)](TestContext& ctx) {
+    CheckOutcome outcome = check(ctx);  // its Scene is gone: every role of the test has been killed
+    const OwnQueues q = own(ctx);
+    for (const auto& name : q.posix) remove_queue(ctx, "unlink", name);
+    for (key_t key : q.sysv) remove_queue(ctx, "rmid", fmt::format("{:#x}", static_cast<unsigned>(key)));
+    return outcome;
+  };
+}
+
 std::string strerror_name(int err) {
   const char* name = strerrorname_np(err);
   return fmt::format("{} ({})", name ? name : std::to_string(err), std::strerror(err));

@@ -87,6 +87,17 @@ SpawnSpec program_spec(TestContext& ctx, const std::string& program, std::vector
 // mqtool, trusted: a reference role unless the test makes it play the student's earlier run.
 SpawnSpec tool_spec(TestContext& ctx, std::vector<std::string> args, Role role = Role::reference);
 
+// The queues a test made for itself (the names and keys it passed to the roles).
+struct OwnQueues {
+  std::vector<std::string> posix;  // mq_open names
+  std::vector<key_t> sysv;         // msgget keys
+};
+// `check`, then its own queues removed by the trusted mqtool (unlink, rmid) once its roles are
+// gone, so that a report's "left behind" lists only what the code under test made beside them.
+// The verdict is check's. Tests that judge removal themselves (queue_unlinked,
+// sysv_queue_removed) are registered without it: what the student failed to remove stays listed.
+CheckFn removing_own_queues(CheckFn check, std::function<OwnQueues(const TestContext&)> own);
+
 std::string strerror_name(int err);  // "EAGAIN (Resource temporarily unavailable)"
 double cpu_seconds(const ProcessSnapshot& s);
 
