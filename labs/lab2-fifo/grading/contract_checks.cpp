@@ -163,15 +163,14 @@ CheckOutcome directions(TestContext& ctx) {
     LAB2_CHECK(s.spawn_writer());  // a trusted process, not judged here: only the server's fds are
     auto req = s.server_request(true, 1);
     bool seen = false, spawned = false;
-    Grace ready;  // a server that never blocks (busy polling) is the idle test's business
+    ServerSettled ready;  // a server that never blocks (busy polling) is the idle test's business
     std::string error;
     req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
       s.pump();
       auto server = snapshot_of(p.pid());
       if (!server) return TickAction::keep_going;
       if (!spawned) {
-        if (!fifo_exists(p.pid(), s.request_fifo()) || !s.writer_opened() ||
-            (!is_blocked(*server) && !ready.expired(kSettleGrace)))
+        if (!fifo_exists(p.pid(), s.request_fifo()) || !s.writer_opened() || !ready(*server))
           return TickAction::keep_going;
         if (auto c = s.spawn_client(false, 1, {"--mode", "hold"}); !c) error = c.error().message;
         spawned = true;
@@ -282,13 +281,12 @@ CheckOutcome stale(TestContext& ctx) {
     LAB2_CHECK(s.spawn_writer());  // opens the FIFO the server reads, once it reads one
     auto req = s.server_request(true, 2);
     bool spawned = false;
-    Grace ready;  // a server that never blocks (busy polling) is the idle test's business
+    ServerSettled ready;  // a server that never blocks (busy polling) is the idle test's business
     std::string error;
     req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
       s.pump();
       auto server = snapshot_of(p.pid());
-      if (spawned || !server || !s.writer_opened() || (!is_blocked(*server) && !ready.expired(kSettleGrace)))
-        return TickAction::keep_going;
+      if (spawned || !server || !s.writer_opened() || !ready(*server)) return TickAction::keep_going;
       if (auto c = s.spawn_client(false, 1, {"--mode", "calls", "--count", "2"}); !c) error = c.error().message;
       spawned = true;
       return TickAction::keep_going;
@@ -384,7 +382,7 @@ CheckOutcome eintr(TestContext& ctx) {
     auto req = s.server_request(true, 2, {"--eintr"});
     int phase = 0;
     std::string error;
-    Grace grace;
+    ServerSettled settled;
     req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
       s.pump();
       auto server = snapshot_of(p.pid());
@@ -394,7 +392,7 @@ CheckOutcome eintr(TestContext& ctx) {
       if (open && is_blocked(*server) && !blocked_in(*server, {kSysOpen, kSysOpenat})) {
         ::kill(p.pid(), SIGUSR1);
         phase = 1;
-      } else if (open && grace.expired(kSettleGrace)) {
+      } else if (open && settled.polling(*server)) {  // it polls: there is no blocked call to interrupt
         notes.push_back("the server never blocked: not interrupted");
         phase = 2;
       } else if (phase == 1 && !server->signals.is_pending(SIGUSR1)) {
@@ -450,15 +448,15 @@ CheckOutcome removed(TestContext& ctx) {
   LAB2_CHECK(s.spawn_writer());
   auto req = s.server_request(true, 4);
   int started = 0;
-  Grace settle;
+  ServerSettled settled;
   std::string error;
   req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
     s.pump();
     auto server = snapshot_of(p.pid());
     if (!server || started >= 2 || !fifo_exists(p.pid(), s.request_fifo()) || !s.writer_opened())
       return TickAction::keep_going;
-    if (!s.clients_done() || (!is_blocked(*server) && !settle.expired(kSettleGrace))) return TickAction::keep_going;
-    settle.reset();
+    if (!s.clients_done() || !settled(*server)) return TickAction::keep_going;
+    settled.reset();
     ++started;
     if (auto c = s.spawn_client(true, started, {"--mode", "calls", "--count", "2"}); !c) error = c.error().message;
     return TickAction::keep_going;

@@ -18,13 +18,12 @@ namespace {
 int param(const TestContext& ctx, const char* key, int fallback) { return ctx.test.params.value(key, fallback); }
 
 // Waits for the server to be ready: its request FIFO exists, the session's writer (if any) has
-// it open, and the server is blocked in a call (or a grace passed since: a server that never
-// blocks is the idle test's business).
+// it open, and the server waits for input (ServerSettled: blocked, or polling).
 struct Ready {
-  Grace grace;
+  ServerSettled settled;
   bool operator()(Session& s, const ProcessSnapshot& server) {
     if (!fifo_exists(server.pid, s.request_fifo()) || !s.writer_opened()) return false;
-    return is_blocked(server) || grace.expired(std::chrono::milliseconds(300));
+    return settled(server);
   }
 };
 
@@ -130,15 +129,16 @@ Result<WaveResult> run_waves(TestContext& ctx, Session& s, bool student_server, 
   if (writer) IPCG_CHECK(s.spawn_writer());
   auto req = s.server_request(student_server, max, std::move(server_opts));
   Ready ready;
-  Grace settle;
+  ServerSettled settled;
   req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
     s.pump();
     auto server = snapshot_of(p.pid());
     if (!server) return TickAction::keep_going;
     if (result.waves_started == 0 && !ready(s, *server)) return TickAction::keep_going;
     if (result.waves_started > 0 && !s.clients_done()) return TickAction::keep_going;
-    if (result.waves_started > 0 && !is_blocked(*server) && !settle.expired(kSettleGrace)) return TickAction::keep_going;
-    settle.reset();
+    // The server has met the gap (no client, and no writer without `writer`): it waits again.
+    if (result.waves_started > 0 && !settled(*server)) return TickAction::keep_going;
+    settled.reset();
     if (result.waves_started == waves.size()) return TickAction::keep_going;  // the server ends by itself
     for (const auto& w : waves[result.waves_started])
       if (auto c = s.spawn_client(student_clients, w.id, w.opts); !c) result.error = c.error().message;

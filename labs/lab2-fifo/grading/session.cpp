@@ -125,13 +125,30 @@ bool fifo_exists(pid_t pid, const std::string& path) {
   return ::stat(fmt::format("/proc/{}/root{}", pid, path).c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
-std::optional<std::uint64_t> write_calls(pid_t pid) {
+namespace {
+std::optional<std::uint64_t> io_field(pid_t pid, const std::string& field) {
   std::ifstream io(fmt::format("/proc/{}/io", pid));
   std::string key;
   std::uint64_t value = 0;
   while (io >> key >> value)
-    if (key == "syscw:") return value;
+    if (key == field) return value;
   return std::nullopt;
+}
+}  // namespace
+
+std::optional<std::uint64_t> write_calls(pid_t pid) { return io_field(pid, "syscw:"); }
+std::optional<std::uint64_t> read_calls(pid_t pid) { return io_field(pid, "syscr:"); }
+
+bool ServerSettled::polling(const ProcessSnapshot& server) {
+  const auto now = read_calls(server.pid);
+  if (!reads_) reads_ = now.value_or(0);
+  if (now && *now >= *reads_ + kPolls) return true;
+  return grace_.expired(kSettleGrace);
+}
+
+bool ServerSettled::operator()(const ProcessSnapshot& server) {
+  const bool polled = polling(server);  // marks on the first call
+  return is_blocked(server) || polled;
 }
 
 bool is_blocked(const ProcessSnapshot& s) { return (s.state == 'S' || s.state == 'D') && s.syscall.has_value(); }

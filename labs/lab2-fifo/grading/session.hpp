@@ -86,6 +86,27 @@ std::optional<std::uint64_t> write_calls(pid_t pid);
 bool is_blocked(const ProcessSnapshot& s);
 std::optional<ProcessSnapshot> snapshot_of(pid_t pid);
 
+// syscr of /proc/PID/io: read system calls completed so far (a blocked read() is not counted).
+std::optional<std::uint64_t> read_calls(pid_t pid);
+
+// Has the server gone back to waiting for input? Asked on each tick from the moment the check
+// needs it (the first call marks that moment; reset() after acting): yes when it is blocked in a
+// call; for a server that polls instead of blocking (the idle test's business), once it has
+// completed kPolls read() calls since the mark, which a server waiting in read() never does; and
+// after kSettleGrace in any case (a server spinning without system calls).
+class ServerSettled {
+ public:
+  static constexpr std::uint64_t kPolls = 2;
+  bool operator()(const ProcessSnapshot& server);
+  // Polled kPolls times since the mark without blocking, or the grace passed.
+  bool polling(const ProcessSnapshot& server);
+  void reset() { reads_.reset(); grace_.reset(); }
+
+ private:
+  std::optional<std::uint64_t> reads_;
+  Grace grace_;
+};
+
 // A new stop (SIGSTOP at a gate) of a process, told from the last one by its I/O counters.
 class StopTracker {
  public:
