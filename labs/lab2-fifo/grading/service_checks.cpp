@@ -169,10 +169,11 @@ CheckOutcome waves(TestContext& ctx) {
   if (r.waves_started < plan.size()) {
     const auto rep = server_report(r.out);
     if (auto bad = judge_server(r.out, 2 * count, situation)) {
+      if (!rep || rep->result != 0) return *bad;  // it failed or died: judge_server said how
       bad->evidence.push_back(fmt::format("the server ended while no client had the request FIFO open, before the "
                                           "second wave came{}: read() returns 0 (EOF) when no writer is left; keep a "
                                           "write end of your own open on the request FIFO",
-                                          rep ? fmt::format(" (it had served {})", rep->served) : ""));
+                                          fmt::format(" (it had served {})", rep->served)));
       return *bad;
     }
   }
