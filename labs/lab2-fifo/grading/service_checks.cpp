@@ -96,7 +96,7 @@ CheckOutcome burst(TestContext& ctx) {
     if (auto v = check_fifo(view, FifoScope::per_producer)) found.push_back(*v);
   } else {
     found = exactly_once_and_whole(view);
-    if (auto v = check_reply_to_sender(view)) found.insert(found.begin(), *v);
+    if (auto v = check_returned_to_sender(view, [](std::uint32_t role) { return fmt::format("client {}", role); })) found.insert(found.begin(), *v);
   }
   if (auto bad = judge_log(ctx, view, found, situation)) return *bad;
   if (auto bad = judge_server(out, clients * count, situation)) return *bad;

@@ -211,21 +211,4 @@ MessageLog server_view(const MessageLog& log) {
   return out;
 }
 
-std::optional<OrderViolation> check_reply_to_sender(const MessageLog& log) {
-  std::map<std::pair<std::uint32_t, std::uint64_t>, std::size_t> sent;
-  for (std::size_t i = 0; i < log.size(); ++i)
-    if (log[i].op == MessageEvent::Op::send && log[i].tagged()) sent[{log[i].producer, log[i].seq}] = i;
-  for (std::size_t i = 0; i < log.size(); ++i) {
-    const auto& e = log[i];
-    if (e.op != MessageEvent::Op::receive || !e.tagged()) continue;
-    auto it = sent.find({e.producer, e.seq});
-    if (it == sent.end() || log[it->second].role == e.role) continue;
-    return OrderViolation{"reply to its client",
-                          fmt::format("client {} (pid {}) received the reply to {}, which client {} (pid {}) sent", e.role,
-                                      e.pid, describe_message(e), log[it->second].role, log[it->second].pid),
-                          {it->second, i}};
-  }
-  return std::nullopt;
-}
-
 }  // namespace lab2

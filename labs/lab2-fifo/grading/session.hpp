@@ -128,8 +128,5 @@ std::optional<CheckOutcome> judge_server(const RunOutcome& out, long expected, c
 // Events of the log written by clients (role >= 1), or by the server (role 0).
 MessageLog clients_view(const MessageLog& log);
 MessageLog server_view(const MessageLog& log);
-// Every reply received by the client that sent the request (the lab's own check: the message
-// log's checks judge order and counts, not who received).
-std::optional<OrderViolation> check_reply_to_sender(const MessageLog& log);
 
 }  // namespace lab2
