@@ -485,9 +485,13 @@ CheckOutcome removed(TestContext& ctx) {
 
 IPCG_REGISTER_CHECK("lab2.one_write", one_write);
 IPCG_REGISTER_CHECK("lab2.directions", directions);
-IPCG_REGISTER_CHECK("lab2.idle", idle);
+// idle kills the server it judges, so its request FIFO stays; no_server plants a stale one on
+// purpose. Both are the test's doing: removed after the test, whatever the verdict.
+std::vector<std::string> own_request_fifo(const TestContext& ctx) { return {request_fifo_of(ctx)}; }
+
+IPCG_REGISTER_CHECK("lab2.idle", removing_own_fifos(idle, own_request_fifo));
 IPCG_REGISTER_CHECK("lab2.stale", stale);
-IPCG_REGISTER_CHECK("lab2.no_server", no_server);
+IPCG_REGISTER_CHECK("lab2.no_server", removing_own_fifos(no_server, own_request_fifo));
 IPCG_REGISTER_CHECK("lab2.eintr", eintr);
 IPCG_REGISTER_CHECK("lab2.removed", removed);
 

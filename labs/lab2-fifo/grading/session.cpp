@@ -14,8 +14,38 @@
 
 namespace lab2 {
 
+std::string request_fifo_of(const TestContext& ctx) { return ctx.ipc_names().fifo("requests"); }
+
 Session::Session(TestContext& ctx)
-    : ctx_(ctx), request_fifo_(ctx.ipc_names().fifo("requests")), reply_prefix_(ctx.ipc_names().fifo("reply-")) {}
+    : ctx_(ctx), request_fifo_(request_fifo_of(ctx)), reply_prefix_(ctx.ipc_names().fifo("reply-")) {}
+
+namespace {
+
+constexpr int kNotMine = 3;  // mkstale --unlink: the FIFO belongs to another uid
+
+// Only the owner may unlink in /tmp (sticky): mkstale asks as the student's uid (the server and
+// mkstale's stale FIFOs make them so), then as the reference's when the FIFO is not the student's.
+void remove_fifos(TestContext& ctx, const std::vector<std::string>& paths) {
+  for (Role role : {Role::student, Role::reference}) {
+    std::vector<std::string> argv{ctx.tool("mkstale"), "--unlink"};
+    argv.insert(argv.end(), paths.begin(), paths.end());
+    RunRequest req;
+    req.spec = ctx.spawn_spec(std::move(argv));
+    req.spec.role = role;
+    auto out = run(ctx.cell, std::move(req));
+    if (!out || out->ending != Ending::exited || WEXITSTATUS(out->wait_status) != kNotMine) return;
+  }
+}
+
+}  // namespace
+
+CheckFn removing_own_fifos(CheckFn check, std::function<std::vector<std::string>(const TestContext&)> own) {
+  return [check = std::move(check), own = std::move(own)](TestContext& ctx) {
+    CheckOutcome outcome = check(ctx);  // its Session is gone: every role of the test has been killed
+    if (const auto paths = own(ctx); !paths.empty()) remove_fifos(ctx, paths);
+    return outcome;
+  };
+}
 
 Result<void> Session::open() {
   IPCG_TRY(PipePair p, make_pipe());

@@ -3,6 +3,7 @@
 // FIFO names the check hands them. Every role logs on one message-log pipe the grader reads.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,6 +75,16 @@ class Session {
   std::vector<Client> clients_;
   std::optional<Client> writer_;  // not among clients_: it never ends by itself and is never judged
 };
+
+// The test's request FIFO (Session::request_fifo), from its cell's names.
+std::string request_fifo_of(const TestContext& ctx);
+
+// `check`, then the FIFOs it made or caused to remain (`own`: exact paths) removed by the trusted
+// `mkstale --unlink`, as the uid that owns each, once the check's roles are gone: so that a
+// report's "left behind" lists only what the code under test made beside them. Only those paths,
+// and only FIFOs. The verdict is check's. fifos_removed, which judges removal, is registered
+// without it: what the student failed to remove stays listed.
+CheckFn removing_own_fifos(CheckFn check, std::function<std::vector<std::string>(const TestContext&)> own);
 
 std::string student_program(const TestContext& ctx, const std::string& name);
 std::string program_for(const TestContext& ctx, const std::string& name, bool student);
