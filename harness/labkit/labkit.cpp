@@ -73,9 +73,10 @@ std::string describe_difference(const std::string& expected, const std::string& 
                      printable(got.size() > static_cast<std::size_t>(from) ? got.substr(from) : ""), got.size());
 }
 
+bool is_blocked(const ProcessSnapshot& s) { return (s.state == 'S' || s.state == 'D') && s.syscall.has_value(); }
+
 bool blocked_in(const ProcessSnapshot& s, std::initializer_list<long> syscalls) {
-  if (s.state != 'S' && s.state != 'D') return false;
-  return s.syscall && std::find(syscalls.begin(), syscalls.end(), *s.syscall) != syscalls.end();
+  return is_blocked(s) && std::find(syscalls.begin(), syscalls.end(), *s.syscall) != syscalls.end();
 }
 
 std::vector<ProcessSnapshot> live_snapshots(const SandboxedProcess& p) {
@@ -131,6 +132,8 @@ std::optional<std::uint64_t> io_counter(pid_t pid, std::string_view name) {
 
 std::optional<std::uint64_t> bytes_read(pid_t pid) { return io_counter(pid, "rchar:"); }
 std::optional<std::uint64_t> bytes_written(pid_t pid) { return io_counter(pid, "wchar:"); }
+std::optional<std::uint64_t> read_calls(pid_t pid) { return io_counter(pid, "syscr:"); }
+std::optional<std::uint64_t> write_calls(pid_t pid) { return io_counter(pid, "syscw:"); }
 
 bool is_grader_pipe(const RunContext& run, std::uint64_t inode) {
   return std::any_of(run.pipe_inodes.begin(), run.pipe_inodes.end(),
@@ -200,23 +203,13 @@ std::string describe_status(int status) {
   return fmt::format("raw status {}", status);
 }
 
-namespace {
-// A new stop of a driver at one of its gates, told from the one before by its I/O counters: a
-// driver always reports something between two gates.
-class StopTracker {
- public:
-  bool is_new_stop(const ProcessSnapshot& s) {
-    if (s.state != 'T') return false;
-    const auto key = std::make_pair(bytes_read(s.pid).value_or(0), bytes_written(s.pid).value_or(0));
-    if (last_ == key) return false;
-    last_ = key;
-    return true;
-  }
-
- private:
-  std::optional<std::pair<std::uint64_t, std::uint64_t>> last_;
-};
-}  // namespace
+bool StopTracker::is_new_stop(const ProcessSnapshot& s) {
+  if (s.state != 'T') return false;
+  const auto key = std::make_pair(bytes_read(s.pid).value_or(0), bytes_written(s.pid).value_or(0));
+  if (last_ == key) return false;
+  last_ = key;
+  return true;
+}
 
 Result<std::optional<AfterCall>> run_to_gate_after(TestContext& ctx, RunRequest req, RunOutcome& out, RunContext& rc,
                                                   GateWatch watch) {

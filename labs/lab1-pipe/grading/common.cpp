@@ -80,7 +80,7 @@ void ResponderGate::tick(SandboxedProcess& p) {
   const auto snaps = live_snapshots(p);
   const auto* caller = find_pid(snaps, p.pid());
   const bool settled = !caller || caller->state == 'Z' || caller->state == 'T' ||
-                       ((caller->state == 'S' || caller->state == 'D') && caller->syscall.has_value());
+                       is_blocked(*caller);
   for (const auto& s : snaps) {
     if (!is_gated(s, "respond") || s.state != 'T') continue;
     if (!settled && !unsettled_.expired(kSettleGrace)) return;

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <fstream>
 #include <map>
 #include <thread>
 
@@ -155,20 +154,6 @@ bool fifo_exists(pid_t pid, const std::string& path) {
   return ::stat(fmt::format("/proc/{}/root{}", pid, path).c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
-namespace {
-std::optional<std::uint64_t> io_field(pid_t pid, const std::string& field) {
-  std::ifstream io(fmt::format("/proc/{}/io", pid));
-  std::string key;
-  std::uint64_t value = 0;
-  while (io >> key >> value)
-    if (key == field) return value;
-  return std::nullopt;
-}
-}  // namespace
-
-std::optional<std::uint64_t> write_calls(pid_t pid) { return io_field(pid, "syscw:"); }
-std::optional<std::uint64_t> read_calls(pid_t pid) { return io_field(pid, "syscr:"); }
-
 bool ServerSettled::polling(const ProcessSnapshot& server) {
   const auto now = read_calls(server.pid);
   if (!reads_) reads_ = now.value_or(0);
@@ -181,8 +166,6 @@ bool ServerSettled::operator()(const ProcessSnapshot& server) {
   return is_blocked(server) || polled;
 }
 
-bool is_blocked(const ProcessSnapshot& s) { return (s.state == 'S' || s.state == 'D') && s.syscall.has_value(); }
-
 std::optional<ProcessSnapshot> snapshot_of(pid_t pid) {
   static const ProcInspector inspector;
   auto s = inspector.snapshot(pid);
@@ -190,13 +173,6 @@ std::optional<ProcessSnapshot> snapshot_of(pid_t pid) {
   return *s;
 }
 
-bool StopTracker::is_new_stop(const ProcessSnapshot& s) {
-  if (s.state != 'T') return false;
-  const auto key = std::make_pair(bytes_read(s.pid).value_or(0), bytes_written(s.pid).value_or(0));
-  if (last_ == key) return false;
-  last_ = key;
-  return true;
-}
 
 std::optional<ServerReport> server_report(const RunOutcome& out) {
   for (const auto& line : control_lines(out)) {

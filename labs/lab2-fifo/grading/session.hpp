@@ -91,14 +91,7 @@ std::string program_for(const TestContext& ctx, const std::string& name, bool st
 
 // Does the FIFO at path (as the box sees it) exist, looked at through pid's root?
 bool fifo_exists(pid_t pid, const std::string& path);
-// syscw of /proc/PID/io: write system calls made so far.
-std::optional<std::uint64_t> write_calls(pid_t pid);
-// A process blocked in a system call (state S or D with a syscall shown).
-bool is_blocked(const ProcessSnapshot& s);
 std::optional<ProcessSnapshot> snapshot_of(pid_t pid);
-
-// syscr of /proc/PID/io: read system calls completed so far (a blocked read() is not counted).
-std::optional<std::uint64_t> read_calls(pid_t pid);
 
 // Has the server gone back to waiting for input? Asked on each tick from the moment the check
 // needs it (the first call marks that moment; reset() after acting): yes when it is blocked in a
@@ -116,15 +109,6 @@ class ServerSettled {
  private:
   std::optional<std::uint64_t> reads_;
   Grace grace_;
-};
-
-// A new stop (SIGSTOP at a gate) of a process, told from the last one by its I/O counters.
-class StopTracker {
- public:
-  bool is_new_stop(const ProcessSnapshot& s);
-
- private:
-  std::optional<std::pair<std::uint64_t, std::uint64_t>> last_;
 };
 
 // "served N result R errno E" of the server driver.

@@ -51,6 +51,8 @@ std::vector<std::string> split_lines(const std::string& text);
 std::string describe_difference(const std::string& expected, const std::string& got);
 std::string printable(const std::string& s, std::size_t max = 60);
 
+// Asleep inside a system call (state S or D with a syscall shown): waiting, not computing.
+bool is_blocked(const ProcessSnapshot& s);
 bool blocked_in(const ProcessSnapshot& s, std::initializer_list<long> syscalls);
 std::vector<ProcessSnapshot> live_snapshots(const SandboxedProcess& p);
 const ProcessSnapshot* find_pid(const std::vector<ProcessSnapshot>& snaps, pid_t pid);
@@ -65,6 +67,10 @@ std::optional<int> unread_bytes(pid_t pid, int fd);
 // rchar of /proc/PID/io: bytes this process has read so far (identifies a new stop of a gate).
 std::optional<std::uint64_t> bytes_read(pid_t pid);
 std::optional<std::uint64_t> bytes_written(pid_t pid);  // wchar of /proc/PID/io
+// syscr/syscw of /proc/PID/io: read and write system calls completed so far (a read() still
+// blocked is not counted).
+std::optional<std::uint64_t> read_calls(pid_t pid);
+std::optional<std::uint64_t> write_calls(pid_t pid);
 bool is_grader_pipe(const RunContext& run, std::uint64_t inode);
 
 // What a driver reported on the control fd (driver_kit.h): the calls it made into the
@@ -112,6 +118,16 @@ Result<std::optional<AfterCall>> run_to_gate_after(TestContext& ctx, RunRequest 
 // After the driver exited, keeps calling look (every kPollInterval) until it returns true or
 // kSettleGrace has passed: what it started may still be on its way to a gate.
 void settle_after_exit(SandboxedProcess& p, const std::function<bool(SandboxedProcess&)>& look);
+
+// A new stop (SIGSTOP at a gate) of a process, told from the one before by its I/O counters: a
+// driver always reads or writes something between two gates.
+class StopTracker {
+ public:
+  bool is_new_stop(const ProcessSnapshot& s);
+
+ private:
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> last_;
+};
 
 // Measures how long a condition has been waiting; starts on first call.
 class Grace {

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <random>
@@ -75,6 +76,23 @@ TEST(Words, RandomTextIsTheSeedsAndEndsItsLastLine) {
   EXPECT_EQ(text.back(), '\n');
   EXPECT_EQ(text, random_text(b, 4096, true));
   EXPECT_NE(text, random_text(c, 4096, true));
+}
+
+TEST(ProcCounters, ReadAndWriteCallsCountThisProcesssCalls) {
+  const pid_t self = ::getpid();
+  const auto reads = read_calls(self), writes = write_calls(self);
+  ASSERT_TRUE(reads && writes);
+  int ends[2];
+  ASSERT_EQ(::pipe(ends), 0);
+  char byte = 'x';
+  ASSERT_EQ(::write(ends[1], &byte, 1), 1);
+  ASSERT_EQ(::write(ends[1], &byte, 1), 1);
+  ASSERT_EQ(::read(ends[0], &byte, 1), 1);
+  ::close(ends[0]);
+  ::close(ends[1]);
+  // Reading /proc/PID/io is itself a read: at least the calls made here, never fewer.
+  EXPECT_GE(*write_calls(self), *writes + 2);
+  EXPECT_GE(*read_calls(self), *reads + 1);
 }
 
 TEST(DriverKit, LeavesExactlyTheSpareDescriptorsItIsAsked) {
