@@ -540,7 +540,7 @@ CheckOutcome caller_fds(TestContext& ctx) {
   RunOutcome out;
   RunContext rc;
   std::optional<ProcessSnapshot> before;
-  auto req = pipeline_request(ctx, {"--gate-before", "--gate-after", "--fds", "--twice"}, stages, false, input);
+  auto req = pipeline_request(ctx, {"--gate-before", "--gate-after", "--fds", "--twice", "--reap-strays"}, stages, false, input);
   req.wait_for_descendants = true;
   IPCG_TRY_OUTCOME(std::optional<AfterCall> after,
                    run_to_gate_after(ctx, std::move(req), out, rc,

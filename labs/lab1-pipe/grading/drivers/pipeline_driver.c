@@ -19,7 +19,11 @@
  *   --eintr         SIGUSR1 interrupts system calls (no SA_RESTART); the grader sends it
  *   --others TOOL   start two children of the caller's own first (driver_common.h)
  *   --spare-fds N   only N descriptors left free (a pipe() needs two)
- *   --spare-procs N only N more processes may be started */
+ *   --spare-procs N only N more processes may be started
+ *   --reap-strays   after each call, wait for any child the call left behind, so that stages a
+ *                   library did not wait for are done with in_fd before the next call (and the
+ *                   final copy) reads it: the outcome does not depend on scheduling, and
+ *                   children_reaped, not this test, judges the missing wait */
 #include "driver_common.h"
 
 #include "pipeline.h"
@@ -34,6 +38,7 @@ static void copy_rest(int from, int to) {
 int main(int argc, char **argv) {
     ipcg_control_setup();
     int first = 1, gate_before = 0, gate_after = 0, calls = 1, fds = 0, spare_fds = -1, spare_procs = -1;
+    int reap_strays = 0;
     const char *marker = NULL, *others = NULL;
     for (; first < argc && strncmp(argv[first], "--", 2) == 0; first++) {
         const char *opt = argv[first];
@@ -42,6 +47,7 @@ int main(int argc, char **argv) {
         else if (strcmp(opt, "--gate-after") == 0) gate_after = 1;
         else if (strcmp(opt, "--twice") == 0) calls = 2;
         else if (strcmp(opt, "--fds") == 0) fds = 1;
+        else if (strcmp(opt, "--reap-strays") == 0) reap_strays = 1;
         else if (strcmp(opt, "--eintr") == 0) ipcg_catch_sigusr1_without_restart();
         else if (strcmp(opt, "--marker") == 0 && has_value) marker = argv[++first];
         else if (strcmp(opt, "--others") == 0 && has_value) others = argv[++first];
@@ -77,6 +83,8 @@ int main(int argc, char **argv) {
         int status = run_pipeline((char *const *const *)stages, n, in_fd, out_fd);
         if (status == -1) dprintf(CONTROL_FD, "error %d\n", errno);
         else dprintf(CONTROL_FD, "status %d\n", status);
+        if (reap_strays)
+            while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
     }
     if (gate_after) raise(SIGSTOP);
     if (fds) copy_rest(in_fd, out_fd);
