@@ -70,7 +70,7 @@ CheckOutcome fill_then_drain(TestContext& ctx) {
   const int per_round = p.value("jobs_per_round", static_cast<int>(s.maxmsg));
   Scene scene(ctx);
   IPCG_TRY_OUTCOME(Actor * creator, create_queue(ctx, scene, s));
-  if (auto bad = judge_actors({creator})) return *bad;
+  if (auto bad = judge_roles({creator})) return *bad;
   std::vector<long> seq(producers, 0);
   for (int r = 0; r < rounds; ++r) {
     for (int k = 0; k < producers; ++k) {
@@ -81,15 +81,15 @@ CheckOutcome fill_then_drain(TestContext& ctx) {
                                           jobs_text(ctx, jobs)));
       seq[k] += jobs;
       if (auto bad = unfinished(scene, fmt::format("round {}: filling the queue", r + 1))) return *bad;
-      if (auto bad = judge_actors({a})) return *bad;
+      if (auto bad = judge_roles({a})) return *bad;
     }
     IPCG_TRY_OUTCOME(Actor * w, run_one(scene, label(ctx, "worker"),
                                         program_spec(ctx, "worker", {"--count", std::to_string(per_round), s.queue})));
     if (auto bad = unfinished(scene, fmt::format("round {}: draining the queue", r + 1))) return *bad;
-    if (auto bad = judge_actors({w})) return *bad;
+    if (auto bad = judge_roles({w})) return *bad;
   }
   IPCG_TRY_OUTCOME(MessageLog log, scene.message_log());
-  if (auto bad = judge_log(ctx, log, s.checks, fmt::format("{} rounds of {} jobs put in the queue, then taken",
+  if (auto bad = judge_messages(ctx, log, s.checks, fmt::format("{} rounds of {} jobs put in the queue, then taken",
                                                           rounds, per_round)))
     return *bad;
   return CheckOutcome::pass();
@@ -103,7 +103,7 @@ CheckOutcome concurrent(TestContext& ctx) {
   const int producers = p.value("producers", 3), workers = p.value("workers", 2), jobs = p.value("jobs", 20);
   Scene scene(ctx);
   IPCG_TRY_OUTCOME(Actor * creator, create_queue(ctx, scene, s));
-  if (auto bad = judge_actors({creator})) return *bad;
+  if (auto bad = judge_roles({creator})) return *bad;
   std::vector<Actor*> prods, works;
   for (int k = 0; k < workers; ++k) {
     IPCG_TRY_OUTCOME(Actor * w, scene.start(label(ctx, "worker", k), program_spec(ctx, "worker", {s.queue})));
@@ -119,16 +119,16 @@ CheckOutcome concurrent(TestContext& ctx) {
   auto worker_ended = [&] { return std::any_of(works.begin(), works.end(), [&](Actor* w) { return scene.exited(*w); }); };
   IPCG_TRY_OUTCOME(bool produced, scene.run_until([&] { return scene.all_exited(prods) || worker_ended(); }));
   if (!produced) return scene.timed_out("the producers");
-  if (auto bad = judge_actors(works)) return *bad;
-  if (auto bad = judge_actors(prods)) return *bad;
+  if (auto bad = judge_roles(works)) return *bad;
+  if (auto bad = judge_roles(prods)) return *bad;
   if (!scene.all_exited(prods)) return CheckOutcome::fail("a worker ended before every job was taken", works[0]->lines());
   IPCG_TRY_OUTCOME(Actor * stop, run_one(scene, "mqtool stop", tool_spec(ctx, {"stop", s.queue, std::to_string(workers)})));
-  if (auto bad = judge_actors({stop})) return *bad;
+  if (auto bad = judge_roles({stop})) return *bad;
   IPCG_TRY_OUTCOME(bool drained, scene.run_until([&] { return scene.all_exited(works); }));
   if (!drained) return scene.timed_out("the workers");
-  if (auto bad = judge_actors(works)) return *bad;
+  if (auto bad = judge_roles(works)) return *bad;
   IPCG_TRY_OUTCOME(MessageLog log, scene.message_log());
-  if (auto bad = judge_log(ctx, log, s.checks,
+  if (auto bad = judge_messages(ctx, log, s.checks,
                            fmt::format("{} producers and {} workers at once, {} jobs each", producers, workers, jobs)))
     return *bad;
   return CheckOutcome::pass();
@@ -143,7 +143,7 @@ CheckOutcome full_queue(TestContext& ctx) {
   const int jobs = ctx.test.params.value("jobs", 8);
   Scene scene(ctx);
   IPCG_TRY_OUTCOME(Actor * creator, create_queue(ctx, scene, s));
-  if (auto bad = judge_actors({creator})) return *bad;
+  if (auto bad = judge_roles({creator})) return *bad;
   std::vector<std::string> args{"--id", "0", s.queue};
   if (nonblock) args.insert(args.begin(), "--nonblock");
   IPCG_TRY_OUTCOME(Actor * prod, scene.start(label(ctx, "producer"), program_spec(ctx, "producer", args),
@@ -159,7 +159,7 @@ CheckOutcome full_queue(TestContext& ctx) {
   if (!seen) return scene.timed_out("the producer");
   const std::string sent_before = fmt::format("{} jobs into a queue of {} with no worker", jobs, s.maxmsg);
   if (scene.exited(*prod)) {
-    if (auto bad = judge_actors({prod})) return *bad;
+    if (auto bad = judge_roles({prod})) return *bad;
     if (!nonblock)
       return CheckOutcome::fail(fmt::format("dispatch_submit never blocked: the producer submitted {} and returned",
                                             sent_before),
@@ -180,14 +180,14 @@ CheckOutcome full_queue(TestContext& ctx) {
   IPCG_TRY_OUTCOME(Actor * worker, scene.start(label(ctx, "worker"), program_spec(ctx, "worker", {s.queue})));
   IPCG_TRY_OUTCOME(bool produced, scene.run_until([&] { return scene.exited(*prod); }));
   if (!produced) return scene.timed_out("the producer");
-  if (auto bad = judge_actors({prod})) return *bad;
+  if (auto bad = judge_roles({prod})) return *bad;
   IPCG_TRY_OUTCOME(Actor * stop, run_one(scene, "mqtool stop", tool_spec(ctx, {"stop", s.queue, "1"})));
-  if (auto bad = judge_actors({stop})) return *bad;
+  if (auto bad = judge_roles({stop})) return *bad;
   IPCG_TRY_OUTCOME(bool drained, scene.run_until([&] { return scene.exited(*worker); }));
   if (!drained) return scene.timed_out("the worker");
-  if (auto bad = judge_actors({worker})) return *bad;
+  if (auto bad = judge_roles({worker})) return *bad;
   IPCG_TRY_OUTCOME(MessageLog log, scene.message_log());
-  if (auto bad = judge_log(ctx, log, s.checks, sent_before + ", then a worker")) return *bad;
+  if (auto bad = judge_messages(ctx, log, s.checks, sent_before + ", then a worker")) return *bad;
   return CheckOutcome::pass();
 }
 
@@ -222,7 +222,7 @@ CheckOutcome idle_worker(TestContext& ctx) {
   const auto window = std::chrono::milliseconds(ctx.test.params.value("window_ms", 300));
   Scene scene(ctx);
   IPCG_TRY_OUTCOME(Actor * creator, create_queue(ctx, scene, s));
-  if (auto bad = judge_actors({creator})) return *bad;
+  if (auto bad = judge_roles({creator})) return *bad;
   IPCG_TRY_OUTCOME(Actor * worker, scene.start(label(ctx, "worker"), program_spec(ctx, "worker", {s.queue})));
   std::optional<std::pair<double, double>> spun;
   IPCG_TRY_OUTCOME(bool blocked, wait_for_block(scene, *worker, spun));
@@ -257,7 +257,7 @@ CheckOutcome idle_worker(TestContext& ctx) {
   }));
   if (!measured) return scene.timed_out("the idle worker");
   if (scene.exited(*worker)) {
-    if (auto bad = judge_actors({worker})) return *bad;
+    if (auto bad = judge_roles({worker})) return *bad;
     return CheckOutcome::fail("the worker returned from dispatch_take on an empty queue",
                               {worker->lines().empty() ? "" : "last report: " + worker->lines().back()});
   }
@@ -267,10 +267,10 @@ CheckOutcome idle_worker(TestContext& ctx) {
                                           cpu * 1000, window.count(), ratio, switches),
                               {advice});
   IPCG_TRY_OUTCOME(Actor * stop, run_one(scene, "mqtool stop", tool_spec(ctx, {"stop", s.queue, "1"})));
-  if (auto bad = judge_actors({stop})) return *bad;
+  if (auto bad = judge_roles({stop})) return *bad;
   IPCG_TRY_OUTCOME(bool done, scene.run_until([&] { return scene.exited(*worker); }));
   if (!done) return scene.timed_out("the worker, after its stop job");
-  if (auto bad = judge_actors({worker})) return *bad;
+  if (auto bad = judge_roles({worker})) return *bad;
   return CheckOutcome::pass();
 }
 
@@ -281,10 +281,10 @@ CheckOutcome small_buffer(TestContext& ctx) {
   const long cap = ctx.test.params.value("cap", 64L);
   Scene scene(ctx);
   IPCG_TRY_OUTCOME(Actor * creator, create_queue(ctx, scene, s));
-  if (auto bad = judge_actors({creator})) return *bad;
+  if (auto bad = judge_roles({creator})) return *bad;
   IPCG_TRY_OUTCOME(Actor * prod, run_one(scene, label(ctx, "producer"), program_spec(ctx, "producer", {s.queue}),
                                          jobs_text(ctx, jobs)));
-  if (auto bad = judge_actors({prod})) return *bad;
+  if (auto bad = judge_roles({prod})) return *bad;
   IPCG_TRY_OUTCOME(Actor * worker, run_one(scene, label(ctx, "worker"),
                                            program_spec(ctx, "worker", {"--count", std::to_string(jobs), "--cap",
                                                                         std::to_string(cap), s.queue})));
@@ -298,12 +298,12 @@ CheckOutcome small_buffer(TestContext& ctx) {
     return CheckOutcome::fail(what + ": bytes written past the end of the buffer", {*guard});
   const std::string why = "mq_receive fails with EMSGSIZE when its buffer is smaller than mq_msgsize: receive into "
                           "a buffer of msgsize bytes of your own, then copy the job";
-  if (auto bad = judge_actors({worker})) {
+  if (auto bad = judge_roles({worker})) {
     bad->evidence.push_back(why);
     return *bad;
   }
   IPCG_TRY_OUTCOME(MessageLog log, scene.message_log());
-  if (auto bad = judge_log(ctx, log, s.checks, what)) {
+  if (auto bad = judge_messages(ctx, log, s.checks, what)) {
     bad->evidence.push_back(why);
     return *bad;
   }
@@ -315,12 +315,12 @@ CheckOutcome sizes(TestContext& ctx) {
   const Setup s = setup_of(ctx);
   Scene scene(ctx);
   IPCG_TRY_OUTCOME(Actor * creator, create_queue(ctx, scene, s));
-  if (auto bad = judge_actors({creator})) return *bad;
+  if (auto bad = judge_roles({creator})) return *bad;
   const std::string jobs = "3 0\n2 20\n1 0\n";  // 0: exactly msgsize
   IPCG_TRY_OUTCOME(Actor * prod, run_one(scene, label(ctx, "producer"),
                                          program_spec(ctx, "producer", {"--oversize", s.queue}), jobs));
   if (!scene.exited(*prod)) return scene.timed_out("the producer");
-  if (auto bad = judge_actors({prod})) return *bad;
+  if (auto bad = judge_roles({prod})) return *bad;
   int rc = 0, err = 0;
   const auto over = prod->line("oversize");
   if (!over || std::sscanf(over->c_str(), "oversize %d %d", &rc, &err) != 2)
@@ -333,9 +333,9 @@ CheckOutcome sizes(TestContext& ctx) {
                                           "EMSGSIZE", s.msgsize + 1, strerror_name(err)));
   IPCG_TRY_OUTCOME(Actor * worker, run_one(scene, label(ctx, "worker"), program_spec(ctx, "worker", {"--count", "3", s.queue})));
   if (!scene.exited(*worker)) return scene.timed_out("the worker");
-  if (auto bad = judge_actors({worker})) return *bad;
+  if (auto bad = judge_roles({worker})) return *bad;
   IPCG_TRY_OUTCOME(MessageLog log, scene.message_log());
-  if (auto bad = judge_log(ctx, log, s.checks, fmt::format("jobs of exactly mq_msgsize = {} bytes", s.msgsize)))
+  if (auto bad = judge_messages(ctx, log, s.checks, fmt::format("jobs of exactly mq_msgsize = {} bytes", s.msgsize)))
     return *bad;
   return CheckOutcome::pass();
 }
@@ -361,7 +361,7 @@ CheckOutcome open_failures(TestContext& ctx) {
     if (!scene.exited(*prod)) return scene.timed_out("dispatch_open with " + c.why);
     const std::string call = prod->last_call();
     if (!call.empty()) {
-      auto bad = judge_actors({prod});
+      auto bad = judge_roles({prod});
       bad->message = fmt::format("dispatch_open with {}: {}", c.why, bad->message);
       return *bad;
     }
@@ -383,7 +383,7 @@ CheckOutcome interrupted_take(TestContext& ctx) {
   const Setup s = setup_of(ctx);
   Scene scene(ctx);
   IPCG_TRY_OUTCOME(Actor * creator, create_queue(ctx, scene, s));
-  if (auto bad = judge_actors({creator})) return *bad;
+  if (auto bad = judge_roles({creator})) return *bad;
   IPCG_TRY_OUTCOME(Actor * worker, scene.start(label(ctx, "worker"),
                                                program_spec(ctx, "worker", {"--eintr", "--count", "2", s.queue})));
   // A worker that never blocks (it polls) cannot be interrupted in mq_timedreceive.
@@ -391,7 +391,7 @@ CheckOutcome interrupted_take(TestContext& ctx) {
   IPCG_TRY_OUTCOME(bool blocked, wait_for_block(scene, *worker, spun));
   if (!blocked) return scene.timed_out("the worker waiting for a job");
   if (scene.exited(*worker)) {
-    if (auto bad = judge_actors({worker})) return *bad;
+    if (auto bad = judge_roles({worker})) return *bad;
     return CheckOutcome::fail("the worker returned from dispatch_take on an empty queue, so no signal could be sent");
   }
   if (spun)
@@ -409,13 +409,13 @@ CheckOutcome interrupted_take(TestContext& ctx) {
   IPCG_TRY_OUTCOME(bool done, scene.run_until([&] { return scene.exited(*worker); }));
   if (!done) return scene.timed_out("the worker, after SIGUSR1 and two jobs");
   const std::string how = "SIGUSR1 (handler without SA_RESTART) came while dispatch_take waited in mq_timedreceive";
-  if (auto bad = judge_actors({worker, prod})) {
+  if (auto bad = judge_roles({worker, prod})) {
     bad->message = how + ": " + bad->message;
     bad->evidence.push_back("mq_receive fails with EINTR when a handler interrupts it: call it again");
     return *bad;
   }
   IPCG_TRY_OUTCOME(MessageLog log, scene.message_log());
-  if (auto bad = judge_log(ctx, log, s.checks, how)) return *bad;
+  if (auto bad = judge_messages(ctx, log, s.checks, how)) return *bad;
   return CheckOutcome::pass();
 }
 
@@ -427,7 +427,7 @@ CheckOutcome stale_queue(TestContext& ctx) {
   Scene scene(ctx);
   IPCG_TRY_OUTCOME(Actor * stale, run_one(scene, "mqtool stale (a crashed run)",
                                           tool_spec(ctx, {"stale", s.queue, "2", "16", "2"}, Role::student)));
-  if (auto bad = judge_actors({stale})) return *bad;
+  if (auto bad = judge_roles({stale})) return *bad;
   IPCG_TRY_OUTCOME(Actor * prod, scene.start(label(ctx, "producer"),
                                              program_spec(ctx, "producer", {"--create", "--maxmsg", std::to_string(s.maxmsg),
                                                                             "--msgsize", std::to_string(s.msgsize), s.queue}),
@@ -439,7 +439,7 @@ CheckOutcome stale_queue(TestContext& ctx) {
   }));
   if (!settled) return scene.timed_out("the producer");
   if (prod->reported("error open") || !prod->last_call().empty())
-    if (auto bad = judge_actors({prod})) return *bad;
+    if (auto bad = judge_roles({prod})) return *bad;
   IPCG_TRY_OUTCOME(Actor * attrs, run_one(scene, "mqtool attrs", tool_spec(ctx, {"attrs", s.queue})));
   long maxmsg = 0, msgsize = 0, cur = 0;
   const std::string old = "a queue of the same name was left by a crashed run (mq_maxmsg 2, mq_msgsize 16, two old jobs)";
@@ -450,16 +450,16 @@ CheckOutcome stale_queue(TestContext& ctx) {
                                           s.maxmsg, s.msgsize, maxmsg, msgsize),
                               {old, "create with O_CREAT | O_EXCL; on EEXIST mq_unlink the old queue and create it again"});
   if (!scene.exited(*prod)) return scene.timed_out("the producer");
-  if (auto bad = judge_actors({prod})) {
+  if (auto bad = judge_roles({prod})) {
     bad->evidence.push_back(old);
     return *bad;
   }
   IPCG_TRY_OUTCOME(Actor * worker, run_one(scene, label(ctx, "worker"),
                                            program_spec(ctx, "worker", {"--count", std::to_string(jobs), s.queue})));
   if (!scene.exited(*worker)) return scene.timed_out("the worker");
-  if (auto bad = judge_actors({worker})) return *bad;
+  if (auto bad = judge_roles({worker})) return *bad;
   IPCG_TRY_OUTCOME(MessageLog log, scene.message_log());
-  if (auto bad = judge_log(ctx, log, s.checks, old)) {
+  if (auto bad = judge_messages(ctx, log, s.checks, old)) {
     bad->evidence.push_back("a job of the old run reached a worker: remove the old queue before creating yours");
     return *bad;
   }
@@ -471,14 +471,14 @@ CheckOutcome queue_unlinked(TestContext& ctx) {
   const Setup s = setup_of(ctx);
   Scene scene(ctx);
   IPCG_TRY_OUTCOME(Actor * creator, create_queue(ctx, scene, s));
-  if (auto bad = judge_actors({creator})) return *bad;
+  if (auto bad = judge_roles({creator})) return *bad;
   IPCG_TRY_OUTCOME(Actor * prod, run_one(scene, label(ctx, "producer"), program_spec(ctx, "producer", {s.queue}),
                                          jobs_text(ctx, 3)));
   IPCG_TRY_OUTCOME(Actor * worker, run_one(scene, label(ctx, "worker"), program_spec(ctx, "worker", {"--count", "3", s.queue})));
   IPCG_TRY_OUTCOME(Actor * last, run_one(scene, label(ctx, "producer") + " ending the service",
                                          program_spec(ctx, "producer", {"--destroy", s.queue})));
   if (auto bad = unfinished(scene, "the dispatcher")) return *bad;
-  if (auto bad = judge_actors({prod, worker, last})) return *bad;
+  if (auto bad = judge_roles({prod, worker, last})) return *bad;
   IPCG_TRY_OUTCOME(std::vector<IpcObject> objects, ctx.cell.ipc_objects());
   // Only the dispatcher's queue: another queue the code made is a leftover of the report's.
   for (const auto& o : objects)

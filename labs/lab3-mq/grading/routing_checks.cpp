@@ -42,7 +42,7 @@ std::optional<CheckOutcome> server_with_clients(TestContext& ctx, Scene& scene, 
   if (!server) return CheckOutcome::with(Status::error, server.error().message);
   auto ready = scene.run_until([&] { return scene.exited(**server) || (*server)->reported("queue"); });
   if (!ready || !*ready) return scene.timed_out("the server creating its queue");
-  if (auto bad = judge_actors({*server})) return bad;
+  if (auto bad = judge_roles({*server})) return bad;
   std::vector<Actor*> all{*server};
   for (int c = kFirstClient; c < kFirstClient + clients; ++c) {
     std::vector<std::string> cargs{reference_clients ? ctx.reference_program("client") : ctx.program("client"),
@@ -54,10 +54,10 @@ std::optional<CheckOutcome> server_with_clients(TestContext& ctx, Scene& scene, 
   }
   auto done = scene.run_until([&] { return scene.all_exited(all); });
   if (!done || !*done) return scene.timed_out(context);
-  if (auto bad = judge_actors(all)) return bad;
+  if (auto bad = judge_roles(all)) return bad;
   auto log = scene.message_log();
   if (!log) return CheckOutcome::with(Status::error, log.error().message);
-  auto bad = judge_log(ctx, *log, checks, context);
+  auto bad = judge_messages(ctx, *log, checks, context);
   off_by_eight(bad, *log);
   return bad;
 }
@@ -71,7 +71,7 @@ std::optional<CheckOutcome> clients_with_tool_server(TestContext& ctx, Scene& sc
   auto made = scene.start("mqtool msgget", tool_spec(ctx, {"msgget", key_text(key)}));
   if (!made) return CheckOutcome::with(Status::error, made.error().message);
   auto ok = scene.run_until([&] { return scene.exited(**made); });
-  if (auto bad = judge_actors({*made})) return bad;
+  if (auto bad = judge_roles({*made})) return bad;
   std::vector<std::string> args{"serve"};
   if (gate) args.push_back("--gate");
   args.insert(args.end(), {key_text(key), std::to_string(clients)});
@@ -88,7 +88,7 @@ std::optional<CheckOutcome> clients_with_tool_server(TestContext& ctx, Scene& sc
   auto early_exit = [&]() -> std::optional<CheckOutcome> {
     for (Actor* a : all) {
       if (a == srv || !scene.exited(*a)) continue;
-      if (auto bad = judge_actors({a})) return bad;
+      if (auto bad = judge_roles({a})) return bad;
       return CheckOutcome::fail(
           fmt::format("routing: {} returned from route_receive before the server had sent any reply: it took a "
                       "message that was not its reply (another client's request, mtype 1)", a->label),
@@ -126,7 +126,7 @@ std::optional<CheckOutcome> clients_with_tool_server(TestContext& ctx, Scene& sc
       auto snap = scene.snapshot(*srv);
       return scene.exited(*srv) || (snap && snap->state == 'T') || any_client_exited();
     });
-    if (auto bad = judge_actors(all)) return bad;
+    if (auto bad = judge_roles(all)) return bad;
     if (auto bad = early_exit()) return bad;
     if (!ok || !*ok) return scene.timed_out("the server taking every request");
     if (eintr) {
@@ -146,7 +146,7 @@ std::optional<CheckOutcome> clients_with_tool_server(TestContext& ctx, Scene& sc
   }
   auto done = scene.run_until([&] { return scene.all_exited(all); });
   if (!done || !*done) return scene.timed_out(context);
-  if (auto bad = judge_actors(all)) {
+  if (auto bad = judge_roles(all)) {
     if (eintr) {
       bad->message = "SIGUSR1 (handler without SA_RESTART) came while route_receive waited in msgrcv: " + bad->message;
       bad->evidence.push_back("msgrcv fails with EINTR when a handler interrupts it: call it again");
@@ -155,7 +155,7 @@ std::optional<CheckOutcome> clients_with_tool_server(TestContext& ctx, Scene& sc
   }
   auto log = scene.message_log();
   if (!log) return CheckOutcome::with(Status::error, log.error().message);
-  auto bad = judge_log(ctx, *log, checks, context);
+  auto bad = judge_messages(ctx, *log, checks, context);
   off_by_eight(bad, *log);
   return bad;
 }
@@ -220,7 +220,7 @@ CheckOutcome queue_removed(TestContext& ctx) {
   if (!last) return CheckOutcome::with(Status::error, last.error().message);
   auto ended = scene.run_until([&] { return scene.exited(**last); });
   if (!ended || !*ended) return scene.timed_out("route_remove");
-  if (auto bad = judge_actors({*last})) return *bad;
+  if (auto bad = judge_roles({*last})) return *bad;
   IPCG_TRY_OUTCOME(std::vector<IpcObject> objects, ctx.cell.ipc_objects());
   for (const auto& o : objects)
     if (o.kind == IpcObject::Kind::sysv_msg && o.key == key)

@@ -1,89 +1,28 @@
-// A scene: several roles of one test running at once in the test's cell (producers, workers, a
-// server, clients), each a separate process with its own uid (student or reference), sharing
-// only the names the check passes them and the message log pipe (fd 4) the grader owns.
-//
-//   Scene scene(ctx);
-//   IPCG_TRY_OUTCOME(Actor* w, scene.start("worker (reference)", ctx.spawn_spec({...})));
-//   IPCG_TRY_OUTCOME(bool ok, scene.run_until([&] { return scene.exited(*w); }));
-//   if (!ok) return scene.timed_out("the workers");       // hang report of every role
-//   IPCG_TRY_OUTCOME(MessageLog log, scene.message_log());
+// lab3's part of a scene (harness/labkit/scene.hpp): the mqtool role, its own queues removed
+// after a test, and the verdicts named in lab3's words (dispatch_*, route_*, routing).
 #pragma once
 
-#include <chrono>
 #include <functional>
-#include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "harness/labkit/labkit.hpp"  // blocked_in, signal_name
-#include "harness/msglog/message_log.hpp"
-#include "harness/proc/proc_inspector.hpp"
-#include "harness/runner/check.hpp"
+#include "harness/labkit/scene.hpp"
 
 namespace lab3 {
 
 using namespace ipcg;
-using Clock = std::chrono::steady_clock;
 
-inline constexpr int kControlFd = 3, kLogFd = 4;
+inline constexpr int kControlFd = kSceneControlFd, kLogFd = kSceneLogFd;
 // x86_64 syscall numbers the checks wait on.
 inline constexpr long kSysPoll = 7, kSysMsgsnd = 69, kSysMsgrcv = 70, kSysMqTimedsend = 242,
                       kSysMqTimedreceive = 243, kSysPpoll = 271;
 
-struct Actor {
-  std::string label;  // "producer 1 (student)"
-  bool student = false;
-  std::optional<SandboxedProcess> proc;
-  UniqueFd stdin_w, out, err, ctl;
-  std::string stdin_left, out_data, err_data, ctl_data;
-  std::optional<int> status;  // wait status, once exited
-
-  std::vector<std::string> lines() const;            // the control lines
-  std::optional<std::string> line(std::string_view word) const;  // first line starting with word
-  std::string last_call() const;                     // "" when the last call returned
-  bool reported(std::string_view word) const { return line(word).has_value(); }
-};
-
-class Scene {
- public:
-  explicit Scene(TestContext& ctx);
-  // Starts a role with stdin_data on fd 0, its stdout/stderr/control captured, the log on fd 4.
-  Result<Actor*> start(std::string label, SpawnSpec spec, std::string stdin_data = "");
-  // Runs until done() is true (checked every tick, after tick()) or the test's deadline: false
-  // when the deadline came first.
-  Result<bool> run_until(const std::function<bool()>& done, const std::function<void()>& tick = {});
-  bool exited(const Actor& a) const { return a.status.has_value(); }
-  bool all_exited(const std::vector<Actor*>& actors) const;
-  const std::vector<std::unique_ptr<Actor>>& actors() const { return actors_; }
-  // Snapshot of an actor's process while it runs (nullopt once gone).
-  std::optional<ProcessSnapshot> snapshot(const Actor& a) const;
-  // The verdict when the deadline came: where each role was blocked.
-  CheckOutcome timed_out(const std::string& what);
-  // The log so far, parsed; drawn on the test's trace by judge_log.
-  Result<MessageLog> message_log();
-
- private:
-  void pump();
-  TestContext& ctx_;
-  Clock::time_point deadline_;
-  PipePair log_;
-  std::string log_data_;
-  std::vector<std::unique_ptr<Actor>> actors_;
-};
-
-// The first failure of a role: its code ended the process inside a call, it died, or (student
-// roles) a call returned an error. nullopt when every role in `who` ended well.
-std::optional<CheckOutcome> judge_actors(const std::vector<Actor*>& who);
-// Applies the named msglog checks ("exactly_once", "boundaries", "priority", "fifo_priority",
-// "fifo_producer", "routing") and draws the log on the trace when one fails.
-std::optional<CheckOutcome> judge_log(TestContext& ctx, const MessageLog& log, const std::vector<std::string>& checks,
+// judge_actors with the failing step named as lab3's API function (dispatch_open, route_serve).
+std::optional<CheckOutcome> judge_roles(const std::vector<Actor*>& who);
+// standard_log_checks plus "routing" (System V: a client receives only its own replies).
+std::optional<CheckOutcome> judge_messages(TestContext& ctx, const MessageLog& log, const std::vector<std::string>& checks,
                                       const std::string& context);
 
-// Who plays a program in this test (lab.toml roles; a program not named is the student's).
-bool student_plays(const TestContext& ctx, const std::string& program);
-std::string label(const TestContext& ctx, const std::string& program, int n = -1);  // "worker 1 (student)"
-SpawnSpec program_spec(TestContext& ctx, const std::string& program, std::vector<std::string> args);
 // mqtool, trusted: a reference role unless the test makes it play the student's earlier run.
 SpawnSpec tool_spec(TestContext& ctx, std::vector<std::string> args, Role role = Role::reference);
 
@@ -97,8 +36,5 @@ struct OwnQueues {
 // The verdict is check's. Tests that judge removal themselves (queue_unlinked,
 // sysv_queue_removed) are registered without it: what the student failed to remove stays listed.
 CheckFn removing_own_queues(CheckFn check, std::function<OwnQueues(const TestContext&)> own);
-
-std::string strerror_name(int err);  // "EAGAIN (Resource temporarily unavailable)"
-double cpu_seconds(const ProcessSnapshot& s);
 
 }  // namespace lab3

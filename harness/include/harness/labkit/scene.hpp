@@ -1,0 +1,102 @@
+// A scene: several roles of one test running at once in the test's cell (producers, workers, a
+// server, clients), each a separate process with its own uid (student or reference), sharing
+// only the names the check passes them and the message log pipe (fd 4) the grader owns.
+//
+//   Scene scene(ctx);
+//   IPCG_TRY_OUTCOME(Actor* w, scene.start("worker (reference)", ctx.spawn_spec({...})));
+//   IPCG_TRY_OUTCOME(bool ok, scene.run_until([&] { return scene.exited(*w); }));
+//   if (!ok) return scene.timed_out("the workers");       // hang report of every role
+//   if (auto bad = judge_actors({w})) return *bad;        // died, exited inside a call, call failed
+//   IPCG_TRY_OUTCOME(MessageLog log, scene.message_log());
+//   if (auto bad = judge_log(ctx, log, standard_log_checks(log, {"exactly_once"}), "...")) return *bad;
+//
+// Every lab with more than one role at a time (labs 3 to 7) runs its tests as scenes.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/labkit/labkit.hpp"
+#include "harness/msglog/message_log.hpp"
+#include "harness/proc/proc_inspector.hpp"
+#include "harness/runner/check.hpp"
+
+namespace ipcg {
+
+// The fds every role of a scene gets besides 0-2: the driver's control pipe (driver_kit.h) and
+// the trusted message log (msglog_record.h).
+inline constexpr int kSceneControlFd = 3, kSceneLogFd = 4;
+
+struct Actor {
+  std::string label;  // "producer 1 (student)"
+  bool student = false;
+  std::optional<SandboxedProcess> proc;
+  UniqueFd stdin_w, out, err, ctl;
+  std::string stdin_left, out_data, err_data, ctl_data;
+  std::optional<int> status;  // wait status, once exited
+
+  std::vector<std::string> lines() const;            // the control lines
+  std::optional<std::string> line(std::string_view word) const;  // first line starting with word
+  std::string last_call() const;                     // "" when the last call returned
+  bool reported(std::string_view word) const { return line(word).has_value(); }
+};
+
+class Scene {
+ public:
+  explicit Scene(TestContext& ctx);
+  // Starts a role with stdin_data on fd 0, its stdout/stderr/control captured, the log on fd 4.
+  Result<Actor*> start(std::string label, SpawnSpec spec, std::string stdin_data = "");
+  // Runs until done() is true (checked every tick, after tick()) or the test's deadline: false
+  // when the deadline came first.
+  Result<bool> run_until(const std::function<bool()>& done, const std::function<void()>& tick = {});
+  bool exited(const Actor& a) const { return a.status.has_value(); }
+  bool all_exited(const std::vector<Actor*>& actors) const;
+  const std::vector<std::unique_ptr<Actor>>& actors() const { return actors_; }
+  // Snapshot of an actor's process while it runs (nullopt once gone).
+  std::optional<ProcessSnapshot> snapshot(const Actor& a) const;
+  // The verdict when the deadline came: where each role was blocked.
+  CheckOutcome timed_out(const std::string& what);
+  // The log so far, parsed; drawn on the test's trace by judge_log.
+  Result<MessageLog> message_log();
+
+ private:
+  void pump();
+  TestContext& ctx_;
+  Clock::time_point deadline_;
+  PipePair log_;
+  std::string log_data_;
+  std::vector<std::unique_ptr<Actor>> actors_;
+};
+
+// The name of the library call a driver reported failing as "error <step> <errno>": a lab maps
+// its drivers' steps to its API's function names (lab3: "open" -> "dispatch_open").
+using CallNamer = std::function<std::string(const Actor& who, const std::string& step)>;
+
+// The first failure of a role: its code ended the process inside a call, it died, or (student
+// roles) a call returned an error. nullopt when every role in `who` ended well.
+std::optional<CheckOutcome> judge_actors(const std::vector<Actor*>& who, const CallNamer& call_name = {});
+
+// The message-log checks every lab may name: "exactly_once", "boundaries", "priority",
+// "fifo_priority", "fifo_producer". Unknown names are ignored (a lab adds its own violations).
+std::vector<OrderViolation> standard_log_checks(const MessageLog& log, const std::vector<std::string>& checks);
+// The verdict on a log's violations (nullopt when there are none), with the log drawn on the
+// test's trace; context says what the roles did ("4 producers, then 2 workers").
+std::optional<CheckOutcome> judge_log(TestContext& ctx, const MessageLog& log, const std::vector<OrderViolation>& found,
+                                      const std::string& context);
+
+// Who plays a program in this test (lab.toml roles; a program not named is the student's).
+bool student_plays(const TestContext& ctx, const std::string& program);
+std::string label(const TestContext& ctx, const std::string& program, int n = -1);  // "worker 1 (student)"
+SpawnSpec program_spec(TestContext& ctx, const std::string& program, std::vector<std::string> args);
+// A lab's trusted tool (lab.toml's libexec tools), as the reference's uid unless told otherwise.
+SpawnSpec tool_spec(TestContext& ctx, const std::string& tool, std::vector<std::string> args,
+                    Role role = Role::reference);
+
+std::string strerror_name(int err);  // "EAGAIN (Resource temporarily unavailable)"
+double cpu_seconds(const ProcessSnapshot& s);
+
+}  // namespace ipcg
