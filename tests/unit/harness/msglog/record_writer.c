@@ -23,3 +23,15 @@ int write_test_records(int log_fd, unsigned n) {
   }
   return 0;
 }
+
+/* A payload of len bytes tagged (producer, seq), read back: 1 and the tag when it was readable. */
+int tag_round_trip(size_t len, uint32_t producer, uint64_t seq, int upper, uint32_t* got_producer,
+                   uint64_t* got_seq) {
+  char payload[128];
+  if (len > sizeof payload) return -1;
+  ipcg_msg_payload(payload, len, producer, seq);
+  if (upper)
+    for (size_t i = 0; i < len; i++)
+      if (payload[i] >= 'a' && payload[i] <= 'z') payload[i] = (char)(payload[i] - 'a' + 'A');
+  return ipcg_msg_parse_tag(payload, len, got_producer, got_seq);
+}

@@ -17,6 +17,8 @@
 #include "harness/msglog/message_log.hpp"
 
 extern "C" int write_test_records(int log_fd, unsigned n);  // record_writer.c
+extern "C" int tag_round_trip(std::size_t len, std::uint32_t producer, std::uint64_t seq, int upper,
+                              std::uint32_t* got_producer, std::uint64_t* got_seq);
 
 namespace ipcg {
 namespace {
@@ -321,6 +323,18 @@ TEST(LogTrace, SendsAndReceivesAreSlicesJoinedByFlowsAndViolationsAreMarked) {
   EXPECT_EQ(mark.args.at("why"), inversion->message);
   const auto doc = nlohmann::json::parse(trace_event_json(trace));
   EXPECT_GE(doc["traceEvents"].size(), log.size());
+}
+
+TEST(PayloadTag, IsReadBackFromAWholePayloadEvenUpperCasedButNotFromACutOne) {
+  std::uint32_t producer = 0;
+  std::uint64_t seq = 0;
+  ASSERT_EQ(tag_round_trip(64, 3, 1234567890123ull, 0, &producer, &seq), 1);
+  EXPECT_EQ(producer, 3u);
+  EXPECT_EQ(seq, 1234567890123ull);
+  ASSERT_EQ(tag_round_trip(20, 12, 7, 1, &producer, &seq), 1);  // "P12:S7:" then filler, upper-cased
+  EXPECT_EQ(producer, 12u);
+  EXPECT_EQ(seq, 7u);
+  EXPECT_EQ(tag_round_trip(5, 12, 7, 0, &producer, &seq), 0);  // "P12:S": cut inside the tag
 }
 
 }  // namespace
