@@ -183,6 +183,17 @@ SpawnSpec tool_spec(TestContext& ctx, const std::string& tool, std::vector<std::
   return spec;
 }
 
+std::optional<CheckOutcome> judge_forbidden_symbols(const TestContext& ctx, const std::string& program,
+                                                    const std::string& rule) {
+  if (!student_plays(ctx, program) || ctx.student_forbidden_uses.empty()) return std::nullopt;
+  std::vector<std::string> evidence;
+  for (const auto& u : ctx.student_forbidden_uses)
+    evidence.push_back(fmt::format("{} uses {} (found by nm before linking)", u.object, u.symbol));
+  return CheckOutcome::fail(
+      fmt::format("forbidden symbol in the submission: {} ({})", describe_uses(ctx.student_forbidden_uses), rule),
+      std::move(evidence));
+}
+
 std::string strerror_name(int err) {
   const char* name = strerrorname_np(err);
   return fmt::format("{} ({})", name ? name : std::to_string(err), std::strerror(err));

@@ -131,6 +131,14 @@ Result<BuiltImpl> build_impl(Sandbox& box, const LabSpec& lab, const std::filesy
     built.sources_ok = sources.ok;
     built.output += sources.output;
   }
+  if (built.sources_ok && !lab.build.forbidden_symbols.empty()) {
+    std::vector<std::string> objects;
+    for (const auto& source : lab.build.sources) objects.push_back(object_name(source));
+    // nm reads the untrusted objects, so it runs where the compiler did; its stdout is the list.
+    IPCG_TRY(CompileResult listed, compile(box, lab.build, box_dir, undefined_symbols_argv(objects), role));
+    if (!listed.ok) return fail(Errc::io, "listing the symbols of the submitted objects failed: " + listed.output);
+    built.forbidden_used = forbidden_uses(listed.output, lab.build.forbidden_symbols);
+  }
   for (const auto& [program, spec] : lab.programs) {
     BuiltProgram& out = built.programs[program];
     if (!built.sources_ok) continue;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "harness/core/error.hpp"
+#include "harness/runner/forbidden_symbols.hpp"
 #include "harness/spec/lab_spec.hpp"
 #include "harness/sandbox/sandbox.hpp"
 
@@ -25,6 +26,8 @@ struct BuiltImpl {
   bool sources_ok = false;     // the submitted sources compiled
   std::string output;          // compiler output for the sources (and missing-file problems)
   std::map<std::string, BuiltProgram> programs;
+  // The lab's forbidden symbols the submitted objects use (nm run in the sandbox before linking).
+  std::vector<SymbolUse> forbidden_used;
   std::filesystem::path bin_dir;  // host path
   double seconds = 0;
 

@@ -120,6 +120,7 @@ TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const
                   options.verbose};
   Trace trace;
   ctx.trace = &trace;
+  ctx.student_forbidden_uses = student.forbidden_used;
   CheckOutcome outcome;
   try {
     outcome = (*CheckRegistry::instance().find(test.check))(ctx);

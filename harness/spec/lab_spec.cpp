@@ -507,7 +507,7 @@ Result<std::vector<std::string>> read_headers(const Section& build, const fs::pa
 
 Result<void> read_build(const Section& root, LabSpec& spec) {
   IPCG_TRY(Section build, root.required_table("build"));
-  IPCG_CHECK(build.allow_only({"sources", "headers", "compiler", "cflags", "ldflags", "limits"}));
+  IPCG_CHECK(build.allow_only({"sources", "headers", "compiler", "cflags", "ldflags", "forbidden_symbols", "limits"}));
   IPCG_TRY(spec.build.sources, read_sources(build));
   IPCG_TRY(spec.build.headers, read_headers(build, spec.dir));
   IPCG_TRY(auto compiler, build.string("compiler"));
@@ -516,6 +516,7 @@ Result<void> read_build(const Section& root, LabSpec& spec) {
   spec.build.compiler = compiler.value_or("cc");
   IPCG_TRY(spec.build.cflags, build.strings("cflags"));
   IPCG_TRY(spec.build.ldflags, build.strings("ldflags"));
+  IPCG_TRY(spec.build.forbidden_symbols, build.strings("forbidden_symbols"));
   IPCG_TRY(spec.build.limits, limits_in(build, "limits", default_build_limits()));
   return {};
 }

@@ -88,4 +88,22 @@ static inline void ipcg_leave_spare_processes(int spare) {
     dprintf(IPCG_CONTROL_FD, "limit nproc unsupported\n");
 }
 
+/* Lowers RLIMIT_AS so that only `spare` more bytes of address space can be mapped beyond what
+ * the process maps now (VmSize of /proc/self/status): an mmap() larger than that fails with
+ * ENOMEM. Reports "limit as ERRNO" if the limit cannot be set. */
+static inline void ipcg_leave_spare_address_space(unsigned long spare) {
+    unsigned long vm_kib = 0;
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "re");
+    if (f) {
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "VmSize: %lu kB", &vm_kib) == 1) break;
+        fclose(f);
+    }
+    struct rlimit lim;
+    getrlimit(RLIMIT_AS, &lim);
+    lim.rlim_cur = (rlim_t)vm_kib * 1024 + spare;
+    if (vm_kib == 0 || setrlimit(RLIMIT_AS, &lim) != 0) dprintf(IPCG_CONTROL_FD, "limit as %d\n", errno);
+}
+
 #endif

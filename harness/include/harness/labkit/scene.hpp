@@ -96,6 +96,12 @@ SpawnSpec program_spec(TestContext& ctx, const std::string& program, std::vector
 SpawnSpec tool_spec(TestContext& ctx, const std::string& tool, std::vector<std::string> args,
                     Role role = Role::reference);
 
+// The static half of "the data goes through the mechanism": the lab's [build] forbidden_symbols
+// the student's objects use, as a failure naming each symbol and object, when the student plays
+// `program`; nullopt when they use none or the reference plays it. `rule` says what is required.
+std::optional<CheckOutcome> judge_forbidden_symbols(const TestContext& ctx, const std::string& program,
+                                                    const std::string& rule);
+
 std::string strerror_name(int err);  // "EAGAIN (Resource temporarily unavailable)"
 double cpu_seconds(const ProcessSnapshot& s);
 

@@ -24,6 +24,7 @@
 #include "harness/sandbox/execution.hpp"
 #include "harness/spec/lab_spec.hpp"
 #include "harness/core/result.hpp"
+#include "harness/runner/forbidden_symbols.hpp"
 #include "harness/sandbox/sandbox.hpp"
 #include "harness/trace/trace.hpp"
 
@@ -59,6 +60,9 @@ struct TestContext {
   // messages fills it (sends, receives, violations); when the test does not pass and the user
   // asked for traces (--trace-out), the runner writes it as a Perfetto trace file.
   Trace* trace = nullptr;
+  // The lab's [build] forbidden_symbols the student's objects use (labkit's
+  // judge_forbidden_symbols turns them into a verdict for the tests that judge the policy).
+  std::vector<SymbolUse> student_forbidden_uses;
 
   // The program for `name` as the test's roles say (student or reference), as a box path.
   std::string program(const std::string& name) const;

@@ -80,6 +80,9 @@ struct BuildSpec {
   std::string compiler = "cc";
   std::vector<std::string> cflags;
   std::vector<std::string> ldflags;
+  // Symbols the student's object files must not use (looked up before linking): a lab's policy,
+  // judged by its checks (runner/forbidden_symbols.hpp).
+  std::vector<std::string> forbidden_symbols;
   Limits limits = default_build_limits();  // for the compiler
 };
 

@@ -32,3 +32,18 @@ int driver_kit_gate_stops(void) {
     waitpid(pid, &status, 0);
     return stopped && WIFEXITED(status) && WEXITSTATUS(status) == 7;
 }
+
+/* After ipcg_leave_spare_address_space(spare): 1 if an mmap of `bytes` succeeds, 0 if it fails
+ * with ENOMEM, -1 otherwise. */
+#include <sys/mman.h>
+int driver_kit_maps_after_leaving(unsigned long spare, unsigned long bytes) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        ipcg_leave_spare_address_space(spare);
+        void *p = mmap(NULL, bytes, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        _exit(p != MAP_FAILED ? 1 : errno == ENOMEM ? 0 : 2);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) < 2 ? WEXITSTATUS(status) : -1;
+}

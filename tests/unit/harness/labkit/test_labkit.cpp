@@ -13,6 +13,7 @@
 
 extern "C" int driver_kit_pipes_after_leaving(int spare);  // driver_kit_probe.c
 extern "C" int driver_kit_gate_stops(void);
+extern "C" int driver_kit_maps_after_leaving(unsigned long spare, unsigned long bytes);
 
 namespace ipcg {
 namespace {
@@ -102,6 +103,12 @@ TEST(DriverKit, LeavesExactlyTheSpareDescriptorsItIsAsked) {
 }
 
 TEST(DriverKit, TheGateStopsTheProcessUntilContinued) { EXPECT_EQ(driver_kit_gate_stops(), 1); }
+
+TEST(DriverKit, LeavesTheSpareAddressSpaceItIsAsked) {
+  constexpr unsigned long kMiB = 1ul << 20;
+  EXPECT_EQ(driver_kit_maps_after_leaving(16 * kMiB, 8 * kMiB), 1);
+  EXPECT_EQ(driver_kit_maps_after_leaving(16 * kMiB, 32 * kMiB), 0);
+}
 
 }  // namespace
 }  // namespace ipcg

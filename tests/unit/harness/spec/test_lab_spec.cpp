@@ -584,5 +584,22 @@ TEST(FindLab, AnIdWinsOverAnotherLabsNumber) {
   EXPECT_EQ(find_lab(*labs, "lab1")->folder, "first");  // "lab<number>" still finds a custom-id lab
 }
 
+// ---- [build] forbidden_symbols (runner/forbidden_symbols.hpp judges them) ----------------------
+
+TEST(LabSpecForbiddenSymbols, ReadFromTheBuildTableAndEmptyByDefault) {
+  TempTree tree;
+  const std::string base = "[lab]\nnumber = 4\ntitle = \"Maps\"\nmechanism = \"memory map\"\n[build]\nsources = [\"a.c\"]\n";
+  const std::string test = "[[tests]]\nname = \"t\"\nproperty = \"p\"\npoints = 1\ncheck = \"c\"\n";
+  auto plain = load_text(tree, base + test);
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_TRUE(plain->build.forbidden_symbols.empty());
+  auto spec = load_text(tree, base + "forbidden_symbols = [\"read\", \"fread\"]\n" + test);
+  ASSERT_TRUE(spec) << spec.error().message;
+  EXPECT_THAT(spec->build.forbidden_symbols, ElementsAre("read", "fread"));
+  auto bad = load_text(tree, base + "forbidden_symbols = \"read\"\n" + test);
+  ASSERT_FALSE(bad);
+  EXPECT_THAT(bad.error().message, ::testing::HasSubstr("forbidden_symbols"));
+}
+
 }  // namespace
 }  // namespace ipcg
