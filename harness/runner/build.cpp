@@ -54,6 +54,23 @@ std::vector<std::string> compiler_argv(const BuildSpec& build) {
   return argv;
 }
 
+// With lab.toml's `[build] interpose_sync`, every program is linked with the harness's
+// sync_interposer.c and `--wrap` for each call it defines a __wrap_ of (the interposer's own text
+// is the list, so the two never disagree): the student's objects then call the interposer.
+std::vector<std::string> sync_interposer_args() {
+  std::vector<std::string> args{"drivers/sync_interposer.c"};
+  for (const auto& file : internal::driver_kit_files()) {
+    if (file.name != "sync_interposer.c") continue;
+    static constexpr std::string_view kWrap = "\nint __wrap_";
+    for (auto at = file.text.find(kWrap); at != std::string_view::npos; at = file.text.find(kWrap, at + 1)) {
+      const auto name = at + kWrap.size();
+      const auto end = file.text.find('(', name);
+      args.push_back("-Wl,--wrap=" + std::string(file.text.substr(name, end - name)));
+    }
+  }
+  return args;
+}
+
 std::string object_name(const std::string& source) {
   return source.substr(0, source.rfind('.')) + ".o";
 }
@@ -145,6 +162,10 @@ Result<BuiltImpl> build_impl(Sandbox& box, const LabSpec& lab, const std::filesy
     auto argv = compiler_argv(lab.build);
     argv.insert(argv.end(), {"-o", program, "drivers/" + spec.driver.filename().string()});
     for (const auto& source : lab.build.sources) argv.push_back(object_name(source));
+    if (lab.build.interpose_sync) {
+      const auto interposer = sync_interposer_args();
+      argv.insert(argv.end(), interposer.begin(), interposer.end());
+    }
     argv.insert(argv.end(), lab.build.ldflags.begin(), lab.build.ldflags.end());
     IPCG_TRY(CompileResult linked, compile(box, lab.build, box_dir, argv, role));
     out.ok = linked.ok;

@@ -98,6 +98,15 @@ void note_cell_report(TestResult& r, const CellReport& cell) {
   }
 }
 
+// The schedule a test ran under, for the report beside its seed (labs that interpose only).
+// Only PCT that got its real-time priorities orders the processes by the seed; every other mode
+// replays the interposer's decisions, while the kernel still chooses among runnable processes.
+void note_schedule(TestResult& r, const TestContext& ctx) {
+  r.schedule = std::string(to_string(ctx.schedule));
+  if (!ctx.schedule_note.empty()) r.schedule += " (" + ctx.schedule_note + ")";
+  r.exact_replay = ctx.schedule == SyncMode::pct && ctx.schedule_note.empty();
+}
+
 TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const GradeOptions& options,
                    const BuiltImpl& student, const BuiltImpl& reference, const std::filesystem::path& tools) {
   TestResult r = result_skeleton(test);
@@ -118,6 +127,7 @@ TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const
   Cell& cell = *opened;
   TestContext ctx{lab, test, box, cell, seed, std::mt19937_64(seed), student.bin_dir, reference.bin_dir, tools,
                   options.verbose};
+  if (lab.build.interpose_sync) ctx.schedule = options.schedule.value_or(test.schedule.value_or(lab.build.schedule));
   Trace trace;
   ctx.trace = &trace;
   ctx.student_forbidden_uses = student.forbidden_used;
@@ -131,6 +141,7 @@ TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const
   r.message = std::move(outcome.message);
   r.evidence = std::move(outcome.evidence);
   r.output = std::move(outcome.output);
+  if (lab.build.interpose_sync) note_schedule(r, ctx);
   note_cell_report(r, cell.close());
   r.score = r.status == Status::passed ? test.points : 0;
   r.duration_seconds = seconds_since(started);
@@ -209,7 +220,9 @@ Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options) {
       again.trace_dir.clear();  // the first run's trace is the one the report points to
       return run_one(lab, test, box, again, student, reference, tools);
     }, test_seed(options.seed, test.name), options.confirm_runs));
-    result.max_score += test.points;
+    // A test the check reports as not run here (TCP without a network namespace) counts for
+    // nothing: neither in the score nor in the maximum.
+    if (result.tests.back().status != Status::skipped) result.max_score += test.points;
     result.score += result.tests.back().score;
   }
   result.duration_seconds = seconds_since(started);

@@ -23,6 +23,21 @@ namespace ipcg {
 
 std::string_view to_string(Impl i) { return i == Impl::student ? "student" : "reference"; }
 
+std::string_view to_string(SyncMode m) {
+  switch (m) {
+    case SyncMode::native: return "native";
+    case SyncMode::delays: return "delays";
+    case SyncMode::pct: return "pct";
+  }
+  return "native";
+}
+
+std::optional<SyncMode> sync_mode_from(std::string_view name) {
+  for (SyncMode m : {SyncMode::native, SyncMode::delays, SyncMode::pct})
+    if (to_string(m) == name) return m;
+  return std::nullopt;
+}
+
 const std::string& in_language(const std::string& english, const Translations& translations,
                                std::string_view lang) {
   const auto it = translations.find(lang);
@@ -150,6 +165,7 @@ class Section {
   Result<std::string> required_string(std::string_view key) const;
   Result<std::optional<std::int64_t>> integer(std::string_view key) const;
   Result<std::optional<double>> number(std::string_view key) const;
+  Result<std::optional<bool>> boolean(std::string_view key) const;
   Result<std::vector<Item>> string_items(std::string_view key) const;
   Result<std::vector<std::string>> strings(std::string_view key) const;
 
@@ -214,6 +230,13 @@ Result<std::optional<double>> Section::number(std::string_view key) const {
   if (n->is_integer()) return std::optional<double>(static_cast<double>(n->as_integer()->get()));
   if (!n->is_floating_point()) return type_error(*n, path_of(key), "a number");
   return std::optional<double>(n->as_floating_point()->get());
+}
+
+Result<std::optional<bool>> Section::boolean(std::string_view key) const {
+  const toml::node* n = get(key);
+  if (n == nullptr) return std::optional<bool>{};
+  if (!n->is_boolean()) return type_error(*n, path_of(key), "true or false");
+  return std::optional<bool>(n->as_boolean()->get());
 }
 
 // An optional array of strings, element by element so each can be checked where it stands.
@@ -505,9 +528,19 @@ Result<std::vector<std::string>> read_headers(const Section& build, const fs::pa
   return headers;
 }
 
+// `schedule = "native" | "delays" | "pct"` ([build], or a test's own).
+Result<std::optional<SyncMode>> read_schedule(const Section& section) {
+  IPCG_TRY(auto name, section.string("schedule"));
+  if (!name) return std::optional<SyncMode>{};
+  if (auto mode = sync_mode_from(*name)) return mode;
+  return section.error_at(*section.get("schedule"), section.path_of("schedule"),
+                          "expected \"native\", \"delays\" or \"pct\", got " + in_quotes(*name));
+}
+
 Result<void> read_build(const Section& root, LabSpec& spec) {
   IPCG_TRY(Section build, root.required_table("build"));
-  IPCG_CHECK(build.allow_only({"sources", "headers", "compiler", "cflags", "ldflags", "forbidden_symbols", "limits"}));
+  IPCG_CHECK(build.allow_only({"sources", "headers", "compiler", "cflags", "ldflags", "forbidden_symbols", "limits",
+                               "interpose_sync", "schedule"}));
   IPCG_TRY(spec.build.sources, read_sources(build));
   IPCG_TRY(spec.build.headers, read_headers(build, spec.dir));
   IPCG_TRY(auto compiler, build.string("compiler"));
@@ -518,6 +551,10 @@ Result<void> read_build(const Section& root, LabSpec& spec) {
   IPCG_TRY(spec.build.ldflags, build.strings("ldflags"));
   IPCG_TRY(spec.build.forbidden_symbols, build.strings("forbidden_symbols"));
   IPCG_TRY(spec.build.limits, limits_in(build, "limits", default_build_limits()));
+  IPCG_TRY(auto interpose, build.boolean("interpose_sync"));
+  spec.build.interpose_sync = interpose.value_or(false);
+  IPCG_TRY(auto schedule, read_schedule(build));
+  spec.build.schedule = schedule.value_or(SyncMode::delays);
   return {};
 }
 
@@ -627,7 +664,8 @@ Result<Json> read_params(const Section& test) {
 
 Result<TestSpec> read_test(const Section& test, const LabSpec& spec) {
   const KnownKeys known(
-      {"name", "description", "property", "hint", "points", "visibility", "check", "roles", "params", "limits"},
+      {"name", "description", "property", "hint", "points", "visibility", "check", "roles", "params", "limits",
+       "schedule"},
       {"description", "property", "hint"});
   IPCG_CHECK(test.allow_only(known.views()));
   TestSpec t;
@@ -647,6 +685,7 @@ Result<TestSpec> read_test(const Section& test, const LabSpec& spec) {
   IPCG_TRY(t.roles, read_roles(test, spec));
   IPCG_TRY(t.params, read_params(test));
   IPCG_TRY(t.limits, limits_in(test, "limits", spec.run_limits));
+  IPCG_TRY(t.schedule, read_schedule(test));
   return t;
 }
 

@@ -63,6 +63,11 @@ struct TestResult {
   std::string trace_file;             // Perfetto trace of the failed run (--trace-out), or empty
   // IPC objects and FIFOs the test's processes left ("SysV message queue (key 0x00001234, id 0)").
   std::vector<std::string> leftovers;
+  // In a lab that perturbs its synchronization calls: the schedule mode the test ran under
+  // ("delays", "pct", "pct (fell back to delays: ...)"), else empty; and whether its seed replays
+  // the processes' order exactly (PCT on one CPU) or only the perturbations (best-effort replay).
+  std::string schedule;
+  bool exact_replay = false;
 };
 
 struct BuildResult {

@@ -64,6 +64,13 @@ struct TestContext {
   // judge_forbidden_symbols turns them into a verdict for the tests that judge the policy).
   std::vector<SymbolUse> student_forbidden_uses;
 
+  // The schedule the sync interposer runs this test's roles under (harness/sync/sync.hpp): the
+  // grader's --schedule, else the test's `schedule`, else [build] schedule; native when the lab
+  // does not interpose. A check that cannot apply it (PCT where real-time priorities are refused)
+  // says what it used instead in schedule_note; both reach the report beside the seed.
+  SyncMode schedule = SyncMode::native;
+  std::string schedule_note;
+
   // The program for `name` as the test's roles say (student or reference), as a box path.
   std::string program(const std::string& name) const;
   // The reference's build of a program, whatever the roles say (for expected outputs).

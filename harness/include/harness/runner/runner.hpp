@@ -36,6 +36,9 @@ struct GradeOptions {
   // disagree, the verdict depends on the scheduler rather than the seed: TestResult::attempts
   // then lists every run, and the report says how many did not pass.
   int confirm_runs = 2;
+  // The grader's --schedule: overrides every test's schedule in a lab that interposes on its
+  // synchronization calls ([build] interpose_sync); ignored elsewhere.
+  std::optional<SyncMode> schedule;
 };
 
 Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options);

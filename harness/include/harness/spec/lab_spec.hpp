@@ -68,6 +68,13 @@ const std::string& in_language(const std::string& english, const Translations& t
 enum class Impl { student, reference };
 std::string_view to_string(Impl i);
 
+// The schedule the synchronization interposer applies in a lab with `[build] interpose_sync`
+// (harness/sync): run natively, seeded delays at every synchronization call, or PCT-style
+// priorities with seeded change points.
+enum class SyncMode { native, delays, pct };
+std::string_view to_string(SyncMode m);
+std::optional<SyncMode> sync_mode_from(std::string_view name);  // "native", "delays", "pct"
+
 // A program = a trusted driver (main) linked with an implementation (student or reference).
 struct ProgramSpec {
   std::string name;                 // "pipeline"
@@ -84,6 +91,12 @@ struct BuildSpec {
   // judged by its checks (runner/forbidden_symbols.hpp).
   std::vector<std::string> forbidden_symbols;
   Limits limits = default_build_limits();  // for the compiler
+  // Link every program with the harness's sync interposer (-Wl,--wrap of the synchronization
+  // calls, harness/sync): lab.toml `[build] interpose_sync = true`.
+  bool interpose_sync = false;
+  // The schedule every test runs under unless the test or the grader's --schedule says otherwise
+  // (`[build] schedule`).
+  SyncMode schedule = SyncMode::delays;
 };
 
 struct TestSpec {
@@ -100,6 +113,7 @@ struct TestSpec {
   std::map<std::string, Impl> roles;  // program name -> which implementation runs it
   Limits limits;         // the lab's run limits with this test's overrides applied
   nlohmann::json params = nlohmann::json::object();  // check-specific parameters
+  std::optional<SyncMode> schedule;  // this test's `schedule`, overriding [build] schedule
   int line = 0;          // line of the test's [[tests]] header in lab.toml, for error messages
 };
 

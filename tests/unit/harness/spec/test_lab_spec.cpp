@@ -495,10 +495,10 @@ INSTANTIATE_TEST_SUITE_P(
                        "lab.title_ko: must not be empty (leave the key out to fall back to title)"},
         BadTranslation{"unknown_language", "", "property_jp = \"x\"\n", 13, 1,
                        "tests[0].property_jp: unknown key (expected one of: name, description, "
-                       "description_ko, property, property_ko, hint, hint_ko, points, visibility, check, roles, params, limits)"},
+                       "description_ko, property, property_ko, hint, hint_ko, points, visibility, check, roles, params, limits, schedule)"},
         BadTranslation{"no_translated_name", "", "name_ko = \"x\"\n", 13, 1,
                        "tests[0].name_ko: unknown key (expected one of: name, description, "
-                       "description_ko, property, property_ko, hint, hint_ko, points, visibility, check, roles, params, limits)"},
+                       "description_ko, property, property_ko, hint, hint_ko, points, visibility, check, roles, params, limits, schedule)"},
         BadTranslation{"unknown_lab_language", "title_kr = \"x\"\n", "", 5, 1,
                        "lab.title_kr: unknown key (expected one of: number, id, title, title_ko, mechanism, "
                        "mechanism_ko, skeleton, reference)"}),
@@ -583,6 +583,7 @@ TEST(FindLab, AnIdWinsOverAnotherLabsNumber) {
   EXPECT_EQ(find_lab(*labs, "2")->folder, "second");
   EXPECT_EQ(find_lab(*labs, "lab1")->folder, "first");  // "lab<number>" still finds a custom-id lab
 }
+
 
 // ---- [build] forbidden_symbols (runner/forbidden_symbols.hpp judges them) ----------------------
 

@@ -1,0 +1,211 @@
+// DeadlockWatch: every process asleep, none progressing, for a grace -> the wait-for graph.
+#include "harness/sync/deadlock_watch.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "harness/core/unique_fd.hpp"
+#include "harness/sync/sync_shared.h"
+#include "sysv_sem_state.hpp"
+
+namespace ipcg {
+namespace {
+
+std::string read_text(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  std::string out;
+  if (!fd) return out;
+  char buf[8192];
+  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  return out;
+}
+
+// `size` bytes of a process's memory at `addr` (ptrace-read access, which the grader has over
+// its cells' processes).
+bool read_memory(pid_t pid, std::uint64_t addr, void* out, std::size_t size) {
+  UniqueFd fd(::open(fmt::format("/proc/{}/mem", pid).c_str(), O_RDONLY | O_CLOEXEC));
+  return fd && ::pread(fd.get(), out, size, static_cast<off_t>(addr)) == static_cast<ssize_t>(size);
+}
+
+bool asleep_in_syscall(const ProcessSnapshot& s) { return (s.state == 'S' || s.state == 'D') && s.syscall.has_value(); }
+
+// The identity of the word at `addr` in `pid`: the same for every process that maps the same
+// object (device, inode, offset); a private mapping's word is that process's alone.
+std::optional<std::string> identity_in(pid_t pid, const MapsEntry& m, std::uint64_t addr) {
+  const std::uint64_t offset = addr - m.start + m.offset;
+  if (!m.shared) return fmt::format("private:{}:{:x}", pid, addr);
+  return fmt::format("{}:{}:{}:{}", m.device_major, m.device_minor, m.inode, offset);
+}
+
+// glibc's semop is the semtimedop system call with no timeout: name what the code called.
+std::string call_name(const std::optional<SyncActorRecord::Object>& waiting, const ProcessSnapshot& s) {
+  const long syscall = s.syscall.value_or(-1);
+  if (syscall == SYS_semtimedop && s.syscall_args.size() >= 4)
+    return s.syscall_args[3] == 0 ? "semop" : "semtimedop";
+  if (waiting) {
+    switch (waiting->kind) {
+      case SyncActorRecord::Object::Kind::sem: return "sem_wait";
+      case SyncActorRecord::Object::Kind::mutex: return "pthread_mutex_lock";
+      case SyncActorRecord::Object::Kind::sysv: return "semop";
+    }
+  }
+  return syscall_name(syscall);
+}
+
+}  // namespace
+
+DeadlockWatch::DeadlockWatch(const SyncMonitor* monitor, Options options) : monitor_(monitor), options_(options) {}
+
+bool DeadlockWatch::observe(const Scene& scene) {
+  std::vector<WatchedProcess> who;
+  for (const auto& actor : scene.actors()) {
+    if (!actor->proc || actor->status) continue;
+    const pid_t main = actor->proc->pid();
+    for (pid_t p : actor->proc->processes())
+      who.push_back({p, p == main ? actor->label : "a child of " + actor->label});
+  }
+  return observe(who);
+}
+
+bool DeadlockWatch::observe(const std::vector<WatchedProcess>& processes) {
+  if (fired_) return true;
+  const auto now = Clock::now();
+  if (now - last_sample_ < options_.sample_every) return false;
+  last_sample_ = now;
+  std::vector<pid_t> pids;
+  for (const auto& w : processes) pids.push_back(w.pid);
+  std::vector<ProcessSnapshot> snaps = proc_.snapshot_all(pids);
+  for (const auto& s : snaps) host_pid_of_ns_pid_[s.ns_pid] = s.pid;
+  remember_objects(snaps);
+
+  std::map<pid_t, Progress> progress;
+  bool all_asleep = !snaps.empty();
+  for (const auto& s : snaps) {
+    if (s.state == 'Z') continue;  // exited, not yet reaped: not a participant any more
+    all_asleep = all_asleep && asleep_in_syscall(s);
+    progress[s.pid] = {s.state, s.utime_ticks + s.stime_ticks, s.voluntary_switches + s.involuntary_switches};
+  }
+  if (!all_asleep || progress.empty() || progress != last_progress_) {
+    last_progress_ = std::move(progress);
+    stalled_since_ = all_asleep && !last_progress_.empty() ? std::optional(now) : std::nullopt;
+    return false;
+  }
+  if (!stalled_since_) stalled_since_ = now;
+  stalled_for_ = std::chrono::duration_cast<std::chrono::milliseconds>(now - *stalled_since_);
+  if (stalled_for_ < options_.grace) return false;
+  fired_ = true;
+  build_graph(snaps, processes);
+  return true;
+}
+
+void DeadlockWatch::remember_objects(const std::vector<ProcessSnapshot>& snaps) {
+  if (monitor_ == nullptr) return;
+  for (const SyncActorRecord& r : monitor_->actors()) {
+    const auto host = host_pid_of_ns_pid_.find(r.pid);
+    if (host == host_pid_of_ns_pid_.end()) continue;
+    const bool alive = std::any_of(snaps.begin(), snaps.end(), [&](const auto& s) { return s.pid == host->second; });
+    if (!alive) continue;
+    std::string maps;
+    for (const auto& o : r.objects) {
+      if (o.kind == SyncActorRecord::Object::Kind::sysv || identity_.count({r.pid, o.addr})) continue;
+      if (maps.empty()) maps = read_text(fmt::format("/proc/{}/maps", host->second));
+      if (auto m = mapping_of(maps, o.addr)) identity_[{r.pid, o.addr}] = *identity_in(host->second, *m, o.addr);
+    }
+  }
+}
+
+void DeadlockWatch::build_graph(const std::vector<ProcessSnapshot>& snaps, const std::vector<WatchedProcess>& who) {
+  const std::vector<SyncActorRecord> records = monitor_ ? monitor_->actors() : std::vector<SyncActorRecord>{};
+  auto host_of = [&](pid_t ns) {
+    const auto it = host_pid_of_ns_pid_.find(ns);
+    return it == host_pid_of_ns_pid_.end() ? ns : it->second;
+  };
+  auto record_of = [&](const ProcessSnapshot& s) -> const SyncActorRecord* {
+    for (const auto& r : records)
+      if (r.pid == s.ns_pid) return &r;
+    return nullptr;
+  };
+  // Who acquired an object with this identity (or these SysV semaphores) more than it released.
+  auto holders_of = [&](const std::string& identity) {
+    std::vector<pid_t> out;
+    for (const auto& r : records)
+      for (const auto& o : r.objects) {
+        const auto id = identity_.find({r.pid, o.addr});
+        if (o.kind != SyncActorRecord::Object::Kind::sysv && o.held() > 0 && id != identity_.end() && id->second == identity)
+          out.push_back(host_of(r.pid));
+      }
+    return out;
+  };
+  auto sysv_holders = [&](long semid, const std::set<int>& semnums) {
+    std::vector<pid_t> out;
+    for (const auto& r : records)
+      for (const auto& o : r.objects)
+        if (o.kind == SyncActorRecord::Object::Kind::sysv && o.semid == semid && semnums.count(o.semnum) && o.held() > 0 &&
+            std::find(out.begin(), out.end(), host_of(r.pid)) == out.end())
+          out.push_back(host_of(r.pid));
+    return out;
+  };
+
+  graph_.clear();
+  for (const auto& s : snaps) {
+    if (s.state == 'Z') continue;
+    WaitNode node;
+    node.pid = s.pid;
+    for (const auto& w : who)
+      if (w.pid == s.pid) node.label = w.label;
+    const SyncActorRecord* record = record_of(s);
+    const auto waiting = record ? record->waiting : std::nullopt;
+    const long nr = s.syscall.value_or(-1);
+    node.blocked_in = call_name(waiting, s);
+    if (nr == SYS_futex && !s.syscall_args.empty()) {
+      const std::uint64_t addr = s.syscall_args[0];
+      const auto maps = read_text(fmt::format("/proc/{}/maps", s.pid));
+      if (const auto m = mapping_of(maps, addr)) {
+        WaitedObject o;
+        o.what = describe_mapping(*m, addr - m->start + m->offset);
+        const bool mutex = waiting && waiting->kind == SyncActorRecord::Object::Kind::mutex;
+        if (mutex) o.what = "mutex in " + o.what;
+        else if (o.what.rfind("semaphore ", 0) != 0) o.what = "semaphore in " + o.what;
+        std::uint32_t word = 0;
+        if (read_memory(s.pid, addr, &word, sizeof word))
+          o.state = mutex ? (word ? "locked" : "unlocked") : fmt::format("value {}", word);
+        o.holders = holders_of(*identity_in(s.pid, *m, addr));
+        node.waits_on = std::move(o);
+      }
+    } else if ((nr == SYS_semop || nr == SYS_semtimedop) && s.syscall_args.size() >= 3) {
+      const long semid = static_cast<long>(static_cast<std::int32_t>(s.syscall_args[0]));
+      const std::size_t nsops = std::min<std::size_t>(s.syscall_args[2], 16);
+      std::vector<SysvSemOp> ops(nsops);
+      if (!read_memory(s.pid, s.syscall_args[1], ops.data(), nsops * sizeof(SysvSemOp))) ops.clear();
+      std::set<int> semnums;
+      for (const auto& op : ops) semnums.insert(op.sem_num);
+      WaitedObject o;
+      const auto state = sysv_sem_state(s.pid, static_cast<int>(semid));
+      o.what = describe_sysv_wait(static_cast<int>(semid), state, ops);
+      o.state = describe_sysv_state(state, semnums);
+      o.holders = sysv_holders(semid, semnums);
+      node.waits_on = std::move(o);
+    } else if (nr == SYS_wait4 || nr == SYS_waitid) {
+      for (const auto& c : snaps)
+        if (c.ppid == s.pid && c.state != 'Z') node.waits_for.push_back(c.pid);
+    }
+    graph_.push_back(std::move(node));
+  }
+}
+
+CheckOutcome DeadlockWatch::outcome(const std::string& what) const {
+  const bool circular = !find_cycle(graph_).empty();
+  auto out = CheckOutcome::fail(
+      fmt::format("deadlock: {} stopped making progress, every process asleep for {} ms{}; the test was ended at once",
+                  what, stalled_for_.count(), circular ? " in a circular wait" : ""),
+      explanation());
+  return out;
+}
+
+}  // namespace ipcg

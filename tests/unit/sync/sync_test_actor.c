@@ -1,0 +1,95 @@
+/* A process for the synchronization checker's tests, linked like a lab's program: with
+ * sync_interposer.c and -Wl,--wrap for its calls (tests/unit/sync/CMakeLists.txt).
+ *
+ *   sync_test_actor count locked|early_release|none N   fd 6: the shared counter (struct shared)
+ *   sync_test_actor lockorder /A /B     sem_wait(A), say "1" on stdout, read a byte, sem_wait(B)
+ *   sync_test_actor sysv SEMID FIRST SECOND             the same with semop on a SysV set
+ *
+ * "count": the test's stand-in for a student's increment, with the driver's sync points around
+ * each call and ipcg_cs_enter/exit where a lab's driver would put them. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sem.h>
+#include <unistd.h>
+
+#include "sync_kit.h"
+
+struct shared {
+    sem_t mutex;
+    char pad[64];
+    volatile long value;
+};
+
+static struct shared *shared_counter(void) {
+    void *p = mmap(NULL, sizeof(struct shared), PROT_READ | PROT_WRITE, MAP_SHARED, 6, 0);
+    if (p == MAP_FAILED) { perror("mmap fd 6"); exit(2); }
+    return p;
+}
+
+/* The "student's" increment, three ways. */
+static void increment(struct shared *s, const char *variant) {
+    long v;
+    if (strcmp(variant, "none") == 0) {
+        v = s->value;
+        s->value = v + 1;
+    } else if (strcmp(variant, "early_release") == 0) {  /* the update after the unlock */
+        sem_wait(&s->mutex);
+        v = s->value;
+        sem_post(&s->mutex);
+        s->value = v + 1;
+    } else {
+        sem_wait(&s->mutex);
+        ipcg_cs_enter(0);
+        v = s->value;
+        s->value = v + 1;
+        ipcg_cs_exit(0);
+        sem_post(&s->mutex);
+    }
+}
+
+static void handshake(void) {
+    char c;
+    if (write(1, "1", 1) != 1 || read(0, &c, 1) != 1) exit(3);
+}
+
+static void sysv_down(int semid, int num) {
+    struct sembuf op = {(unsigned short)num, -1, 0};
+    if (semop(semid, &op, 1) != 0) { perror("semop"); exit(4); }
+}
+
+int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "count") == 0) {
+        struct shared *s = shared_counter();
+        long n = atol(argv[3]);
+        for (long i = 0; i < n; i++) {
+            ipcg_sync_point("increment");
+            increment(s, argv[2]);
+            ipcg_sync_point("increment");
+        }
+        return 0;
+    }
+    if (argc == 4 && strcmp(argv[1], "lockorder") == 0) {
+        sem_t *a = sem_open(argv[2], 0), *b = sem_open(argv[3], 0);
+        if (a == SEM_FAILED || b == SEM_FAILED) { perror("sem_open"); return 2; }
+        sem_wait(a);
+        handshake();
+        sem_wait(b);
+        sem_post(b);
+        sem_post(a);
+        return 0;
+    }
+    if (argc == 5 && strcmp(argv[1], "sysv") == 0) {
+        int semid = atoi(argv[2]);
+        sysv_down(semid, atoi(argv[3]));
+        handshake();
+        sysv_down(semid, atoi(argv[4]));
+        return 0;
+    }
+    fprintf(stderr, "usage: sync_test_actor count|lockorder|sysv ...\n");
+    return 2;
+}

@@ -1,0 +1,307 @@
+// The synchronization checker on real processes linked with the interposer (sync_test_actor):
+// perturbation exposes a lost update that native pinned runs hide, a lock never loses one, the
+// monitor catches two processes inside one critical section, and DeadlockWatch ends and explains
+// a deadlock on POSIX named semaphores and on a SysV set. No sleeps: the handshakes and /proc say
+// when each step happened; the watch's polling is the only wait, bounded by a deadline.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/sem.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "harness/core/unique_fd.hpp"
+#include "harness/sync/deadlock_watch.hpp"
+#include "harness/sync/sync.hpp"
+
+namespace ipcg {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using Clock = std::chrono::steady_clock;
+
+// A started sync_test_actor: killed and reaped unless waited for.
+struct Child {
+  pid_t pid = -1;
+  UniqueFd to_stdin, from_stdout;
+  Child() = default;
+  Child(Child&& o) noexcept : pid(std::exchange(o.pid, -1)), to_stdin(std::move(o.to_stdin)), from_stdout(std::move(o.from_stdout)) {}
+  ~Child() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+  int wait() {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    pid = -1;
+    return status;
+  }
+  // The byte the actor writes once it holds its first semaphore.
+  bool said_ready() {
+    char c = 0;
+    return ::read(from_stdout.get(), &c, 1) == 1 && c == '1';
+  }
+  bool go() { return ::write(to_stdin.get(), "g", 1) == 1; }
+};
+
+struct SpawnOptions {
+  std::string env;      // IPCG_SYNC=...
+  int monitor_fd = -1;  // becomes fd 5
+  int shared_fd = -1;   // becomes fd 6
+  int pin_cpu = -1;
+};
+
+Child spawn(const std::vector<std::string>& args, const SpawnOptions& o) {
+  int in[2], out[2];
+  EXPECT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  std::vector<std::string> argv_s{SYNC_TEST_ACTOR};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::string env_s = o.env;
+  char* envp[] = {env_s.empty() ? nullptr : env_s.data(), nullptr};
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    // Everything to high fds first, so no dup2 below overwrites a source.
+    const int fds[4] = {in[0], out[1], o.monitor_fd, o.shared_fd};
+    int high[4];
+    for (int i = 0; i < 4; ++i) high[i] = fds[i] < 0 ? -1 : ::fcntl(fds[i], F_DUPFD_CLOEXEC, 100);
+    const int targets[4] = {0, 1, 5, 6};
+    for (int i = 0; i < 4; ++i)
+      if (high[i] >= 0) ::dup2(high[i], targets[i]);
+    if (o.pin_cpu >= 0) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(o.pin_cpu, &set);
+      ::sched_setaffinity(0, sizeof set, &set);
+    }
+    ::execve(argv[0], argv.data(), envp);
+    ::_exit(127);
+  }
+  ::close(in[0]);
+  ::close(out[1]);
+  Child c;
+  c.pid = pid;
+  c.to_stdin = UniqueFd(in[1]);
+  c.from_stdout = UniqueFd(out[0]);
+  return c;
+}
+
+// The counter both actors increment: a process-shared semaphore and the value (sync_test_actor.c).
+struct SharedCounter {
+  struct Layout {
+    sem_t mutex;
+    char pad[64];
+    volatile long value;
+  };
+  UniqueFd fd{::memfd_create("sync-test-counter", MFD_CLOEXEC)};
+  Layout* map = nullptr;
+  explicit SharedCounter(unsigned mutex_value) {
+    EXPECT_EQ(::ftruncate(fd.get(), sizeof(Layout)), 0);
+    map = static_cast<Layout*>(::mmap(nullptr, sizeof(Layout), PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0));
+    ::sem_init(&map->mutex, 1, mutex_value);
+    map->value = 0;
+  }
+  ~SharedCounter() {
+    ::sem_destroy(&map->mutex);
+    ::munmap(map, sizeof(Layout));
+  }
+};
+
+struct CountRun {
+  long lost = 0;
+  std::vector<SyncViolation> violations;
+};
+
+// Two actors each add `n` to the counter with `variant`; returns the updates lost.
+CountRun count_twice(SyncMode mode, std::uint64_t seed, const std::string& variant, long n, bool pinned,
+                     unsigned mutex_value = 1) {
+  SharedCounter counter(mutex_value);
+  auto monitor = SyncMonitor::create(mode);
+  EXPECT_TRUE(monitor);
+  const SyncSchedule schedule(mode, seed);
+  std::vector<Child> actors;
+  for (unsigned a = 0; a < 2; ++a)
+    actors.push_back(spawn({"count", variant, std::to_string(n)},
+                           {schedule.env_for(a), monitor->fd(), counter.fd.get(), pinned ? 0 : -1}));
+  for (auto& c : actors) EXPECT_EQ(c.wait(), 0);
+  return {2 * n - counter.map->value, monitor->violations()};
+}
+
+constexpr int kSeeds = 10;
+
+TEST(SyncInterposer, DelaysExposeAnUpdateMadeAfterTheUnlockInNearlyEverySeed) {
+  int lost_in = 0;
+  for (int seed = 1; seed <= kSeeds; ++seed) lost_in += count_twice(SyncMode::delays, seed, "early_release", 200, false).lost > 0;
+  EXPECT_GE(lost_in, kSeeds - 1) << "seeds that lost an update under delays";
+  // Native and pinned to one CPU, the same bug rarely shows: the measured rate is in
+  // docs/performance.md; here it is only printed, since it is the kernel's to decide.
+  int native_lost_in = 0;
+  for (int seed = 1; seed <= kSeeds; ++seed) native_lost_in += count_twice(SyncMode::native, seed, "early_release", 200, true).lost > 0;
+  std::printf("early_release, 2 x 200 increments: lost updates in %d/%d seeds under delays, %d/%d native pinned\n",
+              lost_in, kSeeds, native_lost_in, kSeeds);
+}
+
+TEST(SyncInterposer, ALockNeverLosesAnUpdateAndNoSectionIsSharedUnderDelays) {
+  for (int seed = 1; seed <= kSeeds; ++seed) {
+    const CountRun run = count_twice(SyncMode::delays, seed, "locked", 200, false);
+    EXPECT_EQ(run.lost, 0) << "seed " << seed;
+    EXPECT_TRUE(run.violations.empty()) << "seed " << seed << ": " << describe(run.violations.front());
+  }
+}
+
+TEST(SyncMonitor, AMutexSemaphoreInitialisedToTwoLetsTwoProcessesInAndNamesBoth) {
+  int caught = 0;
+  for (int seed = 1; seed <= kSeeds; ++seed) {
+    const CountRun run = count_twice(SyncMode::delays, seed, "locked", 200, false, /*mutex_value=*/2);
+    if (run.violations.empty()) continue;
+    ++caught;
+    const SyncViolation& v = run.violations.front();
+    EXPECT_EQ(v.kind, SyncViolation::Kind::two_inside);
+    EXPECT_NE(v.pid_a, v.pid_b);
+    EXPECT_GT(v.step, 0u);
+  }
+  EXPECT_GE(caught, kSeeds - 1);
+}
+
+TEST(SyncMonitor, RecordsWhatEachProcessAcquiredAndReleased) {
+  SharedCounter counter(1);
+  auto monitor = SyncMonitor::create(SyncMode::native);
+  ASSERT_TRUE(monitor);
+  Child c = spawn({"count", "locked", "25"}, {SyncSchedule(SyncMode::native, 1).env_for(4), monitor->fd(), counter.fd.get()});
+  const pid_t pid = c.pid;
+  ASSERT_EQ(c.wait(), 0);
+  const auto actors = monitor->actors();
+  ASSERT_EQ(actors.size(), 1u);
+  EXPECT_EQ(actors[0].pid, pid);
+  EXPECT_EQ(actors[0].actor, 4u);
+  // Per increment: the driver's 2 points, 2 around sem_wait, 2 around sem_post, 1 inside the section.
+  EXPECT_EQ(actors[0].calls, 25u * 7);
+  ASSERT_EQ(actors[0].objects.size(), 1u);
+  EXPECT_EQ(actors[0].objects[0].acquired, 25);
+  EXPECT_EQ(actors[0].objects[0].released, 25);
+  EXPECT_EQ(monitor->section_entries(0), 25u);
+}
+
+// ---- deadlocks ---------------------------------------------------------------------------------
+
+// Polls the watch like a Scene's tick until it fires or `limit` passes; returns how long it took.
+std::chrono::milliseconds watch_until_fired(DeadlockWatch& watch, const std::vector<WatchedProcess>& who,
+                                            std::chrono::milliseconds limit) {
+  const auto start = Clock::now();
+  while (!watch.observe(who) && Clock::now() - start < limit) ::poll(nullptr, 0, 2);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+}
+
+struct NamedSemaphores {
+  std::string a = fmt::format("/ipcg-sync-test-{}-a", ::getpid()), b = fmt::format("/ipcg-sync-test-{}-b", ::getpid());
+  NamedSemaphores() {
+    for (const auto& n : {a, b}) {
+      sem_t* s = ::sem_open(n.c_str(), O_CREAT | O_EXCL, 0600, 1);
+      EXPECT_NE(s, SEM_FAILED) << n;
+      ::sem_close(s);
+    }
+  }
+  ~NamedSemaphores() {
+    ::sem_unlink(a.c_str());
+    ::sem_unlink(b.c_str());
+  }
+};
+
+TEST(DeadlockWatch, TwoNamedSemaphoresTakenInOppositeOrderFireWithinASecondAndAreExplained) {
+  NamedSemaphores sems;
+  auto monitor = SyncMonitor::create(SyncMode::native);
+  ASSERT_TRUE(monitor);
+  const SyncSchedule schedule(SyncMode::native, 1);
+  Child p = spawn({"lockorder", sems.a, sems.b}, {schedule.env_for(0), monitor->fd()});
+  Child q = spawn({"lockorder", sems.b, sems.a}, {schedule.env_for(1), monitor->fd()});
+  DeadlockWatch watch(&*monitor);
+  const std::vector<WatchedProcess> who{{p.pid, "first"}, {q.pid, "second"}};
+  // Each holds its first semaphore (and the watch has seen their objects) before both go on.
+  ASSERT_TRUE(p.said_ready());
+  ASSERT_TRUE(q.said_ready());
+  watch.observe(who);
+  ASSERT_TRUE(p.go());
+  ASSERT_TRUE(q.go());
+  const auto took = watch_until_fired(watch, who, std::chrono::milliseconds(3000));
+  ASSERT_TRUE(watch.fired());
+  EXPECT_LT(took.count(), 1000);
+  const auto lines = watch.explanation();
+  const std::string text = fmt::format("{}", fmt::join(lines, "\n"));
+  EXPECT_THAT(text, AllOf(HasSubstr(fmt::format("pid {} (first) waits in sem_wait on semaphore {} (value 0), held by pid {}",
+                                                p.pid, sems.b, q.pid)),
+                          HasSubstr(fmt::format("pid {} (second) waits in sem_wait on semaphore {} (value 0), held by pid {}",
+                                                q.pid, sems.a, p.pid)),
+                          HasSubstr("circular wait: pid")))
+      << text;
+  const CheckOutcome verdict = watch.outcome("the two processes");
+  EXPECT_EQ(verdict.status, Status::failed);
+  EXPECT_THAT(verdict.message, HasSubstr("deadlock"));
+}
+
+TEST(DeadlockWatch, ASysvSemopDeadlockNamesTheSetItsSemaphoresAndValues) {
+  const int semid = ::semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
+  ASSERT_GE(semid, 0);
+  struct Remove {
+    int id;
+    ~Remove() { ::semctl(id, 0, IPC_RMID); }
+  } remove{semid};
+  unsigned short ones[2] = {1, 1};
+  ASSERT_EQ(::semctl(semid, 0, SETALL, ones), 0);
+  auto monitor = SyncMonitor::create(SyncMode::native);
+  ASSERT_TRUE(monitor);
+  const SyncSchedule schedule(SyncMode::native, 1);
+  Child p = spawn({"sysv", std::to_string(semid), "0", "1"}, {schedule.env_for(0), monitor->fd()});
+  Child q = spawn({"sysv", std::to_string(semid), "1", "0"}, {schedule.env_for(1), monitor->fd()});
+  ASSERT_TRUE(p.said_ready());
+  ASSERT_TRUE(q.said_ready());
+  ASSERT_TRUE(p.go());
+  ASSERT_TRUE(q.go());
+  DeadlockWatch watch(&*monitor);
+  const std::vector<WatchedProcess> who{{p.pid, "first"}, {q.pid, "second"}};
+  const auto took = watch_until_fired(watch, who, std::chrono::milliseconds(3000));
+  ASSERT_TRUE(watch.fired());
+  EXPECT_LT(took.count(), 1000);
+  const std::string text = fmt::format("{}", fmt::join(watch.explanation(), "\n"));
+  EXPECT_THAT(text, AllOf(HasSubstr(fmt::format("pid {} (first) waits in semop on SysV semaphore set id {}", p.pid, semid)),
+                          HasSubstr("semaphore 1 (-1)"), HasSubstr("semaphore 1: value 0, 1 waiting"),
+                          HasSubstr(fmt::format("held by pid {}", q.pid)), HasSubstr("circular wait")))
+      << text;
+}
+
+TEST(DeadlockWatch, ProcessesThatKeepRunningNeverFire) {
+  SharedCounter counter(1);
+  auto monitor = SyncMonitor::create(SyncMode::delays);
+  ASSERT_TRUE(monitor);
+  Child c = spawn({"count", "locked", "3000"}, {SyncSchedule(SyncMode::delays, 5).env_for(0), monitor->fd(), counter.fd.get()});
+  DeadlockWatch watch(&*monitor, {std::chrono::milliseconds(100), std::chrono::milliseconds(5)});
+  const std::vector<WatchedProcess> who{{c.pid, "counter"}};
+  // Until it exits: it sleeps between increments, but its context switches keep changing.
+  while (true) {
+    EXPECT_FALSE(watch.observe(who));
+    int status = 0;
+    if (::waitpid(c.pid, &status, WNOHANG) == c.pid) {
+      c.pid = -1;
+      break;
+    }
+    ::poll(nullptr, 0, 2);
+  }
+}
+
+}  // namespace
+}  // namespace ipcg
