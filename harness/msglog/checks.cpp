@@ -293,4 +293,36 @@ std::optional<OrderViolation> check_returned_to_sender(const MessageLog& log, co
       role_name);
 }
 
+std::optional<OrderViolation> check_capacity(const MessageLog& log, std::uint64_t capacity) {
+  std::vector<std::uint64_t> sends_returned, receives_called;
+  std::vector<size_t> sends;
+  for (size_t i = 0; i < log.size(); ++i) {
+    if (log[i].op == MessageEvent::Op::send) {
+      sends_returned.push_back(log[i].return_ns);
+      sends.push_back(i);
+    } else {
+      receives_called.push_back(log[i].call_ns);
+    }
+  }
+  std::sort(sends.begin(), sends.end(), [&](size_t a, size_t b) { return log[a].return_ns < log[b].return_ns; });
+  std::sort(sends_returned.begin(), sends_returned.end());
+  std::sort(receives_called.begin(), receives_called.end());
+  for (size_t k = 0; k < sends.size(); ++k) {
+    const std::uint64_t t = log[sends[k]].return_ns;
+    const auto in = static_cast<std::uint64_t>(std::upper_bound(sends_returned.begin(), sends_returned.end(), t) -
+                                               sends_returned.begin());
+    const auto out = static_cast<std::uint64_t>(
+        std::upper_bound(receives_called.begin(), receives_called.end(), t) - receives_called.begin());
+    if (in <= capacity + out) continue;
+    const Index ix = index_log(log);
+    return OrderViolation{"capacity",
+                          fmt::format("{} messages had been put in by {} (their sends returned) and at most {} taken "
+                                      "out (receives called by then): {} in a buffer of {}; the last put: {}, pid {}",
+                                      in, at_ms(ix, t), out, in - out, capacity, describe_message(log[sends[k]]),
+                                      log[sends[k]].pid),
+                          {sends[k]}};
+  }
+  return std::nullopt;
+}
+
 }  // namespace ipcg

@@ -9,6 +9,7 @@
 //   if (auto v = check_priority_order(log)) fail(v->message);   // where the lab promises priorities
 //   for (const OrderViolation& v : check_boundaries(log)) fail(v.message);
 //   if (auto v = check_returned_to_sender(log)) fail(v->message);  // replies to their requester
+//   if (auto v = check_capacity(log, 4)) fail(v->message);       // a bounded buffer of 4
 //
 // Every check is O(n log n) in the number of events.
 #pragma once
@@ -87,6 +88,11 @@ std::optional<OrderViolation> check_addressee(const MessageLog& log, const Addre
                                               const RoleNameFn& role_name = {});
 // check_addressee where a producer's messages belong to the role that sent them.
 std::optional<OrderViolation> check_returned_to_sender(const MessageLog& log, const RoleNameFn& role_name = {});
+
+// A bounded buffer never holds more than `capacity` messages: violated when, at the return of
+// some send, more messages had certainly gone in (sends returned by then) than `capacity` plus
+// those that may have come out (receives called by then). The first such send.
+std::optional<OrderViolation> check_capacity(const MessageLog& log, std::uint64_t capacity);
 
 // "producer 2's message 17" (or "a message with no tag").
 std::string describe_message(const MessageEvent& event);

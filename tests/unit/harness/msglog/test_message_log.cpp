@@ -176,6 +176,26 @@ TEST(Boundaries, CutMergedAndUntaggedReceivesAreNamed) {
                               "returned 7 bytes of producer 1's message 0, which was sent as 16 bytes");
 }
 
+TEST(Capacity, MorePutInThanTheBufferHoldsIsNamedAtTheSendThatOverflowed) {
+  const MessageLog log = in_order();  // four sends returned before the first receive was called
+  EXPECT_FALSE(check_capacity(log, 4));
+  const auto v = check_capacity(log, 3);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->property, "capacity");
+  EXPECT_THAT(v->message, HasSubstr("4 messages had been put in by 4.000 ms"));
+  EXPECT_THAT(v->message, HasSubstr("4 in a buffer of 3; the last put: producer 2's message 1"));
+  EXPECT_EQ(v->events, std::vector<size_t>{3});
+}
+
+TEST(Capacity, AReceiveCalledBeforeTheSendReturnedMayHaveMadeRoom) {
+  // Buffer of 1: the second send returns at 4 ms, the receive was called at 3 ms (it may have
+  // taken the first message already): not certainly two inside.
+  const MessageLog log = {send(1, 0, 0, 1), receive(50, 1, 0, 3, 5), send(1, 1, 2, 4), receive(50, 1, 1, 6, 7)};
+  EXPECT_FALSE(check_capacity(log, 1));
+  const MessageLog late = {send(1, 0, 0, 1), send(1, 1, 2, 4), receive(50, 1, 0, 5, 6), receive(50, 1, 1, 6, 7)};
+  EXPECT_TRUE(check_capacity(late, 1));
+}
+
 // Requests sent by clients (roles 1 and 2, producers 1 and 2) come back as replies with their
 // request's tag; a reply that reaches the other client is named with who should have had it.
 TEST(Addressee, AReplyThatReachedAnotherClientIsNamedWithItsOwner) {
