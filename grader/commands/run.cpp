@@ -28,6 +28,7 @@ struct RunArgs {
   std::string trace_out;
   std::string lang;  // "": the locale's (docs/i18n.md)
   int confirm = 2;
+  std::string schedule;  // "": the lab's (docs/lab-format.md, [build] schedule)
 };
 
 bool use_color(const std::string& mode, std::ostream& out) {
@@ -74,6 +75,7 @@ int run_command(const RunArgs& args, std::ostream& out, std::ostream& err) {
   options.tools_root = loaded->paths.tools_root;
   options.grader_version = grader_version();
   options.trace_dir = args.trace_out;
+  if (!args.schedule.empty()) options.schedule = sync_mode_from(args.schedule);
   auto result = grade(**lab, options);
   if (!result) return exit_for(result.error(), err);
   return write_result(args, **lab, *result, out, err);
@@ -98,6 +100,10 @@ Command add_run_command(CLI::App& app) {
       ->check(CLI::Range(0, 20));
   run->add_flag("--verbose", args->verbose, "show captured output of every test");
   run->add_flag("--show-hidden", args->show_hidden, "show hidden tests' details (for TAs)");
+  run->add_option("--schedule", args->schedule,
+                  "schedule of the synchronization calls in a lab that perturbs them (native, delays or pct; "
+                  "default: the lab's); printed beside the seed of a failing test")
+      ->check(CLI::IsMember({"native", "delays", "pct"}));
   run->add_flag("--reduced", args->reduced, "force reduced isolation (no namespaces)");
   run->add_option("--trace-out", args->trace_out,
                   "write a Perfetto trace (DIR/<test>.trace.json) of each failed test that records one");

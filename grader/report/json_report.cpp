@@ -29,7 +29,7 @@ Json attempts_json(const TestResult& t, bool withheld) {
 
 Json test_json(const TestResult& t, const JsonOptions& options) {
   const bool withheld = t.visibility == Visibility::hidden && !options.show_hidden_details;
-  return {{"name", t.name},
+  Json test = {{"name", t.name},
           {"description", t.description},
           {"property", t.property},
           {"hint", withheld ? std::string() : t.hint},
@@ -45,6 +45,13 @@ Json test_json(const TestResult& t, const JsonOptions& options) {
           {"trace_file", withheld ? std::string() : t.trace_file},
           {"leftovers", withheld ? std::vector<std::string>() : t.leftovers},
           {"attempts", attempts_json(t, withheld)}};
+  // Labs that perturb their synchronization calls: the schedule beside the seed, and whether the
+  // seed replays the processes' order ("exact") or only the perturbations ("best-effort").
+  if (!t.schedule.empty()) {
+    test["schedule"] = t.schedule;
+    test["replay"] = t.exact_replay ? "exact" : "best-effort";
+  }
+  return test;
 }
 
 Json tests_json(const std::vector<TestResult>& tests, const JsonOptions& options) {

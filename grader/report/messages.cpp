@@ -50,6 +50,14 @@ constexpr std::array<CatalogueRow, kMessageCount> kCatalogue = {{
      "so --seed does not replay it",
      "같은 시드로 {1}번 실행해 {0}번 통과하지 못했습니다: 이 판정은 프로세스 스케줄링에 따라 달라지므로 "
      "--seed로 재현되지 않습니다"},
+    {Msg::schedule_exact, "schedule_exact", 3,
+     "schedule {0}; exact replay: --seed {1} --only {2} runs the processes in this order again",
+     "스케줄 {0}; 정확한 재현: --seed {1} --only {2} 옵션으로 실행하면 프로세스가 같은 순서로 다시 실행됩니다"},
+    {Msg::schedule_best_effort, "schedule_best_effort", 3,
+     "schedule {0}; best-effort replay: --seed {1} --only {2} applies the same perturbations again, but the "
+     "kernel may still order the processes differently",
+     "스케줄 {0}; 최선 노력 재현: --seed {1} --only {2} 옵션으로 같은 교란이 다시 적용되지만, 커널이 "
+     "프로세스 순서를 다르게 정할 수 있습니다"},
     {Msg::hint_line, "hint_line", 1, "to fix: {}", "고칠 점: {}"},
     {Msg::output_heading, "output_heading", 0, "output:", "출력:"},
     {Msg::hidden_withheld, "hidden_withheld", 0, "(hidden test: details withheld)",

@@ -100,10 +100,13 @@ std::string test_line(const Context& cx, const TestResult& t) {
   return line;
 }
 
-void write_details(Context& cx, const TestResult& t) {
+void write_details(Context& cx, const TestResult& t, std::uint64_t seed) {
   if (t.status != Status::passed) {
     write_indented(cx, t.message);
     for (const std::string& item : t.evidence) write_indented(cx, item);
+    if (!t.schedule.empty())  // the mode beside the seed: what a rerun replays
+      write_indented(cx, tr(cx.lang(), t.exact_replay ? Msg::schedule_exact : Msg::schedule_best_effort,
+                            display_one_line(t.schedule), seed, display_one_line(t.name)));
     if (!t.attempts.empty()) {
       const auto not_passed = std::count_if(t.attempts.begin(), t.attempts.end(),
                                             [](const Attempt& a) { return a.status != Status::passed; });
@@ -127,10 +130,10 @@ bool would_show_details(const Context& cx, const TestResult& t) {
   return t.status != Status::passed || !t.leftovers.empty() || (cx.options.verbose && !t.output.empty());
 }
 
-void write_test(Context& cx, const TestResult& t) {
+void write_test(Context& cx, const TestResult& t, std::uint64_t seed) {
   cx.os << test_line(cx, t) << '\n';
   const bool withheld = t.visibility == Visibility::hidden && !cx.options.show_hidden_details;
-  if (!withheld) write_details(cx, t);
+  if (!withheld) write_details(cx, t, seed);
   else if (would_show_details(cx, t)) cx.os << kIndent << message(cx.lang(), Msg::hidden_withheld) << '\n';
 }
 
@@ -178,7 +181,7 @@ void write_text_report(const LabResult& result, std::ostream& os, const TextOpti
   const Msg count = result.tests.size() == 1 ? Msg::test_count_one : Msg::test_count_other;
   cx.os << kInfo << ' ' << tr(cx.lang(), count, result.tests.size(), format_points(result.max_score))
         << '\n';
-  for (const TestResult& t : result.tests) write_test(cx, t);
+  for (const TestResult& t : result.tests) write_test(cx, t, result.seed);
   write_footer(cx, result);
 }
 

@@ -527,6 +527,26 @@ TEST(SchedulingDependent, TextSaysHowManyRunsDidNotPassAndJsonListsThem) {
   EXPECT_TRUE(doc["tests"][2]["attempts"].empty());  // one verdict: nothing to list
 }
 
+// A lab that perturbs its synchronization calls prints the schedule beside the seed, and says
+// whether the seed replays the processes' order or only the perturbations.
+TEST(SyncSchedule, AFailingTestNamesItsScheduleAndHowExactlyTheSeedReplaysIt) {
+  LabResult r = mixed_result();
+  TestResult& t = r.tests.front();
+  t.status = Status::failed;
+  t.schedule = "delays";
+  EXPECT_THAT(text_of(r, {}), HasSubstr(fmt::format("    schedule delays; best-effort replay: --seed {} --only {} applies "
+                                                    "the same perturbations again",
+                                                    r.seed, t.name)));
+  EXPECT_THAT(text_of(r, {.lang = Lang::ko}), HasSubstr("스케줄 delays; 최선 노력 재현"));
+  t.schedule = "pct";
+  t.exact_replay = true;
+  EXPECT_THAT(text_of(r, {}), HasSubstr("schedule pct; exact replay: --seed"));
+  const auto doc = nlohmann::json::parse(json_report(r, {}));
+  EXPECT_EQ(doc["tests"][0]["schedule"], "pct");
+  EXPECT_EQ(doc["tests"][0]["replay"], "exact");
+  EXPECT_FALSE(doc["tests"][1].contains("schedule"));  // a lab that does not perturb: no key
+}
+
 TEST(TextReportLanguage, KoreanVerboseAndBuildFailure) {
   LabResult r = mixed_result();
   const std::string verbose = text_of(r, {.verbose = true, .lang = Lang::ko});
