@@ -132,13 +132,15 @@ void DeadlockWatch::build_graph(const std::vector<ProcessSnapshot>& snaps, const
     return nullptr;
   };
   // Who acquired an object with this identity (or these SysV semaphores) more than it released.
-  auto holders_of = [&](const std::string& identity) {
+  // An object of a process that ended before the watch could resolve it is matched by address:
+  // right for a process forked after the mapping was made (children inherit its addresses).
+  auto holders_of = [&](const std::string& identity, std::uint64_t addr) {
     std::vector<pid_t> out;
     for (const auto& r : records)
       for (const auto& o : r.objects) {
+        if (o.kind == SyncActorRecord::Object::Kind::sysv || o.held() <= 0) continue;
         const auto id = identity_.find({r.pid, o.addr});
-        if (o.kind != SyncActorRecord::Object::Kind::sysv && o.held() > 0 && id != identity_.end() && id->second == identity)
-          out.push_back(host_of(r.pid));
+        if (id != identity_.end() ? id->second == identity : o.addr == addr) out.push_back(host_of(r.pid));
       }
     return out;
   };
@@ -175,7 +177,7 @@ void DeadlockWatch::build_graph(const std::vector<ProcessSnapshot>& snaps, const
         std::uint32_t word = 0;
         if (read_memory(s.pid, addr, &word, sizeof word))
           o.state = mutex ? (word ? "locked" : "unlocked") : fmt::format("value {}", word);
-        o.holders = holders_of(*identity_in(s.pid, *m, addr));
+        o.holders = holders_of(*identity_in(s.pid, *m, addr), addr);
         node.waits_on = std::move(o);
       }
     } else if ((nr == SYS_semop || nr == SYS_semtimedop) && s.syscall_args.size() >= 3) {

@@ -26,9 +26,14 @@ std::string who(pid_t pid, const std::map<pid_t, const WaitNode*>& by_pid) {
   return fmt::format("pid {} ({})", pid, it->second->label);
 }
 
-std::string pid_list(const std::vector<pid_t>& pids) {
+// A holder that is no node of the graph has ended (killed while holding, or exited without
+// releasing): the others wait for a post that cannot come.
+std::string pid_list(const std::vector<pid_t>& pids, const std::map<pid_t, const WaitNode*>& by_pid) {
   std::string out;
-  for (std::size_t i = 0; i < pids.size(); ++i) out += (i ? ", pid " : "pid ") + std::to_string(pids[i]);
+  for (std::size_t i = 0; i < pids.size(); ++i) {
+    out += (i ? ", pid " : "pid ") + std::to_string(pids[i]);
+    if (!by_pid.empty() && !by_pid.count(pids[i])) out += ", which has ended without releasing it";
+  }
   return out;
 }
 
@@ -83,12 +88,12 @@ std::vector<std::string> explain_wait_for(const std::vector<WaitNode>& nodes) {
       std::vector<pid_t> others;
       for (pid_t h : o.holders)
         if (h != n.pid) others.push_back(h);
-      if (!others.empty()) line += ", held by " + pid_list(others);
+      if (!others.empty()) line += ", held by " + pid_list(others, by_pid);
       if (std::find(o.holders.begin(), o.holders.end(), n.pid) != o.holders.end())
         line += others.empty() ? ", which it holds itself" : "; it holds it too";
       if (o.holders.empty()) line += "; no process holds it: nobody will post it";
     }
-    if (!n.waits_for.empty()) line += ", for " + pid_list(n.waits_for);
+    if (!n.waits_for.empty()) line += ", for " + pid_list(n.waits_for, {});
     lines.push_back(std::move(line));
   }
   const auto cycle = find_cycle(nodes);

@@ -254,6 +254,29 @@ TEST(DeadlockWatch, TwoNamedSemaphoresTakenInOppositeOrderFireWithinASecondAndAr
   EXPECT_THAT(verdict.message, HasSubstr("deadlock"));
 }
 
+TEST(DeadlockWatch, AProcessKilledWhileHoldingASemaphoreIsNamedAsTheCause) {
+  NamedSemaphores sems;
+  auto monitor = SyncMonitor::create(SyncMode::native);
+  ASSERT_TRUE(monitor);
+  const SyncSchedule schedule(SyncMode::native, 1);
+  Child holder = spawn({"lockorder", sems.a, sems.b}, {schedule.env_for(0), monitor->fd()});
+  ASSERT_TRUE(holder.said_ready());
+  const pid_t holder_pid = holder.pid;
+  DeadlockWatch watch(&*monitor);
+  watch.observe({{holder.pid, "holder"}});  // the watch sees what it holds while it lives
+  ::kill(holder.pid, SIGKILL);
+  holder.wait();
+  Child waiter = spawn({"lockorder", sems.a, sems.b}, {schedule.env_for(1), monitor->fd()});
+  const std::vector<WatchedProcess> who{{waiter.pid, "waiter"}};
+  watch_until_fired(watch, who, std::chrono::milliseconds(3000));
+  ASSERT_TRUE(watch.fired());
+  const std::string text = fmt::format("{}", fmt::join(watch.explanation(), "\n"));
+  EXPECT_THAT(text, HasSubstr(fmt::format("pid {} (waiter) waits in sem_wait on semaphore {} (value 0), held by pid {}, "
+                                          "which has ended without releasing it",
+                                          waiter.pid, sems.a, holder_pid)))
+      << text;
+}
+
 TEST(DeadlockWatch, ASysvSemopDeadlockNamesTheSetItsSemaphoresAndValues) {
   const int semid = ::semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
   ASSERT_GE(semid, 0);

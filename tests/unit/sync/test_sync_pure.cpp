@@ -11,6 +11,7 @@
 
 #include "harness/spec/lab_spec.hpp"
 #include "harness/sync/sync.hpp"
+#include "harness/sync/spin_watch.hpp"
 #include "harness/sync/wait_for.hpp"
 
 namespace ipcg {
@@ -101,6 +102,13 @@ TEST(WaitFor, ThreeProcessCycleThroughAParentWaitingForItsChild) {
                                        waits(32, "semaphore /y", "value 0", {30})};
   EXPECT_THAT(find_cycle(nodes), ElementsAre(30, 31, 32));
   EXPECT_THAT(explain_wait_for(nodes)[0], "pid 30 (parent) waits in wait4, for pid 31");
+}
+
+TEST(WaitFor, AHolderThatEndedIsNamedAsSuch) {
+  const std::vector<WaitNode> nodes = {waits(50, "semaphore /m", "value 0", {49})};
+  EXPECT_TRUE(find_cycle(nodes).empty());
+  EXPECT_EQ(explain_wait_for(nodes)[0],
+            "pid 50 waits in sem_wait on semaphore /m (value 0), held by pid 49, which has ended without releasing it");
 }
 
 TEST(WaitFor, AProcessWaitingOnWhatItHoldsIsSaidButIsNoCycle) {
@@ -195,6 +203,44 @@ TEST_F(LabToml, BadValuesNameTheFileLineAndKey) {
   ASSERT_FALSE(spec);
   EXPECT_THAT(spec.error().message, AllOf(HasSubstr("lab.toml:12:"), HasSubstr("tests[0].schedule"),
                                           HasSubstr("expected \"native\", \"delays\" or \"pct\", got \"random\"")));
+}
+
+}  // namespace
+}  // namespace ipcg
+
+namespace ipcg {
+namespace {
+
+// ---- SpinWatch: fed samples by hand ------------------------------------------------------------
+
+SpinSample at_ms(int ms, double cpu, std::uint64_t switches, bool asleep) {
+  return {std::chrono::steady_clock::time_point{} + std::chrono::milliseconds(ms), cpu, switches, asleep};
+}
+
+TEST(SpinWatch, CpuUsedBeforeEverSleepingIsSpinning) {
+  SpinWatch spin;
+  EXPECT_EQ(spin.observe(at_ms(0, 1.0, 5, false)), SpinWatch::Verdict::undecided);
+  EXPECT_EQ(spin.observe(at_ms(100, 1.1, 5, false)), SpinWatch::Verdict::undecided);
+  EXPECT_EQ(spin.observe(at_ms(230, 1.21, 6, false)), SpinWatch::Verdict::spins);
+  EXPECT_EQ(spin.figures(), "210 ms of CPU in 230 ms of wall time (CPU/wall 0.91; 1 voluntary context switch), "
+                            "never asleep in the call it should wait in");
+}
+
+TEST(SpinWatch, AsleepAndStillOverTheWindowBlocks) {
+  SpinWatch spin;
+  spin.observe(at_ms(0, 0.0, 1, false));
+  EXPECT_EQ(spin.observe(at_ms(10, 0.001, 2, true)), SpinWatch::Verdict::undecided);
+  EXPECT_EQ(spin.observe(at_ms(200, 0.002, 3, true)), SpinWatch::Verdict::undecided);
+  EXPECT_EQ(spin.observe(at_ms(310, 0.003, 3, true)), SpinWatch::Verdict::blocks);
+  EXPECT_TRUE(spin.ever_asleep());
+}
+
+TEST(SpinWatch, ALoopThatSleepsNowAndThenButMostlyRunsSpins) {
+  SpinWatch spin;
+  spin.observe(at_ms(0, 0.0, 0, true));
+  EXPECT_EQ(spin.observe(at_ms(150, 0.1, 3, false)), SpinWatch::Verdict::undecided);
+  EXPECT_EQ(spin.observe(at_ms(300, 0.2, 4, true)), SpinWatch::Verdict::spins);
+  EXPECT_THAT(spin.figures(), HasSubstr("CPU/wall 0.67; 4 voluntary context switches"));
 }
 
 }  // namespace
