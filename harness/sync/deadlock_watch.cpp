@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "harness/core/unique_fd.hpp"
@@ -41,6 +43,23 @@ std::optional<std::string> identity_in(pid_t pid, const MapsEntry& m, std::uint6
   const std::uint64_t offset = addr - m.start + m.offset;
   if (!m.shared) return fmt::format("private:{}:{:x}", pid, addr);
   return fmt::format("{}:{}:{}:{}", m.device_major, m.device_minor, m.inode, offset);
+}
+
+// The name a /dev/shm object has now, found by its inode in the process's own /dev/shm (its
+// mount namespace's, through /proc/PID/root): the path in maps is the one it was opened by, and
+// glibc's sem_open makes a semaphore under a temporary name (sem.XXXXXX) and links it to its own.
+void rename_by_inode(pid_t pid, MapsEntry& m) {
+  static constexpr std::string_view kShm = "/dev/shm/";
+  if (m.path.rfind(kShm, 0) != 0) return;
+  std::error_code ec;
+  const std::filesystem::path dir = fmt::format("/proc/{}/root/dev/shm", pid);
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    struct stat st {};
+    if (::lstat(entry.path().c_str(), &st) == 0 && st.st_ino == m.inode) {
+      m.path = std::string(kShm) + entry.path().filename().string();
+      return;
+    }
+  }
 }
 
 // glibc's semop is the semtimedop system call with no timeout: name what the code called.
@@ -168,7 +187,8 @@ void DeadlockWatch::build_graph(const std::vector<ProcessSnapshot>& snaps, const
     if (nr == SYS_futex && !s.syscall_args.empty()) {
       const std::uint64_t addr = s.syscall_args[0];
       const auto maps = read_text(fmt::format("/proc/{}/maps", s.pid));
-      if (const auto m = mapping_of(maps, addr)) {
+      if (auto m = mapping_of(maps, addr)) {
+        rename_by_inode(s.pid, *m);
         WaitedObject o;
         o.what = describe_mapping(*m, addr - m->start + m->offset);
         const bool mutex = waiting && waiting->kind == SyncActorRecord::Object::Kind::mutex;

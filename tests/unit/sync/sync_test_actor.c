@@ -3,6 +3,7 @@
  *
  *   sync_test_actor count locked|early_release|none N   fd 6: the shared counter (struct shared)
  *   sync_test_actor lockorder /A /B     sem_wait(A), say "1" on stdout, read a byte, sem_wait(B)
+ *                                       (each made at value 1 if it does not exist yet)
  *   sync_test_actor sysv SEMID FIRST SECOND             the same with semop on a SysV set
  *
  * "count": the test's stand-in for a student's increment, with the driver's sync points around
@@ -74,7 +75,8 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc == 4 && strcmp(argv[1], "lockorder") == 0) {
-        sem_t *a = sem_open(argv[2], 0), *b = sem_open(argv[3], 0);
+        /* Created at 1 by whoever comes first (in a cell, the grader cannot reach its /dev/shm). */
+        sem_t *a = sem_open(argv[2], O_CREAT, 0600, 1), *b = sem_open(argv[3], O_CREAT, 0600, 1);
         if (a == SEM_FAILED || b == SEM_FAILED) { perror("sem_open"); return 2; }
         sem_wait(a);
         handshake();
