@@ -5,6 +5,7 @@
 // Blocking is classified by syscall number, never by wchan: wchan names change across kernels
 // (pipe_read before 6.x, anon_pipe_read on 6.18), so wchan is only shown as extra information.
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -119,6 +120,31 @@ std::string fds_words(const std::vector<int>& fds) {
   return s + ")";
 }
 
+std::string family_words(int family) {
+  switch (family) {
+    case AF_UNIX: return "AF_UNIX";
+    case AF_INET: return "AF_INET";
+    case AF_INET6: return "AF_INET6";
+  }
+  return "family " + std::to_string(family);
+}
+
+// " (AF_UNIX stream, peer pid 43; 212992 bytes sent and not yet read by the peer, send buffer
+// 212992; 0 bytes unread here)" for a process blocked on a socket whose state was read.
+std::string socket_words(const ProcessSnapshot& p) {
+  if (!p.waiting_socket) return "";
+  const SocketState& s = *p.waiting_socket;
+  std::string w = " (" + family_words(s.family) + (s.type == SOCK_STREAM ? " stream" : "");
+  if (s.peer_pid > 0) w += ", peer pid " + std::to_string(s.peer_pid);
+  else if (!s.peer.empty()) w += ", peer " + s.peer;
+  if (s.unsent >= 0)
+    w += "; " + std::to_string(s.unsent) + (s.family == AF_UNIX ? " bytes sent and not yet read by the peer"
+                                                                 : " bytes sent and not yet acknowledged");
+  if (s.send_buffer >= 0) w += ", send buffer " + std::to_string(s.send_buffer);
+  if (s.unread >= 0) w += "; " + std::to_string(s.unread) + " bytes unread here";
+  return w + ")";
+}
+
 std::string wchan_words(const ProcessSnapshot& p) {
   return p.wchan.empty() || p.wchan == "0" ? "" : " [wchan " + p.wchan + "]";
 }
@@ -173,7 +199,7 @@ class Diagnosis {
   std::string arg_words(const ProcessSnapshot& p) const {
     if (p.syscall_args.empty()) return "";
     switch (shape_of(*p.syscall).arg) {
-      case Arg::fd: return mq_words(p).value_or(" on " + fd_words(p, int_arg(p, 0)));
+      case Arg::fd: return mq_words(p).value_or(" on " + fd_words(p, int_arg(p, 0)) + socket_words(p));
       case Arg::wait: return wait_words(host_target(p));
       case Arg::msq: return msq_words(p);
       case Arg::path: return open_words(p);
@@ -304,6 +330,63 @@ class Diagnosis {
     if (fd && (fd->kind == FdKind::pipe || fd->kind == FdKind::fifo)) {
       if (shape.flow == Flow::in) explain_reader(p, *fd);
       else explain_writer(p, *fd);
+    }
+    if (p.waiting_socket) explain_socket(p, shape.flow);
+  }
+
+  // The process at the other end of p's socket, among these: by SO_PEERCRED (AF_UNIX), or by
+  // address, one's local being the other's peer (TCP).
+  const ProcessSnapshot* socket_peer(const ProcessSnapshot& p) const {
+    const SocketState& s = *p.waiting_socket;
+    if (s.peer_pid > 0) {
+      const auto it = by_pid_.find(s.peer_pid);
+      if (it != by_pid_.end()) return it->second;
+    }
+    if (s.family == AF_UNIX || s.peer.empty()) return nullptr;
+    for (const auto& q : procs_)
+      if (&q != &p && q.waiting_socket && q.waiting_socket->local == s.peer && q.waiting_socket->peer == s.local) return &q;
+    return nullptr;
+  }
+
+  static bool blocked_sending(const ProcessSnapshot& p) {
+    return is_blocked(p) && p.waiting_socket && shape_of(*p.syscall).flow == Flow::out;
+  }
+
+  // A sender on a stream socket waits for room: the peer must read. Two processes each blocked
+  // sending to the other is a duplex deadlock: neither reads, so neither buffer ever drains.
+  void explain_socket(const ProcessSnapshot& p, Flow flow) {
+    const SocketState& s = *p.waiting_socket;
+    const std::string sock = "socket:[" + std::to_string(s.inode) + "]";
+    const ProcessSnapshot* peer = socket_peer(p);
+    if (flow == Flow::out) {
+      std::string full = s.unsent >= 0 ? std::to_string(s.unsent) + " bytes wait in its send queue" : "its send queue is full";
+      if (!peer) {
+        findings_.push_back(who(p.pid) + " is blocked sending on " + sock + ": " + full +
+                            " for a peer that does not read" + (s.peer_pid > 0 ? " (" + who(s.peer_pid) + ")" : ""));
+        return;
+      }
+      add_edge(p.pid, peer->pid, who(p.pid) + " sends on " + sock + " and waits for " + who(peer->pid) + " to read (" + full + ")");
+      if (blocked_sending(*peer) && socket_peer(*peer) == &p) {
+        if (p.pid < peer->pid) {
+          const SocketState& o = *peer->waiting_socket;
+          findings_.push_back("duplex deadlock: " + who(p.pid) + " and " + who(peer->pid) +
+                              " are both blocked in send/write on full socket buffers and neither reads (" +
+                              std::to_string(s.unsent) + " and " + std::to_string(o.unsent) +
+                              " bytes queued; " + std::to_string(s.unread) + " and " + std::to_string(o.unread) +
+                              " bytes unread): one side must go on reading while its writes wait (poll for POLLIN "
+                              "and POLLOUT, non-blocking sends)");
+        }
+      } else {
+        findings_.push_back(who(p.pid) + " is blocked sending on " + sock + " (" + full + "): " + who(peer->pid) +
+                            ", at the other end, does not read it");
+      }
+      return;
+    }
+    if (flow == Flow::in && peer) {
+      findings_.push_back(who(p.pid) + " waits for data on " + sock + " (" +
+                          (s.unread >= 0 ? std::to_string(s.unread) : std::string("?")) + " bytes unread) from " +
+                          who(peer->pid) + ", which has not sent it");
+      add_edge(p.pid, peer->pid, who(p.pid) + " waits for data from " + who(peer->pid) + " on " + sock);
     }
   }
 

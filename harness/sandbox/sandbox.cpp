@@ -115,7 +115,10 @@ Result<Sandbox> Sandbox::create(const SandboxConfig& config) {
   impl->isolation = detect_isolation(config.allow_namespaces);
   impl->cells = std::make_unique<internal::CellPreparer>(
       [impl = impl.get()](const Limits& limits) { return impl->start(limits); }, config.prepare_cells);
-  IPCG_TRY(SeccompFilter lab_filter, SeccompFilter::compile(config.syscall_sets));
+  // A set safe only in the cell's own network namespace is left out where there is none.
+  IPCG_TRY(SeccompFilter lab_filter,
+           SeccompFilter::compile(SeccompFilter::sets_for_network(
+               config.syscall_sets, impl->isolation.level == IsolationLevel::full)));
   IPCG_TRY(SeccompFilter build_filter, SeccompFilter::compile(config.build_syscall_sets));  // SpawnSpec::build
   IPCG_TRY(impl->keeper_exe, internal::open_keeper_executable());
   const SeccompFilter* const filters[internal::kFilterCount] = {&lab_filter, &build_filter};

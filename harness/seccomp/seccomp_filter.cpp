@@ -192,6 +192,17 @@ std::vector<std::string> SeccompFilter::known_sets() {
   return names;
 }
 
+std::vector<std::string> SeccompFilter::sets_for_network(const std::vector<std::string>& sets,
+                                                         bool own_network_namespace) {
+  std::vector<std::string> kept;
+  for (const auto& name : sets) {
+    const SyscallSet* set = internal::find_syscall_set(name);
+    if (set && set->needs_own_network && !own_network_namespace) continue;
+    kept.push_back(name);
+  }
+  return kept;
+}
+
 Result<SeccompFilter> SeccompFilter::compile(const std::vector<std::string>& allowed_sets) {
   IPCG_TRY(auto listed, lookup_sets(allowed_sets));
   // EPERM for whatever no set allows: the student's code sees a failed call it can report.

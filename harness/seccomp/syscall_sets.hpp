@@ -28,6 +28,9 @@ struct SyscallSet {
   ArgRule rule = ArgRule::none;
   std::vector<std::string_view> checked_calls;  // allowed only when `rule` holds
   std::vector<int> families;                    // for ArgRule::socket_family
+  // Only where the cell has its own network namespace (loopback alone): seccomp cannot see
+  // where connect() goes, so without one the sandbox leaves this set out (inet_loopback).
+  bool needs_own_network = false;
 };
 
 // "base", always on: what any dynamically linked C program needs from execve to exit.

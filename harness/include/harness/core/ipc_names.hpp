@@ -8,10 +8,12 @@
 //   names.posix("jobs");                   // "/ipcg-4121-7-jobs" (mq_open, shm_open, sem_open)
 //   names.fifo("requests");                // "/tmp/ipcg-4121-7-requests"
 //   names.sysv_key("dispatch");            // a key_t: a hash of the name, never IPC_PRIVATE
+//   names.port("server");                  // a TCP port in [20000, 60000), one per cell and name
 #pragma once
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -28,6 +30,13 @@ class IpcNames {
   // What every name of this cell starts with: for sweeping or listing the cell's objects.
   std::string prefix() const { return "ipcg-" + tag_ + "-"; }
   key_t sysv_key(std::string_view what) const;
+  // A TCP/UDP port for 127.0.0.1 in [kFirstPort, kFirstPort + kPorts): the cell's serial picks
+  // a block of kPortsPerCell ports (so consecutive cells of one grader never share one) and a
+  // hash of `what` a port in it; a hash of the grader's pid shifts the blocks, so that two
+  // graders are unlikely to share them. Full isolation needs none of this (each cell has its own
+  // network namespace); it keeps tests from meeting where one is shared.
+  std::uint16_t port(std::string_view what) const;
+  static constexpr unsigned kFirstPort = 20000, kPorts = 40000, kPortsPerCell = 8;
 
  private:
   std::string tag_;

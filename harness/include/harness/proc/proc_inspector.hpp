@@ -9,8 +9,11 @@
 //
 // A process blocked on a message queue is named with the messages in it ("pid 42 (worker) blocked
 // in mq_timedreceive on POSIX message queue /jobs (fd 3, 0 messages): ..."; "... msgrcv on SysV
-// message queue id 3 for a message of mtype 43; the queue holds 2 messages"), and one blocked
-// opening a FIFO with whether anyone has its other end open ("...: no writer has opened it").
+// message queue id 3 for a message of mtype 43; the queue holds 2 messages"), one blocked
+// opening a FIFO with whether anyone has its other end open ("...: no writer has opened it"), and
+// one blocked on a stream socket with its queues and peer ("... sendto on fd 5 = socket:[77]
+// (AF_UNIX stream, peer pid 43; 212992 bytes sent and not yet read by the peer, send buffer
+// 212992)"); two processes each blocked sending to the other make a duplex deadlock finding.
 #pragma once
 
 #include <sys/types.h>
@@ -37,6 +40,22 @@ struct FdInfo {
   unsigned flags = 0;          // the octal flags: line of fdinfo
   bool cloexec = false;        // O_CLOEXEC: will not survive exec
   std::uint64_t device = 0;    // st_dev for paths (with inode, names a FIFO across mounts); 0 otherwise
+};
+
+// A stream socket a process is blocked sending on or receiving from, as the kernel has it when
+// the snapshot is taken (the grader duplicates the descriptor with pidfd_getfd and asks:
+// SIOCINQ, SIOCOUTQ, SO_PEERCRED, getsockname/getpeername). Facts for the hang report: a sender
+// whose send queue is full and whose peer does not read, both sides of a duplex deadlock.
+struct SocketState {
+  int family = 0;                 // AF_UNIX, AF_INET, AF_INET6
+  int type = 0;                   // SOCK_STREAM ...
+  std::uint64_t inode = 0;        // socket:[N]
+  int unread = -1;                // SIOCINQ: bytes in this socket's receive queue (-1: unknown)
+  int unsent = -1;                // SIOCOUTQ: bytes sent and not yet read by the peer (AF_UNIX) or not yet acknowledged (TCP)
+  int send_buffer = -1;           // SO_SNDBUF
+  int receive_buffer = -1;        // SO_RCVBUF
+  pid_t peer_pid = 0;             // SO_PEERCRED (AF_UNIX): the peer's process when it connected or listened; 0 unknown
+  std::string local, peer;        // "127.0.0.1:40123", "/tmp/x.sock", "" (unnamed)
 };
 
 // Signal sets of /proc/PID/status (hex masks; bit N-1 is signal N). Ignored and blocked sets
@@ -81,6 +100,9 @@ struct ProcessSnapshot {
   // it could not be read.
   std::optional<std::int64_t> waiting_messages;
   std::optional<std::int64_t> waiting_queue_limit;  // POSIX: mq_maxmsg (SysV limits bytes, not messages)
+  // Blocked in read/write/send*/recv* on a socket: that socket's state (nullopt otherwise, or
+  // when it could not be read: no pidfd_getfd, no permission, a /proc root other than /proc).
+  std::optional<SocketState> waiting_socket;
   std::uint64_t utime_ticks = 0, stime_ticks = 0;
   std::uint64_t voluntary_switches = 0, involuntary_switches = 0;
   SignalMasks signals;          // pending, blocked, ignored, caught

@@ -49,6 +49,9 @@ class SeccompFilter {
   static Result<SyscallPolicy> describe(const std::vector<std::string>& allowed_sets);
   // Names of every set a lab may list in lab.toml [sandbox] syscalls ("base" is always on).
   static std::vector<std::string> known_sets();
+  // The sets a lab's processes get: all of `sets`, less those that are safe only inside the
+  // cell's own network namespace ("inet_loopback") when there is none (reduced isolation).
+  static std::vector<std::string> sets_for_network(const std::vector<std::string>& sets, bool own_network_namespace);
 
   // Installs the filter on the calling thread; async-signal-safe. Returns 0 or -errno.
   int install() const;

@@ -360,6 +360,25 @@ TEST(IpcNames, EveryFormCarriesThePrefix) {
   EXPECT_NE(IpcNames("41-12").name("jobs").rfind(IpcNames("41-1").prefix(), 0), 0u);
 }
 
+// A port per cell: the cells of one grader (one pid, consecutive serials) never share one, a
+// name gives the same port every time, and every port is in the range, above the well-known ones.
+TEST(IpcNames, PortsAreUniquePerCellOfAGrader) {
+  std::set<std::uint16_t> seen;
+  for (int serial = 1; serial <= 4000; ++serial) {
+    const IpcNames names("4121-" + std::to_string(serial));
+    const std::uint16_t p = names.port("server");
+    EXPECT_GE(p, IpcNames::kFirstPort);
+    EXPECT_LT(p, IpcNames::kFirstPort + IpcNames::kPorts);
+    EXPECT_TRUE(seen.insert(p).second) << "cell " << serial << " shares port " << p;
+    EXPECT_EQ(p, IpcNames("4121-" + std::to_string(serial)).port("server"));
+  }
+  // Another grader's cells are shifted: its first cell is not ours.
+  EXPECT_NE(IpcNames("4122-1").port("server"), IpcNames("4121-1").port("server"));
+  // A tag of another shape still gets a port in the range.
+  const std::uint16_t odd = IpcNames("not-a-number").port("server");
+  EXPECT_GE(odd, IpcNames::kFirstPort);
+}
+
 TEST(IpcNames, SysvKeyIsDeterministic) {
   EXPECT_EQ(IpcNames("4121-7").sysv_key("dispatch"), IpcNames("4121-7").sysv_key("dispatch"));
   const IpcNames names("4121-7");

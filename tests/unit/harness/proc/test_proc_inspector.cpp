@@ -459,6 +459,44 @@ TEST(ProcDiagnose, WriterBlockedOnAFullPipe) {
                           " never gets SIGPIPE"));
 }
 
+// Two processes on the two ends of a UNIX stream socket, each writing more than the socket's
+// buffers hold before reading anything: both block in write. The snapshot reads each socket's
+// queues and peer (pidfd_getfd), and the report names the duplex deadlock.
+TEST(ProcDiagnose, TwoSocketWritersThatNeverReadAreADuplexDeadlock) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  auto flood = [](int fd) {
+    static char big[4 << 20];  // far more than a socket's send and receive buffers together
+    (void)!::write(fd, big, sizeof big);
+  };
+  Spawned left([&] {
+    set_name("left");
+    ::close(sv[1]);
+    flood(sv[0]);
+  });
+  Spawned right([&] {
+    set_name("right");
+    ::close(sv[0]);
+    flood(sv[1]);
+  });
+  ::close(sv[0]);
+  ::close(sv[1]);
+  auto l = wait_for(left.pid(), [](const ProcessSnapshot& s) { return blocked_in(SYS_write)(s) && s.waiting_socket; });
+  auto r = wait_for(right.pid(), [](const ProcessSnapshot& s) { return blocked_in(SYS_write)(s) && s.waiting_socket; });
+  ASSERT_TRUE(l && r);
+  EXPECT_EQ(l->waiting_socket->family, AF_UNIX);
+  EXPECT_EQ(l->waiting_socket->type, SOCK_STREAM);
+  // socketpair's peer credentials are the creator's: this test process, not the other child.
+  EXPECT_EQ(l->waiting_socket->peer_pid, ::getpid());
+  EXPECT_GT(l->waiting_socket->unsent, 0);
+  EXPECT_GT(l->waiting_socket->send_buffer, 0);
+  EXPECT_GE(l->waiting_socket->unread, 0);
+  const auto report = ProcInspector().diagnose_hang({*l, *r});
+  EXPECT_THAT(report.processes.at(0).description, HasSubstr("blocked in write on fd "));
+  EXPECT_THAT(report.processes.at(0).description, HasSubstr("(AF_UNIX stream, peer pid " + std::to_string(::getpid())));
+  EXPECT_THAT(report.processes.at(0).description, HasSubstr("bytes sent and not yet read by the peer, send buffer "));
+}
+
 // Removes a SysV queue and a POSIX queue when the test ends, after its children are killed,
 // even when an assertion returns early: the host must be left as found.
 struct RemoveQueues {
@@ -986,6 +1024,60 @@ FdInfo end_of(int fd, FdKind kind, std::uint64_t inode, PipeEnd end, std::string
 
 FdInfo pipe_end(int fd, std::uint64_t inode, PipeEnd end) {
   return end_of(fd, FdKind::pipe, inode, end, pipe_name(inode));
+}
+
+SocketState stream_socket(int family, std::uint64_t inode, int unsent, int unread, pid_t peer_pid, std::string local,
+                          std::string peer) {
+  SocketState st;
+  st.family = family, st.type = SOCK_STREAM, st.inode = inode, st.unsent = unsent, st.unread = unread;
+  st.send_buffer = 212992, st.receive_buffer = 212992, st.peer_pid = peer_pid;
+  st.local = std::move(local), st.peer = std::move(peer);
+  return st;
+}
+
+// A server and a client each blocked sending to the other over AF_UNIX (peers by SO_PEERCRED):
+// a duplex deadlock, said once, with the bytes queued on both sides, and a cycle.
+TEST(ProcDiagnoseLogic, TwoSendersOnOneUnixConnectionAreADuplexDeadlock) {
+  auto server = blocked(60, "server", SYS_sendto, {6, 0, 65536, 0, 0, 0});
+  server.fds = {end_of(6, FdKind::socket, 700, PipeEnd::none, "socket:[700]")};
+  server.waiting_socket = stream_socket(AF_UNIX, 700, 223488, 219264, 61, "/tmp/s.sock", "");
+  auto client = blocked(61, "client", SYS_write, {5, 0, 262148, 0, 0, 0});
+  client.fds = {end_of(5, FdKind::socket, 701, PipeEnd::none, "socket:[701]")};
+  client.waiting_socket = stream_socket(AF_UNIX, 701, 222720, 219268, 60, "", "/tmp/s.sock");
+  const auto report = ProcInspector().diagnose_hang({server, client});
+  EXPECT_EQ(report.processes[0].description,
+            "pid 60 (server) blocked in sendto on fd 6 = socket:[700] (AF_UNIX stream, peer pid 61; 223488 bytes sent "
+            "and not yet read by the peer, send buffer 212992; 219264 bytes unread here)");
+  const auto duplex = std::count_if(report.findings.begin(), report.findings.end(),
+                                    [](const std::string& f) { return f.starts_with("duplex deadlock: "); });
+  EXPECT_EQ(duplex, 1);
+  EXPECT_THAT(report.findings, Contains(HasSubstr("pid 60 (server) and pid 61 (client) are both blocked in send/write "
+                                                  "on full socket buffers and neither reads (223488 and 222720 bytes "
+                                                  "queued")));
+  EXPECT_THAT(report.findings, Contains(HasSubstr("deadlock cycle: ")));
+}
+
+// TCP has no peer credentials: the peer is the process whose local address is this socket's
+// peer. A sender whose peer sleeps elsewhere (in poll) is named with the peer that does not read;
+// a reader waiting for data is named with the peer that has not sent it.
+TEST(ProcDiagnoseLogic, TcpPeersAreMatchedByAddress) {
+  auto sender = blocked(70, "flood", SYS_sendto, {5, 0, 4096, 0, 0, 0});
+  sender.fds = {end_of(5, FdKind::socket, 800, PipeEnd::none, "socket:[800]")};
+  sender.waiting_socket = stream_socket(AF_INET, 800, 4000000, 0, 0, "127.0.0.1:40000", "127.0.0.1:20001");
+  auto reader = blocked(71, "server", SYS_recvfrom, {6, 0, 4, 0, 0, 0});
+  reader.fds = {end_of(6, FdKind::socket, 801, PipeEnd::none, "socket:[801]")};
+  reader.waiting_socket = stream_socket(AF_INET, 801, 0, 0, 0, "127.0.0.1:20001", "127.0.0.1:40000");
+  const auto report = ProcInspector().diagnose_hang({sender, reader});
+  EXPECT_THAT(report.processes[0].description, HasSubstr("(AF_INET stream, peer 127.0.0.1:20001; 4000000 bytes sent and "
+                                                         "not yet acknowledged"));
+  EXPECT_THAT(report.findings, Contains("pid 70 (flood) is blocked sending on socket:[800] (4000000 bytes wait in its send "
+                                        "queue): pid 71 (server), at the other end, does not read it"));
+  EXPECT_THAT(report.findings, Contains("pid 71 (server) waits for data on socket:[801] (0 bytes unread) from pid 70 "
+                                        "(flood), which has not sent it"));
+  // Without a match (a peer outside these processes) the sender is still explained.
+  const auto alone = ProcInspector().diagnose_hang({sender});
+  EXPECT_THAT(alone.findings, ElementsAre("pid 70 (flood) is blocked sending on socket:[800]: 4000000 bytes wait in its "
+                                          "send queue for a peer that does not read"));
 }
 
 TEST(ProcDiagnoseLogic, FifoOpenedReadWriteByItsOwnReader) {

@@ -258,6 +258,28 @@ TEST(Seccomp, InetSocketSetAllowsInetNotUnix) {
   EXPECT_EQ(exit_code(run_filtered(filter, [] { return try_socket((1L << 32) | AF_UNIX); })), 1);
 }
 
+// lab6's policy: AF_UNIX, and AF_INET (not AF_INET6, not netlink) only in the cell's own network
+// namespace; in reduced isolation the set is left out, so socket(AF_INET) gets EPERM.
+TEST(Seccomp, InetLoopbackSetAllowsOnlyInetAndOnlyWithItsOwnNetwork) {
+  const std::vector<std::string> lab6{"process", "unix_socket", "inet_loopback"};
+  EXPECT_EQ(SeccompFilter::sets_for_network(lab6, true), lab6);
+  EXPECT_EQ(SeccompFilter::sets_for_network(lab6, false), (std::vector<std::string>{"process", "unix_socket"}));
+  // Sets that do not depend on a network namespace are kept either way, in their order.
+  EXPECT_EQ(SeccompFilter::sets_for_network({"inet_socket", "pipe"}, false),
+            (std::vector<std::string>{"inet_socket", "pipe"}));
+
+  const SeccompFilter full = compiled(SeccompFilter::sets_for_network(lab6, true));
+  EXPECT_EQ(exit_code(run_filtered(full, [] { return try_socket(AF_INET); })), 0);
+  EXPECT_EQ(exit_code(run_filtered(full, [] { return try_socket(AF_UNIX); })), 0);
+  EXPECT_EQ(exit_code(run_filtered(full, [] { return try_socket(AF_INET6); })), 1);
+  EXPECT_EQ(exit_code(run_filtered(full, [] { return try_socket(AF_NETLINK); })), 1);
+  EXPECT_EQ(exit_code(run_filtered(full, [] { return try_socket(AF_INET, SYS_socketpair); })), 1);
+
+  const SeccompFilter reduced = compiled(SeccompFilter::sets_for_network(lab6, false));
+  EXPECT_EQ(exit_code(run_filtered(reduced, [] { return try_socket(AF_INET); })), 1);
+  EXPECT_EQ(exit_code(run_filtered(reduced, [] { return try_socket(AF_UNIX); })), 0);
+}
+
 using ipcg::testing::TempDir;
 
 TEST(Seccomp, FifoSetMakesFifosButNotDevices) {
