@@ -68,8 +68,9 @@ Result<Actor*> Scene::start(std::string label, SpawnSpec spec, std::string stdin
   IPCG_TRY(PipePair out, make_pipe());
   IPCG_TRY(PipePair err, make_pipe());
   IPCG_TRY(PipePair ctl, make_pipe());
-  spec.fds = {{in.read_end.get(), 0}, {out.write_end.get(), 1}, {err.write_end.get(), 2},
-              {ctl.write_end.get(), kSceneControlFd}, {log_.write_end.get(), kSceneLogFd}};
+  // The scene's fds, then any the caller added (with_sync's monitor on fd 5).
+  spec.fds.insert(spec.fds.begin(), {{in.read_end.get(), 0}, {out.write_end.get(), 1}, {err.write_end.get(), 2},
+                                     {ctl.write_end.get(), kSceneControlFd}, {log_.write_end.get(), kSceneLogFd}});
   IPCG_TRY(SandboxedProcess proc, ctx_.cell.spawn(spec));
   actor->proc.emplace(std::move(proc));
   for (auto* fd : {&out.read_end, &err.read_end, &ctl.read_end}) nonblocking(fd->get());
