@@ -40,13 +40,15 @@ SpawnSpec reference_writer(TestContext& ctx, std::vector<std::string> args) {
   return ctx.spawn_spec(std::move(args));
 }
 
-// The region made by a reference writer: a student's later failure is then its own.
-Result<Actor*> create_region(TestContext& ctx, Scene& scene, const Region& r) {
-  IPCG_TRY(Actor * creator, scene.start("writer (reference) creating the region",
-                                        reference_writer(ctx, {"--create", r.box_path})));
-  IPCG_TRY(bool done, scene.run_until([&] { return scene.exited(*creator); }));
-  (void)done;
-  return creator;
+// The region made by a reference writer (a student's later failure is then its own); the
+// verdict when it could not be made.
+std::optional<CheckOutcome> create_region(TestContext& ctx, Scene& scene, const Region& r) {
+  auto creator = scene.start("writer (reference) creating the region", reference_writer(ctx, {"--create", r.box_path}));
+  if (!creator) return CheckOutcome::with(Status::error, creator.error().message);
+  auto done = scene.run_until([&] { return scene.exited(**creator); });
+  if (!done) return CheckOutcome::with(Status::error, done.error().message);
+  if (!*done) return scene.timed_out("the reference writer creating the region");
+  return judge_actors({*creator}, region_call_name);
 }
 
 // mmtool hold: the lock taken, the count read, stopped until continued.
@@ -104,8 +106,7 @@ CheckOutcome no_lost_update(TestContext& ctx) {
   const long adds = p.value("adds", 50L);
   IPCG_TRY_OUTCOME(Region r, make_region(ctx));
   Scene scene(ctx);
-  IPCG_TRY_OUTCOME(Actor * creator, create_region(ctx, scene, r));
-  if (auto bad = judge_actors({creator}, region_call_name)) return *bad;
+  if (auto bad = create_region(ctx, scene, r)) return *bad;
   IPCG_TRY_OUTCOME(Actor * holder, hold_lock(ctx, scene, r));
   if (scene.exited(*holder)) return held_lock_failure(*holder);
   std::vector<Actor*> writers;
@@ -162,8 +163,7 @@ CheckOutcome visibility(TestContext& ctx) {
   const long adds = ctx.test.params.value("adds", 5L);
   IPCG_TRY_OUTCOME(Region r, make_region(ctx));
   Scene scene(ctx);
-  IPCG_TRY_OUTCOME(Actor * creator, create_region(ctx, scene, r));
-  if (auto bad = judge_actors({creator}, region_call_name)) return *bad;
+  if (auto bad = create_region(ctx, scene, r)) return *bad;
   IPCG_TRY_OUTCOME(Actor * reader, scene.start(label(ctx, "reader"), program_spec(ctx, "reader", {r.box_path})));
   IPCG_TRY_OUTCOME(bool open, run_to_gate(scene, *reader, "open"));
   if (!open) {
@@ -242,8 +242,7 @@ CheckOutcome interrupted_lock_wait(TestContext& ctx) {
   const long adds = ctx.test.params.value("adds", 3L);
   IPCG_TRY_OUTCOME(Region r, make_region(ctx));
   Scene scene(ctx);
-  IPCG_TRY_OUTCOME(Actor * creator, create_region(ctx, scene, r));
-  if (auto bad = judge_actors({creator}, region_call_name)) return *bad;
+  if (auto bad = create_region(ctx, scene, r)) return *bad;
   IPCG_TRY_OUTCOME(Actor * holder, hold_lock(ctx, scene, r));
   if (scene.exited(*holder)) return held_lock_failure(*holder);
   IPCG_TRY_OUTCOME(Actor * writer, scene.start(label(ctx, "writer"),
