@@ -64,8 +64,9 @@ void detection(int seeds) {
   };
   const std::vector<Case> cases = {{"early_release", 1, false}, {"none", 1, false}, {"locked", 2, true}};
   for (const auto& c : cases) {
-    for (SyncMode mode : {SyncMode::native, SyncMode::delays}) {
+    for (SyncMode mode : {SyncMode::native, SyncMode::delays, SyncMode::pct}) {
       for (bool pinned : {false, true}) {
+        if (mode == SyncMode::pct && pinned) continue;  // pct places every process on CPU 0 itself
         int shown = 0;
         std::vector<double> ms;
         for (int seed = 1; seed <= seeds; ++seed) {
@@ -81,10 +82,26 @@ void detection(int seeds) {
   }
 }
 
+// The same seed twice: how often the second run lost exactly as many updates as the first.
+void replay(int seeds) {
+  fmt::print("\n## replay: early_release, each seed run twice, same number of lost updates\n");
+  for (SyncMode mode : {SyncMode::delays, SyncMode::pct}) {
+    int same = 0, shown = 0;
+    for (int seed = 1; seed <= seeds; ++seed) {
+      const long first = count_twice(mode, seed, "early_release", 200, false).lost;
+      const long second = count_twice(mode, seed, "early_release", 200, false).lost;
+      same += first == second;
+      shown += first > 0;
+    }
+    fmt::print("{:<7}: {}/{} seeds replayed the same count ({} showed the bug)\n", to_string(mode), same, seeds, shown);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const int seeds = argc > 1 ? std::atoi(argv[1]) : 100;
   call_costs();
   detection(seeds);
+  replay(seeds);
 }

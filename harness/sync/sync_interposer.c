@@ -23,7 +23,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sem.h>
+#include <linux/futex.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,10 +57,11 @@ static struct {
     uint64_t calls;          /* when there is no monitor slot */
     uint32_t depth;          /* pct: change points + 1 */
     uint64_t horizon;        /* pct: change points are drawn from calls 1..horizon */
-    uint32_t changes;        /* pct: change points passed */
     struct ipcg_sync_monitor *monitor;
     struct ipcg_sync_actor *slot;
 } ipcg_sync;
+
+static void ipcg_sync_pct_request(void);
 
 static uint64_t ipcg_sync_parse_u64(const char *env, const char *name, uint64_t fallback) {
     const char *at = env;
@@ -90,6 +93,7 @@ static void ipcg_sync_in_child(void) {
     ipcg_sync.forks = 0;
     ipcg_sync.calls = 0;
     ipcg_sync_claim_slot();
+    if (ipcg_sync.mode == IPCG_SYNC_PCT) ipcg_sync_pct_request();  /* a child gets its own priority */
 }
 
 /* Maps the grader's monitor from fd 5 (only if it is one: a memfd of the right size and magic),
@@ -124,6 +128,7 @@ __attribute__((constructor)) static void ipcg_sync_setup(void) {
     ipcg_sync_map_monitor();
     ipcg_sync_claim_slot();
     pthread_atfork(ipcg_sync_before_fork, NULL, ipcg_sync_in_child);
+    if (ipcg_sync.mode == IPCG_SYNC_PCT) ipcg_sync_pct_request();  /* placed before it runs on */
 }
 
 static uint64_t ipcg_sync_next_step(void) {
@@ -135,15 +140,30 @@ static uint64_t ipcg_sync_step(void) {
     return ipcg_sync.slot != NULL ? __atomic_load_n(&ipcg_sync.slot->calls, __ATOMIC_RELAXED) : ipcg_sync.calls;
 }
 
-/* pct: at a change point the process drops below every priority the grader gave (1 is the lowest
- * SCHED_FIFO priority; the grader's start at depth + 1). Refused (not real-time, or the syscall
- * filter): the process runs on, and the grader has already said the mode fell back. */
-static void ipcg_sync_demote(void) {
-    ipcg_sync.changes++;
-    struct sched_param p;
-    p.sched_priority = ipcg_sync.depth > ipcg_sync.changes ? (int)(ipcg_sync.depth - ipcg_sync.changes) : 1;
+/* pct: asks the grader to place this process (at its start) or demote it (at a change point),
+ * and waits on the monitor word until it has (the grader sets the priorities from outside: a
+ * process cannot raise its own, and the syscall filter lets it change none). A grader that does
+ * not answer within IPCG_SYNC_PCT_WAIT_MS lets it run on. */
+static void ipcg_sync_pct_request(void) {
+    struct ipcg_sync_actor *a = ipcg_sync.slot;
+    if (a == NULL) return;
     int saved = errno;
-    sched_setparam(0, &p);
+    __atomic_store_n(&a->pct_wait, 1u, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&a->pct_requests, 1u, __ATOMIC_ACQ_REL);
+    struct timespec left = {0, (long)IPCG_SYNC_PCT_WAIT_MS * 1000000L};
+    while (__atomic_load_n(&a->pct_wait, __ATOMIC_ACQUIRE) == 1u) {
+        struct timespec before, after;
+        clock_gettime(CLOCK_MONOTONIC, &before);
+        long rc = syscall(SYS_futex, &a->pct_wait, FUTEX_WAIT, 1u, &left, NULL, 0);
+        if (rc != 0 && errno == ETIMEDOUT) break;
+        clock_gettime(CLOCK_MONOTONIC, &after);
+        long spent = (after.tv_sec - before.tv_sec) * 1000000000L + (after.tv_nsec - before.tv_nsec);
+        long remaining = left.tv_sec * 1000000000L + left.tv_nsec - spent;
+        if (remaining <= 0) break;
+        left.tv_sec = remaining / 1000000000L;
+        left.tv_nsec = remaining % 1000000000L;
+    }
+    __atomic_store_n(&a->pct_wait, 0u, __ATOMIC_RELEASE);
     errno = saved;
 }
 
@@ -153,7 +173,7 @@ static void ipcg_sync_perturb(void) {
     uint64_t step = ipcg_sync_next_step();
     if (ipcg_sync.mode == IPCG_SYNC_PCT) {
         if (ipcg_sync_change_point(ipcg_sync.seed, ipcg_sync.key, step, ipcg_sync.depth, ipcg_sync.horizon))
-            ipcg_sync_demote();
+            ipcg_sync_pct_request();
         return;
     }
     struct ipcg_sync_decision d = ipcg_sync_decide(ipcg_sync.mode, ipcg_sync.seed, ipcg_sync.key, step);

@@ -2,7 +2,9 @@
 // environment entry.
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,10 +12,19 @@
 #include <cstring>
 #include <utility>
 
+#include "harness/sync/pct.hpp"
 #include "harness/sync/sync.hpp"
 #include "harness/sync/sync_shared.h"
 
 namespace ipcg {
+
+SyncSchedule SyncSchedule::for_test(TestContext& ctx) {
+  if (ctx.schedule == SyncMode::pct && !rt_priorities_allowed()) {
+    ctx.schedule_note = "pct refused: this grader may not set real-time priorities (no CAP_SYS_NICE); ran under delays";
+    return {SyncMode::delays, ctx.seed};
+  }
+  return {ctx.schedule, ctx.seed};
+}
 
 std::string SyncSchedule::env_for(unsigned actor) const {
   return fmt::format("IPCG_SYNC=mode={} seed={} actor={}", to_string(mode_), seed_, actor);
@@ -145,12 +156,22 @@ std::vector<SyncActorRecord> SyncMonitor::actors() const {
     r.actor = a.actor;
     r.lineage = a.lineage;
     r.calls = load(a.calls);
+    r.slot = i;
+    r.pct_waiting = load(a.pct_wait) == 1u;
+    r.pct_requests = load(a.pct_requests);
     for (const ipcg_sync_object& o : a.objects)
       if (load(o.kind) != 0) r.objects.push_back(object_of(o));
     if (load(a.waiting.kind) != 0) r.waiting = object_of(a.waiting);
     out.push_back(std::move(r));
   }
   return out;
+}
+
+void SyncMonitor::pct_release(unsigned slot) const {
+  if (slot >= IPCG_SYNC_MAX_ACTORS) return;
+  std::uint32_t* word = &map_->actors[slot].pct_wait;
+  __atomic_store_n(word, 0u, __ATOMIC_RELEASE);
+  ::syscall(SYS_futex, word, FUTEX_WAKE, 1, nullptr, nullptr, 0);
 }
 
 std::uint64_t SyncMonitor::section_entries(unsigned s) const {

@@ -17,11 +17,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "harness/core/unique_fd.hpp"
 #include "harness/sync/deadlock_watch.hpp"
+#include "harness/sync/pct.hpp"
 #include "harness/sync/sync.hpp"
 #include "sync_actors.hpp"
 
@@ -89,19 +91,11 @@ TEST(SyncMonitor, RecordsWhatEachProcessAcquiredAndReleased) {
   EXPECT_EQ(monitor->section_entries(0), 25u);
 }
 
-// ---- deadlocks ---------------------------------------------------------------------------------
-
-// Polls the watch like a Scene's tick until it fires or `limit` passes; returns how long it took.
-std::chrono::milliseconds watch_until_fired(DeadlockWatch& watch, const std::vector<WatchedProcess>& who,
-                                            std::chrono::milliseconds limit) {
-  const auto start = Clock::now();
-  while (!watch.observe(who) && Clock::now() - start < limit) ::poll(nullptr, 0, 2);
-  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-}
-
+// Two named semaphores at 1, unlinked at the end.
 struct NamedSemaphores {
-  std::string a = fmt::format("/ipcg-sync-test-{}-a", ::getpid()), b = fmt::format("/ipcg-sync-test-{}-b", ::getpid());
-  NamedSemaphores() {
+  std::string a, b;
+  explicit NamedSemaphores(const std::string& tag = "")
+      : a(fmt::format("/ipcg-sync-test-{}{}-a", ::getpid(), tag)), b(fmt::format("/ipcg-sync-test-{}{}-b", ::getpid(), tag)) {
     for (const auto& n : {a, b}) {
       sem_t* s = ::sem_open(n.c_str(), O_CREAT | O_EXCL, 0600, 1);
       EXPECT_NE(s, SEM_FAILED) << n;
@@ -113,6 +107,75 @@ struct NamedSemaphores {
     ::sem_unlink(b.c_str());
   }
 };
+
+// ---- pct ---------------------------------------------------------------------------------------
+
+TEST(PctScheduler, PlacesEachProcessOnOneCpuWithItsOwnFifoPriorityBeforeItRuns) {
+  if (!rt_priorities_allowed()) GTEST_SKIP() << "no CAP_SYS_NICE: pct falls back to delays";
+  NamedSemaphores first("p"), second("q");
+  auto monitor = SyncMonitor::create(SyncMode::pct);
+  ASSERT_TRUE(monitor);
+  const SyncSchedule schedule(SyncMode::pct, 21);
+  PctScheduler pct(schedule, *monitor);
+  Child p = spawn({"lockorder", first.a, first.b}, {schedule.env_for(0), monitor->fd()});
+  Child q = spawn({"lockorder", second.a, second.b}, {schedule.env_for(1), monitor->fd()});
+  // Each asks to be placed as it starts and waits (at most 200 ms) for the answer: answer both,
+  // then both reach their handshake.
+  const auto start = Clock::now();
+  while (pct.placed() < 2 && Clock::now() - start < std::chrono::seconds(2)) {
+    pct.tick({p.pid, q.pid});
+    ::poll(nullptr, 0, 1);
+  }
+  ASSERT_EQ(pct.placed(), 2u);
+  ASSERT_TRUE(p.said_ready());
+  ASSERT_TRUE(q.said_ready());
+  std::set<int> priorities;
+  for (pid_t pid : {p.pid, q.pid}) {
+    EXPECT_EQ(::sched_getscheduler(pid), SCHED_FIFO) << pid;
+    sched_param param{};
+    ASSERT_EQ(::sched_getparam(pid, &param), 0);
+    EXPECT_GT(param.sched_priority, static_cast<int>(SyncSchedule::kPctDepth) - 1);
+    priorities.insert(param.sched_priority);
+    cpu_set_t cpus;
+    ASSERT_EQ(::sched_getaffinity(pid, sizeof cpus, &cpus), 0);
+    EXPECT_EQ(CPU_COUNT(&cpus), 1);
+    EXPECT_TRUE(CPU_ISSET(0, &cpus));
+  }
+  EXPECT_EQ(priorities, (std::set<int>{pct.start_priority(0), pct.start_priority(1)}));
+  EXPECT_EQ(pct.note(), "");
+  ASSERT_TRUE(p.go());
+  ASSERT_TRUE(q.go());
+  EXPECT_EQ(p.wait(), 0);
+  EXPECT_EQ(q.wait(), 0);
+}
+
+TEST(PctScheduler, StartingPrioritiesAreDistinctAndAboveTheDemotedOnes) {
+  auto monitor = SyncMonitor::create(SyncMode::pct);
+  ASSERT_TRUE(monitor);
+  const PctScheduler a(SyncSchedule(SyncMode::pct, 5), *monitor), b(SyncSchedule(SyncMode::pct, 6), *monitor);
+  std::set<int> seen;
+  std::vector<int> order_a, order_b;
+  for (unsigned n = 0; n < 16; ++n) {
+    EXPECT_GE(a.start_priority(n), static_cast<int>(SyncSchedule::kPctDepth));
+    EXPECT_LE(a.start_priority(n), 99);
+    seen.insert(a.start_priority(n));
+    order_a.push_back(a.start_priority(n));
+    order_b.push_back(b.start_priority(n));
+  }
+  EXPECT_EQ(seen.size(), 16u);
+  EXPECT_NE(order_a, order_b);  // drawn from the seed
+}
+
+// ---- deadlocks ---------------------------------------------------------------------------------
+
+// Polls the watch like a Scene's tick until it fires or `limit` passes; returns how long it took.
+std::chrono::milliseconds watch_until_fired(DeadlockWatch& watch, const std::vector<WatchedProcess>& who,
+                                            std::chrono::milliseconds limit) {
+  const auto start = Clock::now();
+  while (!watch.observe(who) && Clock::now() - start < limit) ::poll(nullptr, 0, 2);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+}
+
 
 TEST(DeadlockWatch, TwoNamedSemaphoresTakenInOppositeOrderFireWithinASecondAndAreExplained) {
   NamedSemaphores sems;

@@ -64,8 +64,9 @@ struct TestResult {
   // IPC objects and FIFOs the test's processes left ("SysV message queue (key 0x00001234, id 0)").
   std::vector<std::string> leftovers;
   // In a lab that perturbs its synchronization calls: the schedule mode the test ran under
-  // ("delays", "pct", "pct (fell back to delays: ...)"), else empty; and whether its seed replays
-  // the processes' order exactly (PCT on one CPU) or only the perturbations (best-effort replay).
+  // ("delays", "pct", "pct (...refused...)"), else empty; and whether its seed replays the
+  // processes' order exactly or only the perturbations (best-effort: every mode today, as measured
+  // in docs/performance.md).
   std::string schedule;
   bool exact_replay = false;
 };

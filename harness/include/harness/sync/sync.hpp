@@ -34,12 +34,16 @@ namespace ipcg {
 class SyncSchedule {
  public:
   SyncSchedule(SyncMode mode, std::uint64_t seed) : mode_(mode), seed_(seed) {}
-  static SyncSchedule for_test(const TestContext& ctx) { return {ctx.schedule, ctx.seed}; }
+  // ctx.schedule and ctx.seed; `pct` where this grader may not set real-time priorities becomes
+  // `delays`, and ctx.schedule_note says so (the report prints it beside the seed).
+  static SyncSchedule for_test(TestContext& ctx);
 
   SyncMode mode() const { return mode_; }
   std::uint64_t seed() const { return seed_; }
   // "IPCG_SYNC=mode=delays seed=123 actor=2": the environment entry for role number `actor`.
   std::string env_for(unsigned actor) const;
+  // pct: the change points per process are depth - 1 (the interposer's default).
+  static constexpr unsigned kPctDepth = 3;
 
  private:
   SyncMode mode_;
@@ -84,6 +88,9 @@ struct SyncActorRecord {
     std::int64_t held() const { return acquired - released; }
   };
   std::vector<Object> objects;
+  unsigned slot = 0;                 // its place in the monitor
+  bool pct_waiting = false;          // pct: waiting for the grader (placement or demotion)
+  std::uint32_t pct_requests = 0;
   // What the process was last waiting on, as its interposer said (kind 0 when not waiting).
   std::optional<Object> waiting;
 };
@@ -100,6 +107,8 @@ class SyncMonitor {
   std::vector<SyncViolation> violations() const;
   std::uint32_t violations_seen() const;  // may exceed violations().size(): the first are kept
   std::vector<SyncActorRecord> actors() const;
+  // pct: lets the process in `slot` run on after the grader answered its request (futex wake).
+  void pct_release(unsigned slot) const;
   // Section `s`'s entries so far (how many times some process called ipcg_cs_enter(s)).
   std::uint64_t section_entries(unsigned s) const;
 

@@ -1,0 +1,61 @@
+// The grader's half of the `pct` schedule (PCT, Burckhardt et al. 2010): every process of the test
+// on one CPU, each with its own SCHED_FIFO priority drawn from the seed, so the highest runnable
+// one runs; at each of its d-1 change points (calls drawn from the seed, sync_shared.h) the
+// interposer stops and asks to be demoted below every starting priority. Priorities are set from
+// outside because a process may not raise its own and the syscall filter lets it change none;
+// RLIMIT_RTTIME bounds a real-time process that never blocks (SIGXCPU), and the kernel's RT
+// throttling leaves the other CPU's work its share.
+//
+//   SyncSchedule schedule = SyncSchedule::for_test(ctx);   // pct refused -> delays, said in the report
+//   PctScheduler pct(schedule, monitor);
+//   scene.run_until(done, [&] { pct.tick(scene); watch.observe(scene); });
+//   ctx.schedule_note += pct.note();                        // a priority the kernel refused
+//
+// Without CAP_SYS_NICE (an unprivileged grader, a container) for_test() falls back to `delays`;
+// a refusal later (a cgroup without real-time runtime) is said in note(): those processes then ran
+// natively, and replay is best-effort.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "harness/labkit/scene.hpp"
+#include "harness/sync/sync.hpp"
+
+namespace ipcg {
+
+// Whether this grader may give processes real-time priorities (CAP_SYS_NICE in its effective set).
+bool rt_priorities_allowed();
+
+class PctScheduler {
+ public:
+  PctScheduler(const SyncSchedule& schedule, const SyncMonitor& monitor, int cpu = 0);
+  // Answers every process's pending request (placement or demotion). Call on every tick.
+  void tick(const Scene& scene);
+  void tick(const std::vector<pid_t>& host_pids);
+  // The starting priority of the process with priority index n (a role's own process: its actor
+  // index; a forked one: a hash of its place among the forks, 32-63): a permutation drawn from the
+  // seed, above the priorities change points demote to (1 .. depth-1).
+  int start_priority(unsigned n) const;
+  std::string note() const;  // "" when every request was granted
+  std::size_t placed() const { return placed_.size(); }
+
+ private:
+  static unsigned priority_index(const SyncActorRecord& r);
+  void answer(pid_t host_pid, const SyncActorRecord& r);
+  const SyncSchedule& schedule_;
+  const SyncMonitor& monitor_;
+  int cpu_;
+  std::vector<int> permutation_;
+  std::map<unsigned, unsigned> placed_;        // slot -> priority index
+  std::map<unsigned, unsigned> demotions_;     // slot -> change points answered
+  std::map<unsigned, std::uint32_t> answered_; // slot -> requests answered
+  std::map<pid_t, pid_t> host_of_ns_;
+  std::set<std::string> refusals_;
+};
+
+}  // namespace ipcg
