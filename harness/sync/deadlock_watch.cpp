@@ -37,6 +37,16 @@ bool read_memory(pid_t pid, std::uint64_t addr, void* out, std::size_t size) {
 
 bool asleep_in_syscall(const ProcessSnapshot& s) { return (s.state == 'S' || s.state == 'D') && s.syscall.has_value(); }
 
+// A wait with a timeout ends by itself (sem_timedwait, pthread_cond_timedwait, semtimedop with a
+// timeout, a sleep): a process in one is not deadlocked, however long it waits; the wall limit
+// bounds it. Futex ops that never time out (wake, requeue) take no timeout argument either.
+bool waits_with_timeout(const ProcessSnapshot& s) {
+  const long nr = s.syscall.value_or(-1);
+  if (nr == SYS_nanosleep || nr == SYS_clock_nanosleep) return true;
+  if (nr == SYS_futex || nr == SYS_semtimedop) return s.syscall_args.size() >= 4 && s.syscall_args[3] != 0;
+  return false;
+}
+
 // The identity of the word at `addr` in `pid`: the same for every process that maps the same
 // object (device, inode, offset); a private mapping's word is that process's alone.
 std::optional<std::string> identity_in(pid_t pid, const MapsEntry& m, std::uint64_t addr) {
@@ -107,7 +117,7 @@ bool DeadlockWatch::observe(const std::vector<WatchedProcess>& processes) {
   bool all_asleep = !snaps.empty();
   for (const auto& s : snaps) {
     if (s.state == 'Z') continue;  // exited, not yet reaped: not a participant any more
-    all_asleep = all_asleep && asleep_in_syscall(s);
+    all_asleep = all_asleep && asleep_in_syscall(s) && !waits_with_timeout(s);
     progress[s.pid] = {s.state, s.utime_ticks + s.stime_ticks, s.voluntary_switches + s.involuntary_switches};
   }
   if (!all_asleep || progress.empty() || progress != last_progress_) {

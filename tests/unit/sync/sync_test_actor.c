@@ -5,10 +5,12 @@
  *   sync_test_actor lockorder /A /B     sem_wait(A), say "1" on stdout, read a byte, sem_wait(B)
  *                                       (each made at value 1 if it does not exist yet)
  *   sync_test_actor sysv SEMID FIRST SECOND             the same with semop on a SysV set
+ *   sync_test_actor timedwait /A MS     sem_timedwait on A (made at 0) for MS ms, say "1" on stdout
  *
  * "count": the test's stand-in for a student's increment, with the driver's sync points around
  * each call and ipcg_cs_enter/exit where a lab's driver would put them. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sem.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sync_kit.h"
@@ -91,6 +94,19 @@ int main(int argc, char **argv) {
         handshake();
         sysv_down(semid, atoi(argv[4]));
         return 0;
+    }
+    if (argc == 4 && strcmp(argv[1], "timedwait") == 0) {
+        sem_t *a = sem_open(argv[2], O_CREAT, 0600, 0);
+        if (a == SEM_FAILED) { perror("sem_open"); return 2; }
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        long ms = atol(argv[3]);
+        until.tv_sec += ms / 1000;
+        until.tv_nsec += (ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) { until.tv_sec++; until.tv_nsec -= 1000000000L; }
+        while (sem_timedwait(a, &until) != 0 && errno == EINTR) {
+        }
+        return write(1, "1", 1) == 1 ? 0 : 3;
     }
     fprintf(stderr, "usage: sync_test_actor count|lockorder|sysv ...\n");
     return 2;

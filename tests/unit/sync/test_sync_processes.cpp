@@ -261,6 +261,22 @@ TEST(DeadlockWatch, ASysvSemopDeadlockNamesTheSetItsSemaphoresAndValues) {
       << text;
 }
 
+TEST(DeadlockWatch, AWaitWithATimeoutIsNoDeadlock) {
+  const std::string name = fmt::format("/ipcg-sync-test-{}-timed", ::getpid());
+  struct Unlink {
+    std::string n;
+    ~Unlink() { ::sem_unlink(n.c_str()); }
+  } unlink{name};
+  Child c = spawn({"timedwait", name, "700"}, {});
+  DeadlockWatch watch(nullptr, {std::chrono::milliseconds(100), std::chrono::milliseconds(5)});
+  const std::vector<WatchedProcess> who{{c.pid, "timed waiter"}};
+  // Its sem_timedwait ends by itself after 700 ms, and it says so: the watch never fired meanwhile.
+  pollfd out{c.from_stdout.get(), POLLIN, 0};
+  while (::poll(&out, 1, 2) == 0) EXPECT_FALSE(watch.observe(who));
+  EXPECT_TRUE(c.said_ready());
+  EXPECT_EQ(c.wait(), 0);
+}
+
 TEST(DeadlockWatch, ProcessesThatKeepRunningNeverFire) {
   SharedCounter counter(1);
   auto monitor = SyncMonitor::create(SyncMode::delays);

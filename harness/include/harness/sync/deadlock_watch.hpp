@@ -14,6 +14,9 @@
 // values; holders come from the interposer's acquire/release counts in the monitor. Classified by
 // syscall number, never by wchan names (they differ across kernels).
 //
+// A process in a wait with a timeout (sem_timedwait, semtimedop with one, a sleep) is never
+// counted as stalled: it ends by itself, and the wall limit bounds it.
+//
 // Do not use it while the grader itself is what a role waits for (a gate, a reply the check will
 // write): every role would be asleep and none would be deadlocked.
 #pragma once
