@@ -6,6 +6,7 @@
  *                                       (each made at value 1 if it does not exist yet)
  *   sync_test_actor sysv SEMID FIRST SECOND             the same with semop on a SysV set
  *   sync_test_actor timedwait /A MS     sem_timedwait on A (made at 0) for MS ms, say "1" on stdout
+ *   sync_test_actor spin /A MS          sem_trywait on A (made at 0) in a loop for MS ms: busy waiting
  *
  * "count": the test's stand-in for a student's increment, with the driver's sync points around
  * each call and ipcg_cs_enter/exit where a lab's driver would put them. */
@@ -107,6 +108,17 @@ int main(int argc, char **argv) {
         while (sem_timedwait(a, &until) != 0 && errno == EINTR) {
         }
         return write(1, "1", 1) == 1 ? 0 : 3;
+    }
+    if (argc == 4 && strcmp(argv[1], "spin") == 0) {
+        sem_t *a = sem_open(argv[2], O_CREAT, 0600, 0);
+        if (a == SEM_FAILED) { perror("sem_open"); return 2; }
+        struct timespec start, now;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        do {
+            if (sem_trywait(a) == 0) break;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+        } while ((now.tv_sec - start.tv_sec) * 1000L + (now.tv_nsec - start.tv_nsec) / 1000000L < atol(argv[3]));
+        return 0;
     }
     fprintf(stderr, "usage: sync_test_actor count|lockorder|sysv ...\n");
     return 2;

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/sem.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include "harness/core/unique_fd.hpp"
 #include "harness/sync/deadlock_watch.hpp"
 #include "harness/sync/pct.hpp"
+#include "harness/sync/spin_watch.hpp"
 #include "harness/sync/sync.hpp"
 #include "sync_actors.hpp"
 
@@ -275,6 +277,32 @@ TEST(DeadlockWatch, AWaitWithATimeoutIsNoDeadlock) {
   while (::poll(&out, 1, 2) == 0) EXPECT_FALSE(watch.observe(who));
   EXPECT_TRUE(c.said_ready());
   EXPECT_EQ(c.wait(), 0);
+}
+
+// ---- busy waiting, on real processes ----------------------------------------------------------
+
+SpinWatch::Verdict watch_spin(Child& c) {
+  SpinWatch spin;
+  ProcInspector proc;
+  while (spin.verdict() == SpinWatch::Verdict::undecided) {
+    auto snap = proc.snapshot(c.pid);
+    if (!snap || snap->state == 'Z') break;
+    spin.observe(spin_sample(*snap, {SYS_futex}));
+    ::poll(nullptr, 0, 5);
+  }
+  return spin.verdict();
+}
+
+TEST(SpinWatch, ASemTrywaitLoopSpinsAndASemWaitBlocks) {
+  const std::string name = fmt::format("/ipcg-sync-test-{}-spin", ::getpid());
+  struct Unlink {
+    std::string n;
+    ~Unlink() { ::sem_unlink(n.c_str()); }
+  } unlink{name};
+  Child spinner = spawn({"spin", name, "3000"}, {});
+  EXPECT_EQ(watch_spin(spinner), SpinWatch::Verdict::spins);
+  Child sleeper = spawn({"timedwait", name, "3000"}, {});
+  EXPECT_EQ(watch_spin(sleeper), SpinWatch::Verdict::blocks);
 }
 
 TEST(DeadlockWatch, ProcessesThatKeepRunningNeverFire) {
