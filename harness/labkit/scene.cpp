@@ -136,6 +136,11 @@ std::optional<ProcessSnapshot> Scene::snapshot(const Actor& a) const {
 }
 
 CheckOutcome Scene::timed_out(const std::string& what) {
+  return blocked_roles(Status::timeout,
+                       fmt::format("{} did not finish within {} ms", what, ctx_.test.limits.wall.count()));
+}
+
+CheckOutcome Scene::blocked_roles(Status status, std::string message) {
   static const ProcInspector inspector;
   std::vector<pid_t> pids;
   for (auto& a : actors_)
@@ -152,9 +157,7 @@ CheckOutcome Scene::timed_out(const std::string& what) {
                                      a->last_call().empty() ? "" : fmt::format(" (inside {})", a->last_call())));
     }
   for (const auto& f : hang.findings) evidence.push_back(f);
-  return CheckOutcome::with(Status::timeout,
-                            fmt::format("{} did not finish within {} ms", what, ctx_.test.limits.wall.count()),
-                            evidence);
+  return CheckOutcome::with(status, std::move(message), evidence);
 }
 
 Result<MessageLog> Scene::message_log() {

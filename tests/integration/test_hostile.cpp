@@ -1,5 +1,6 @@
-// The red-team corpus: every folder of tests/hostile/ is a lab1 submission (the reference with one
-// planted attack or accident) and an expect.toml that declares what the grader must make of it.
+// The red-team corpus: every folder of tests/hostile/ is a submission (a lab's reference with one
+// planted attack or accident: lab1's, or the lab its expect.toml names) and an expect.toml that
+// declares what the grader must make of it, at each isolation level where they differ.
 // Each case runs the real grader binary, as root, once (and again with --reduced when the case
 // says `reduced = true`), and the test asserts:
 //   1. the grader finished normally: exit 0 or 1 as declared, never 2/3 or a signal, within the
@@ -26,7 +27,11 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,6 +41,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
@@ -85,7 +91,25 @@ struct Case {
   std::vector<std::string> leftovers;
   std::string pending;
   bool reduced = false;
+  std::string lab = "lab1";  // the lab the submission is graded as
+  // What --reduced must give instead, where the levels differ (sockets: docs/threat-model.md).
+  std::optional<std::set<std::string>> reduced_fails;
+  std::map<std::string, std::string> reduced_statuses;
+  std::optional<std::vector<std::string>> reduced_mentions;
+  // Host services the test starts before the run, for the attack to try to reach: a TCP
+  // listener on the host's 127.0.0.1, an abstract UNIX socket, a UNIX socket file.
+  int listen_tcp = 0;
+  std::string listen_abstract, listen_unix;
 };
+
+// Where a lab's handout and reference live, for the report's secrets checks.
+struct LabFiles {
+  std::string folder, source;
+};
+LabFiles lab_files(const std::string& lab) {
+  if (lab == "lab6") return {"lab6-socket", "socklab.c"};
+  return {"lab1-pipe", "pipeline.c"};
+}
 
 std::vector<std::string> strings_of(const toml::table& doc, const char* key) {
   std::vector<std::string> out;
@@ -113,8 +137,73 @@ Case read_case(const fs::path& dir) {
   c.leftovers = strings_of(doc, "leftovers");
   c.pending = doc["pending"].value_or(std::string());
   c.reduced = doc["reduced"].value_or(false);
+  c.lab = doc["lab"].value_or(std::string("lab1"));
+  if (doc["reduced_fails"].as_array()) {
+    c.reduced_fails.emplace();
+    for (auto& f : strings_of(doc, "reduced_fails")) c.reduced_fails->insert(f);
+  }
+  if (auto* statuses = doc["reduced_statuses"].as_table())
+    for (auto& [test, status] : *statuses) c.reduced_statuses[std::string(test.str())] = status.value_or(std::string());
+  if (doc["reduced_mentions"].as_array()) c.reduced_mentions = strings_of(doc, "reduced_mentions");
+  c.listen_tcp = doc["listen_tcp"].value_or(0);
+  c.listen_abstract = doc["listen_abstract"].value_or(std::string());
+  c.listen_unix = doc["listen_unix"].value_or(std::string());
   return c;
 }
+
+// The case as it applies to one run: --reduced takes the reduced_* expectations where given.
+Case for_level(Case c, bool reduced) {
+  if (!reduced) return c;
+  if (c.reduced_fails) c.fails = *c.reduced_fails, c.statuses = c.reduced_statuses;
+  if (c.reduced_mentions) c.mentions = *c.reduced_mentions;
+  return c;
+}
+
+// A listening socket on the host, for as long as the test runs (connections queue in the
+// backlog: nothing needs to accept them). Closed, and its file removed, at the end.
+class HostListener {
+ public:
+  HostListener(int family, const std::string& where, int port) {
+    fd_ = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return;
+    int rc = -1;
+    if (family == AF_INET) {
+      int one = 1;
+      ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      sockaddr_in in{};
+      in.sin_family = AF_INET;
+      in.sin_port = htons(static_cast<uint16_t>(port));
+      in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      rc = ::bind(fd_, reinterpret_cast<sockaddr*>(&in), sizeof in);
+    } else {
+      sockaddr_un un{};
+      un.sun_family = AF_UNIX;
+      const bool abstract = where.starts_with("@");
+      if (!abstract) ::unlink(where.c_str()), path_ = where;
+      std::memcpy(un.sun_path, where.data(), std::min(where.size(), sizeof un.sun_path - 1));
+      if (abstract) un.sun_path[0] = '\0';
+      const socklen_t len = abstract ? static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + where.size())
+                                     : static_cast<socklen_t>(sizeof un);
+      rc = ::bind(fd_, reinterpret_cast<sockaddr*>(&un), len);
+      if (rc == 0 && !abstract) ::chmod(where.c_str(), 0666);  // as a cell's socket: any uid may connect
+    }
+    if (rc != 0 || ::listen(fd_, 16) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  HostListener(const HostListener&) = delete;
+  HostListener& operator=(const HostListener&) = delete;
+  ~HostListener() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+};
 
 struct CaseRun {
   fs::path dir;
@@ -340,9 +429,9 @@ fs::path resolve(const Case& c, const std::string& path) {
 // ---- secrets --------------------------------------------------------------------------------
 
 // The lab's hidden tests, by name: a report of a run that did not select them must not name them.
-std::vector<std::string> hidden_test_names() {
+std::vector<std::string> hidden_test_names(const std::string& lab) {
   std::vector<std::string> names;
-  auto doc = toml::parse_file(source_dir() + "/labs/lab1-pipe/lab.toml");
+  auto doc = toml::parse_file(source_dir() + "/labs/" + lab_files(lab).folder + "/lab.toml");
   if (auto* tests = doc["tests"].as_array())
     for (auto& t : *tests)
       if (auto* table = t.as_table(); table && (*table)["visibility"].value_or(std::string()) == "hidden")
@@ -352,9 +441,10 @@ std::vector<std::string> hidden_test_names() {
 
 // Lines of the reference solution that the case's own source does not contain (the hostile
 // sources are copies of the reference, and compiler messages may quote them): the longest ones.
-std::vector<std::string> reference_only_lines(const fs::path& submission) {
-  const std::string own = read_file((submission / "pipeline.c").string());
-  std::istringstream in(read_file(source_dir() + "/reference/lab1-pipe/pipeline.c"));
+std::vector<std::string> reference_only_lines(const fs::path& submission, const std::string& lab) {
+  const LabFiles files = lab_files(lab);
+  const std::string own = read_file((submission / files.source).string());
+  std::istringstream in(read_file(source_dir() + "/reference/" + files.folder + "/" + files.source));
   std::vector<std::string> lines;
   std::string line;
   while (std::getline(in, line)) {
@@ -395,8 +485,13 @@ class HostileSubmission : public ::testing::TestWithParam<CaseRun> {};
 TEST_P(HostileSubmission, IsContained) {
   ASSERT_EQ(::geteuid(), 0u) << "the corpus checks full isolation and slot uids: run it as root";
   const CaseRun run = GetParam();
-  const Case c = read_case(run.dir);
+  const Case c = for_level(read_case(run.dir), run.reduced);
   SCOPED_TRACE(c.name + (run.reduced ? " (--reduced)" : "") + ": " + c.description);
+  std::vector<std::unique_ptr<HostListener>> listeners;
+  if (c.listen_tcp) listeners.push_back(std::make_unique<HostListener>(AF_INET, "", c.listen_tcp));
+  if (!c.listen_abstract.empty()) listeners.push_back(std::make_unique<HostListener>(AF_UNIX, "@" + c.listen_abstract, 0));
+  if (!c.listen_unix.empty()) listeners.push_back(std::make_unique<HostListener>(AF_UNIX, c.listen_unix, 0));
+  for (const auto& l : listeners) ASSERT_TRUE(l->ok()) << "could not start the host service the attack aims at";
 
   // Before: what the attack must not change.
   ASSERT_TRUE(sandbox_uid_processes().empty())
@@ -431,7 +526,7 @@ TEST_P(HostileSubmission, IsContained) {
   struct stat tmpdir_before {};
   ::stat(tmpdir.c_str(), &tmpdir_before);
 
-  std::vector<std::string> args{"run", "lab1", "--submission", c.dir.string(), "--format", "json",
+  std::vector<std::string> args{"run", c.lab, "--submission", c.dir.string(), "--format", "json",
                                 "--seed", "7", "--show-hidden"};
   if (!c.only.empty()) args.insert(args.end(), {"--only", c.only});
   if (run.reduced) args.push_back("--reduced");
@@ -528,12 +623,12 @@ TEST_P(HostileSubmission, IsContained) {
   const std::string everything = f.out + f.err;
   std::set<std::string> ran;
   for (const auto& t : report["tests"]) ran.insert(t["name"].get<std::string>());
-  for (const auto& hidden : hidden_test_names()) {
+  for (const auto& hidden : hidden_test_names(c.lab)) {
     if (ran.count(hidden)) continue;
     EXPECT_EQ(everything.find(hidden), std::string::npos)
         << "the name of the unselected hidden test '" << hidden << "' (from lab.toml) reached the report";
   }
-  for (const auto& line : reference_only_lines(c.dir))
+  for (const auto& line : reference_only_lines(c.dir, c.lab))
     EXPECT_EQ(everything.find(line), std::string::npos) << "a line of the reference solution reached the report: " << line;
   const std::string shadow = shadow_first_line();
   if (!shadow.empty()) {

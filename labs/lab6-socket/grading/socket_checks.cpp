@@ -11,20 +11,12 @@
 #include <set>
 
 #include "harness/labkit/scene.hpp"
-#include "harness/labkit/stall.hpp"
+#include "harness/sync/deadlock_watch.hpp"
 
 namespace lab6 {
 namespace {
 
 using namespace ipcg;
-
-// Nothing moved for this long while every role was asleep in a system call: they wait on each
-// other (a deadlock) or on a client that sends nothing (a stall). Blocked processes do not
-// move however loaded the machine is, so this is not a race with the scheduler.
-constexpr std::chrono::milliseconds kQuiet{300};
-// Blocking calls a server waits for its clients in (x86_64).
-constexpr long kSysAccept = 43, kSysRecvfrom = 45, kSysEpollWait = 232, kSysEpollPwait = 281, kSysAccept4 = 288,
-               kSysEpollPwait2 = 441;
 
 struct Endpoint {
   std::string address;  // as the roles take it: unix:PATH or tcp:PORT
@@ -79,19 +71,18 @@ std::optional<CheckOutcome> judge_replies(const Actor& client, const std::string
 }
 
 // Runs until `done`, a role in `ended` exits, or every live role sleeps with nothing moving
-// (kQuiet). `stalled` says which of the last it was.
+// (harness_sync's DeadlockWatch: 300 ms asleep in system calls, CPU time and context switches
+// unchanged). `stalled` says which of the last it was. Blocked processes do not move however
+// loaded the machine is, so this is an event, not a race with the scheduler.
 Result<bool> run_watching(Scene& scene, const std::function<bool()>& done, const std::vector<Actor*>& ended,
                           bool& stalled) {
-  StallWatch watch(kQuiet);
+  DeadlockWatch watch;
   stalled = false;
   return scene.run_until([&] {
     if (done()) return true;
     for (Actor* a : ended)
       if (scene.exited(*a)) return true;
-    std::vector<Actor*> live;
-    for (const auto& a : scene.actors())
-      if (!scene.exited(*a)) live.push_back(a.get());
-    stalled = watch.stalled(scene, live);
+    stalled = watch.observe(scene);
     return stalled;
   });
 }
@@ -129,7 +120,7 @@ std::optional<CheckOutcome> stop_server(TestContext& ctx, Scene& scene, Actor& s
   bool stalled = false;
   auto done = run_watching(scene, [&] { return scene.exited(server) && scene.exited(**stop); }, {}, stalled);
   if (!done) return CheckOutcome::with(Status::error, done.error().message);
-  if (stalled) return hang_outcome(scene, Status::failed, "after the stop request (an empty frame) the server did not return "
+  if (stalled) return scene.blocked_roles(Status::failed, "after the stop request (an empty frame) the server did not return "
                                                          "from sock_serve; every role waits");
   if (!*done) return scene.timed_out("the stop request");
   if (auto bad = judge_roles({&server})) return bad;
@@ -159,7 +150,7 @@ CheckOutcome exchange(TestContext& ctx) {
   IPCG_TRY_OUTCOME(bool done, run_watching(scene, [&] { return scene.all_exited(cs); }, {s.server}, stalled));
   const std::string context = fmt::format("{} clients at once, {} frames of {}..{} bytes each over {}", clients, frames,
                                           lo, hi, ep.tcp ? "TCP" : "a UNIX-domain socket");
-  if (stalled) return hang_outcome(scene, Status::failed, context + ": the exchanges stopped, every role waits");
+  if (stalled) return scene.blocked_roles(Status::failed, context + ": the exchanges stopped, every role waits");
   if (!done) return scene.timed_out(context);
   for (Actor* c : cs)
     if (auto bad = judge_replies(*c, context)) return *bad;
@@ -210,7 +201,7 @@ CheckOutcome stall_verdict(Scene& scene, const std::string& mode, const Actor& t
   if (mode == "flood") {
     const int frames = ctx.test.params.value("frames", 16);
     const std::string wrote = fmt::format("the client wrote {} requests of {} bytes before reading any reply", frames, size);
-    CheckOutcome out = hang_outcome(scene, Status::failed, "");
+    CheckOutcome out = scene.blocked_roles(Status::failed, "");
     const bool duplex = std::any_of(out.evidence.begin(), out.evidence.end(),
                                     [](const std::string& e) { return e.starts_with("duplex deadlock"); });
     if (duplex)
@@ -225,7 +216,7 @@ CheckOutcome stall_verdict(Scene& scene, const std::string& mode, const Actor& t
     return out;
   }
   if (mode == "mega")
-    return hang_outcome(scene, Status::failed,
+    return scene.blocked_roles(Status::failed,
                         fmt::format("a {}-byte frame sent in one write(): its reply stopped short ({}); the client waits "
                                     "for the rest while the server has nothing left to send (the rest of a short send() "
                                     "dropped?)",
@@ -240,16 +231,16 @@ CheckOutcome stall_verdict(Scene& scene, const std::string& mode, const Actor& t
     int starved = 1;
     while (served.count(starved)) ++starved;
     const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - connected_at).count();
-    return hang_outcome(scene, 
+    return scene.blocked_roles(
         Status::failed,
         fmt::format("a silent client (connected first, sent 2 bytes of a header, then nothing) held up the others: client "
                     "{} waited {} ms for a reply and got none; {} of {} clients served",
                     starved, waited, served.size(), clients));
   }
   if (mode == "trickle")
-    return hang_outcome(scene, Status::failed, "requests sent one byte per write(): the server stopped answering "
+    return scene.blocked_roles(Status::failed, "requests sent one byte per write(): the server stopped answering "
                                               "(a frame read with one recv() gets only part of it)");
-  return hang_outcome(scene, Status::failed, fmt::format("socktool {}: the exchange stopped, every role waits", mode));
+  return scene.blocked_roles(Status::failed, fmt::format("socktool {}: the exchange stopped, every role waits", mode));
 }
 
 // The server program with one of socktool's ways of talking (`mode`): trickle, mega, flood,
@@ -327,7 +318,7 @@ CheckOutcome fds_released(TestContext& ctx) {
                                           "descriptors are never closed",
                                           grown->fds.size(), before.size(), count),
                               {"new in /proc/" + std::to_string(grown->pid) + "/fd: " + fd_list(*grown, before), why});
-  if (stalled) return hang_outcome(scene, Status::failed, fmt::format("{} connections one after another: the exchanges "
+  if (stalled) return scene.blocked_roles(Status::failed, fmt::format("{} connections one after another: the exchanges "
                                                                      "stopped, every role waits", count));
   if (!done) return scene.timed_out(fmt::format("{} connections one after another", count));
   if (auto bad = judge_roles({s.server})) return *bad;
@@ -381,7 +372,7 @@ CheckOutcome client_vanishes(TestContext& ctx) {
                            "send with MSG_NOSIGNAL, and take EPIPE, ECONNRESET and EOF as 'this client is gone'");
     return bad;
   }
-  if (stalled) return hang_outcome(scene, Status::failed, what + "; the next client was not served");
+  if (stalled) return scene.blocked_roles(Status::failed, what + "; the next client was not served");
   if (!done) return scene.timed_out(what + "; the next client");
   if (auto bad = judge_replies(*next, what + "; the next client")) return *bad;
   if (auto bad = judge_actors({next})) return *bad;
@@ -424,7 +415,7 @@ CheckOutcome interrupted_wait(TestContext& ctx) {
     bad.evidence.push_back("a call a signal handler interrupts fails with EINTR: call it again (poll, accept, recv, send)");
     return bad;
   }
-  if (stalled) return hang_outcome(scene, Status::failed, how + "; the next client was not served");
+  if (stalled) return scene.blocked_roles(Status::failed, how + "; the next client was not served");
   if (!done) return scene.timed_out(how + "; the next client");
   if (auto bad = judge_replies(*next, how)) return *bad;
   if (auto bad = judge_actors({next})) return *bad;
@@ -452,7 +443,7 @@ CheckOutcome stale_file(TestContext& ctx) {
   IPCG_TRY_OUTCOME(Actor * next, start_tool(ctx, scene, "echo", {"echo", ep.address, "1", "3", std::to_string(ctx.seed), "1", "500"}));
   bool stalled = false;
   IPCG_TRY_OUTCOME(bool done, run_watching(scene, [&] { return scene.exited(*next); }, {s.server}, stalled));
-  if (stalled) return hang_outcome(scene, Status::failed, old + "; a client was not served");
+  if (stalled) return scene.blocked_roles(Status::failed, old + "; a client was not served");
   if (!done) return scene.timed_out(old + "; a client");
   if (auto bad = judge_roles({s.server})) return *bad;
   if (auto bad = judge_replies(*next, old)) return *bad;
@@ -470,7 +461,7 @@ CheckOutcome file_removed(TestContext& ctx) {
   IPCG_TRY_OUTCOME(Actor * next, start_tool(ctx, scene, "echo", {"echo", ep.address, "1", "2", std::to_string(ctx.seed), "1", "100"}));
   bool stalled = false;
   IPCG_TRY_OUTCOME(bool done, run_watching(scene, [&] { return scene.exited(*next); }, {s.server}, stalled));
-  if (stalled) return hang_outcome(scene, Status::failed, "a client was not served");
+  if (stalled) return scene.blocked_roles(Status::failed, "a client was not served");
   if (!done) return scene.timed_out("a client");
   if (auto bad = judge_actors({next, s.server})) return *bad;
   if (auto bad = stop_server(ctx, scene, *s.server, ep)) return *bad;

@@ -60,6 +60,10 @@ class Scene {
   std::optional<ProcessSnapshot> snapshot(const Actor& a) const;
   // The verdict when the deadline came: where each role was blocked.
   CheckOutcome timed_out(const std::string& what);
+  // The same report of where each live role is blocked (harness/proc's hang report: pipes,
+  // queues, sockets with their queued bytes and peers) under another verdict: a deadlock or stall
+  // the test provoked and saw (DeadlockWatch) is `failed` with the check's own words.
+  CheckOutcome blocked_roles(Status status, std::string message);
   // The log so far, parsed; drawn on the test's trace by judge_log.
   Result<MessageLog> message_log();
 
