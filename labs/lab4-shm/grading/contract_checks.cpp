@@ -317,7 +317,6 @@ CheckOutcome stale_ring(TestContext& ctx) {
 CheckOutcome ring_unlinked(TestContext& ctx) {
   const Setup s = setup_of(ctx);
   Roles roles(ctx);
-  Scene& scene = roles.scene;
   IPCG_TRY_OUTCOME(Actor * creator, create_ring(ctx, roles, s));
   IPCG_TRY_OUTCOME(Actor * prod, run_one(roles, label(ctx, "producer"), program_spec(ctx, "producer", {"--count", "3", s.ring})));
   IPCG_TRY_OUTCOME(Actor * consumer, run_one(roles, label(ctx, "consumer"), program_spec(ctx, "consumer", {"--count", "3", s.ring})));
