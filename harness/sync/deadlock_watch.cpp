@@ -160,26 +160,48 @@ void DeadlockWatch::build_graph(const std::vector<ProcessSnapshot>& snaps, const
       if (r.pid == s.ns_pid) return &r;
     return nullptr;
   };
-  // Who acquired an object with this identity (or these SysV semaphores) more than it released.
-  // An object of a process that ended before the watch could resolve it is matched by address:
-  // right for a process forked after the mapping was made (children inherit its addresses).
+  // Who holds an object: a process that acquired it more often than it released it, and that
+  // either has released it too (it uses it as a lock) or is the only kind of user (nobody else
+  // ever posted it: a lock taken once). A consumer that only waits on a counting semaphore others
+  // post (a ring's `full`) holds nothing. An object of a process that ended before the watch
+  // could resolve it is matched by address: right for a process forked after the mapping was
+  // made (children inherit its addresses).
+  auto same_object = [&](const SyncActorRecord& r, const SyncActorRecord::Object& o, const std::string& identity,
+                         std::uint64_t addr) {
+    if (o.kind == SyncActorRecord::Object::Kind::sysv) return false;
+    const auto id = identity_.find({r.pid, o.addr});
+    return id != identity_.end() ? id->second == identity : o.addr == addr;
+  };
   auto holders_of = [&](const std::string& identity, std::uint64_t addr) {
+    std::set<pid_t> posters;
+    for (const auto& r : records)
+      for (const auto& o : r.objects)
+        if (o.released > 0 && same_object(r, o, identity, addr)) posters.insert(r.pid);
     std::vector<pid_t> out;
     for (const auto& r : records)
       for (const auto& o : r.objects) {
-        if (o.kind == SyncActorRecord::Object::Kind::sysv || o.held() <= 0) continue;
-        const auto id = identity_.find({r.pid, o.addr});
-        if (id != identity_.end() ? id->second == identity : o.addr == addr) out.push_back(host_of(r.pid));
+        if (o.held() <= 0 || !same_object(r, o, identity, addr)) continue;
+        const bool others_post = posters.size() > (posters.count(r.pid) ? 1u : 0u);
+        if (o.released > 0 || !others_post) out.push_back(host_of(r.pid));
       }
     return out;
   };
   auto sysv_holders = [&](long semid, const std::set<int>& semnums) {
-    std::vector<pid_t> out;
+    auto mine = [&](const SyncActorRecord::Object& o) {
+      return o.kind == SyncActorRecord::Object::Kind::sysv && o.semid == semid && semnums.count(o.semnum);
+    };
+    std::set<pid_t> posters;
     for (const auto& r : records)
       for (const auto& o : r.objects)
-        if (o.kind == SyncActorRecord::Object::Kind::sysv && o.semid == semid && semnums.count(o.semnum) && o.held() > 0 &&
-            std::find(out.begin(), out.end(), host_of(r.pid)) == out.end())
+        if (mine(o) && o.released > 0) posters.insert(r.pid);
+    std::vector<pid_t> out;
+    for (const auto& r : records)
+      for (const auto& o : r.objects) {
+        if (!mine(o) || o.held() <= 0) continue;
+        const bool others_post = posters.size() > (posters.count(r.pid) ? 1u : 0u);
+        if ((o.released > 0 || !others_post) && std::find(out.begin(), out.end(), host_of(r.pid)) == out.end())
           out.push_back(host_of(r.pid));
+      }
     return out;
   };
 

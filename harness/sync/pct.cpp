@@ -75,7 +75,7 @@ void PctScheduler::tick(const std::vector<pid_t>& host_pids) {
   for (const auto& r : records) {
     if (!r.pct_waiting || answered_[r.slot] >= r.pct_requests) continue;
     const auto host = host_of_ns_.find(r.pid);
-    if (host == host_of_ns_.end()) continue;  // not seen yet: next tick (it waits at most 200 ms)
+    if (host == host_of_ns_.end()) continue;  // not seen yet: next tick
     answer(host->second, r);
     answered_[r.slot] = r.pct_requests;
   }

@@ -23,9 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sem.h>
-#include <linux/futex.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -128,7 +126,7 @@ __attribute__((constructor)) static void ipcg_sync_setup(void) {
     ipcg_sync_map_monitor();
     ipcg_sync_claim_slot();
     pthread_atfork(ipcg_sync_before_fork, NULL, ipcg_sync_in_child);
-    if (ipcg_sync.mode == IPCG_SYNC_PCT) ipcg_sync_pct_request();  /* placed before it runs on */
+    if (ipcg_sync.mode == IPCG_SYNC_PCT) ipcg_sync_pct_request();  /* to be placed */
 }
 
 static uint64_t ipcg_sync_next_step(void) {
@@ -140,30 +138,19 @@ static uint64_t ipcg_sync_step(void) {
     return ipcg_sync.slot != NULL ? __atomic_load_n(&ipcg_sync.slot->calls, __ATOMIC_RELAXED) : ipcg_sync.calls;
 }
 
-/* pct: asks the grader to place this process (at its start) or demote it (at a change point),
- * and waits on the monitor word until it has (the grader sets the priorities from outside: a
- * process cannot raise its own, and the syscall filter lets it change none). A grader that does
- * not answer within IPCG_SYNC_PCT_WAIT_MS lets it run on. */
+/* pct: asks the grader to place this process (at its start: one CPU, its priority) or to demote
+ * it (a change point), then yields. It does not wait for the answer: a process asleep in the
+ * interposer would look, from /proc, like one asleep in the student's sem_wait (checks signal
+ * such a process, and DeadlockWatch would count it). The grader answers on its next tick; the
+ * priorities are set from outside because a process may not raise its own and the syscall filter
+ * lets it change none. */
 static void ipcg_sync_pct_request(void) {
     struct ipcg_sync_actor *a = ipcg_sync.slot;
     if (a == NULL) return;
     int saved = errno;
-    __atomic_store_n(&a->pct_wait, 1u, __ATOMIC_RELEASE);
     __atomic_add_fetch(&a->pct_requests, 1u, __ATOMIC_ACQ_REL);
-    struct timespec left = {0, (long)IPCG_SYNC_PCT_WAIT_MS * 1000000L};
-    while (__atomic_load_n(&a->pct_wait, __ATOMIC_ACQUIRE) == 1u) {
-        struct timespec before, after;
-        clock_gettime(CLOCK_MONOTONIC, &before);
-        long rc = syscall(SYS_futex, &a->pct_wait, FUTEX_WAIT, 1u, &left, NULL, 0);
-        if (rc != 0 && errno == ETIMEDOUT) break;
-        clock_gettime(CLOCK_MONOTONIC, &after);
-        long spent = (after.tv_sec - before.tv_sec) * 1000000000L + (after.tv_nsec - before.tv_nsec);
-        long remaining = left.tv_sec * 1000000000L + left.tv_nsec - spent;
-        if (remaining <= 0) break;
-        left.tv_sec = remaining / 1000000000L;
-        left.tv_nsec = remaining % 1000000000L;
-    }
-    __atomic_store_n(&a->pct_wait, 0u, __ATOMIC_RELEASE);
+    __atomic_store_n(&a->pct_wait, 1u, __ATOMIC_RELEASE);
+    __real_sched_yield();
     errno = saved;
 }
 

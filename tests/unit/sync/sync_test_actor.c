@@ -7,6 +7,8 @@
  *   sync_test_actor sysv SEMID FIRST SECOND             the same with semop on a SysV set
  *   sync_test_actor timedwait /A MS     sem_timedwait on A (made at 0) for MS ms, say "1" on stdout
  *   sync_test_actor spin /A MS          sem_trywait on A (made at 0) in a loop for MS ms: busy waiting
+ *   sync_test_actor fill /A N           sem_post A (made at 0) N times, say "1", read a byte, exit
+ *   sync_test_actor drain /A            sem_wait A (made at 0) forever: a consumer of a counting semaphore
  *
  * "count": the test's stand-in for a student's increment, with the driver's sync points around
  * each call and ipcg_cs_enter/exit where a lab's driver would put them. */
@@ -118,6 +120,15 @@ int main(int argc, char **argv) {
             if (sem_trywait(a) == 0) break;
             clock_gettime(CLOCK_MONOTONIC, &now);
         } while ((now.tv_sec - start.tv_sec) * 1000L + (now.tv_nsec - start.tv_nsec) / 1000000L < atol(argv[3]));
+        return 0;
+    }
+    if ((argc == 4 && strcmp(argv[1], "fill") == 0) || (argc == 3 && strcmp(argv[1], "drain") == 0)) {
+        sem_t *a = sem_open(argv[2], O_CREAT, 0600, 0);
+        if (a == SEM_FAILED) { perror("sem_open"); return 2; }
+        if (argv[1][0] == 'd')
+            for (;;) sem_wait(a);
+        for (long i = atol(argv[3]); i > 0; i--) sem_post(a);
+        handshake();
         return 0;
     }
     fprintf(stderr, "usage: sync_test_actor count|lockorder|sysv ...\n");

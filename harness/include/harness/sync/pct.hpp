@@ -1,12 +1,14 @@
 // The grader's half of the `pct` schedule (PCT, Burckhardt et al. 2010): every process of the test
 // on one CPU, each with its own SCHED_FIFO priority drawn from the seed, so the highest runnable
 // one runs; at each of its d-1 change points (calls drawn from the seed, sync_shared.h) the
-// interposer stops and asks to be demoted below every starting priority. Priorities are set from
+// interposer asks to be demoted below every starting priority, and yields; the grader answers on
+// its next tick (the process does not wait: asleep in the interposer it would look like a process
+// asleep in sem_wait). Priorities are set from
 // outside because a process may not raise its own and the syscall filter lets it change none;
 // RLIMIT_RTTIME bounds a real-time process that never blocks (SIGXCPU), and the kernel's RT
 // throttling leaves the other CPU's work its share.
 //
-//   SyncSchedule schedule = SyncSchedule::for_test(ctx);   // pct refused -> delays, said in the report
+//   SyncSchedule schedule = SyncSchedule::for_test(ctx, /*pct_ticked=*/true);  // refused -> delays
 //   PctScheduler pct(schedule, monitor);
 //   scene.run_until(done, [&] { pct.tick(scene); watch.observe(scene); });
 //   ctx.schedule_note += pct.note();                        // a priority the kernel refused

@@ -34,9 +34,10 @@ namespace ipcg {
 class SyncSchedule {
  public:
   SyncSchedule(SyncMode mode, std::uint64_t seed) : mode_(mode), seed_(seed) {}
-  // ctx.schedule and ctx.seed; `pct` where this grader may not set real-time priorities becomes
-  // `delays`, and ctx.schedule_note says so (the report prints it beside the seed).
-  static SyncSchedule for_test(TestContext& ctx);
+  // ctx.schedule and ctx.seed. `pct` becomes `delays`, and ctx.schedule_note says so (the report
+  // prints it beside the seed), where this grader may not set real-time priorities, or where the
+  // check does not run a PctScheduler (pct_ticked = false: nobody would answer the processes).
+  static SyncSchedule for_test(TestContext& ctx, bool pct_ticked = false);
 
   SyncMode mode() const { return mode_; }
   std::uint64_t seed() const { return seed_; }
@@ -107,7 +108,7 @@ class SyncMonitor {
   std::vector<SyncViolation> violations() const;
   std::uint32_t violations_seen() const;  // may exceed violations().size(): the first are kept
   std::vector<SyncActorRecord> actors() const;
-  // pct: lets the process in `slot` run on after the grader answered its request (futex wake).
+  // pct: marks the request of the process in `slot` answered.
   void pct_release(unsigned slot) const;
   // Section `s`'s entries so far (how many times some process called ipcg_cs_enter(s)).
   std::uint64_t section_entries(unsigned s) const;

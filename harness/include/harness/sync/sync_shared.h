@@ -55,9 +55,9 @@ struct ipcg_sync_actor {
     uint64_t calls;         /* synchronization calls and sync points so far (the step) */
     struct ipcg_sync_object objects[IPCG_SYNC_MAX_OBJECTS];
     struct ipcg_sync_object waiting; /* what it is blocked on now (kind 0: nothing) */
-    /* pct: 1 while the process waits (futex on this word, at most IPCG_SYNC_PCT_WAIT_MS) for the
-     * grader to place it (start: CPU and priority) or demote it (a change point); the grader
-     * sets it to 0 and wakes it. `pct_requests` counts the requests, placement included. */
+    /* pct: 1 when the process has asked the grader to place it (start: CPU and priority) or to
+     * demote it (a change point), and the grader has not answered yet; the process does not
+     * wait. `pct_requests` counts the requests, placement included. */
     uint32_t pct_wait;
     uint32_t pct_requests;
 };
@@ -124,7 +124,6 @@ struct ipcg_sync_decision {
     uint32_t sleep_us;      /* SLEEP: 1..IPCG_SYNC_MAX_SLEEP_US */
 };
 #define IPCG_SYNC_MAX_SLEEP_US 200u
-#define IPCG_SYNC_PCT_WAIT_MS 200u  /* a grader that does not answer lets the process run on */
 
 /* delays mode: half the points run on, a quarter yield, a quarter sleep 1-200 us. native: always
  * run on. pct: run on (its perturbation is the priorities the grader sets and the change points,
