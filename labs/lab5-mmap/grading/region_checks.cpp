@@ -286,7 +286,41 @@ CheckOutcome interrupted_lock_wait(TestContext& ctx) {
   return CheckOutcome::pass();
 }
 
+// A region left by a crashed run (its lock taken by a process that is gone, old updates in it):
+// mm_region_create must make it anew. A writer that keeps it waits for a lock no one will release.
+CheckOutcome stale_region(TestContext& ctx) {
+  const long adds = ctx.test.params.value("adds", 4L);
+  IPCG_TRY_OUTCOME(Region r, make_region(ctx));
+  Scene scene(ctx);
+  IPCG_TRY_OUTCOME(Actor * tool, scene.start("mmtool stale (reference)", tool_spec(ctx, "mmtool", {"stale", r.box_path})));
+  IPCG_TRY_OUTCOME(bool made, scene.run_until([&] { return scene.exited(*tool); }));
+  if (!made) return scene.timed_out("mmtool stale");
+  if (auto bad = judge_actors({tool})) return *bad;
+  IPCG_TRY_OUTCOME(Actor * writer, scene.start(label(ctx, "writer"),
+                                               program_spec(ctx, "writer", {"--create", "--id", "1", "--adds",
+                                                                            std::to_string(adds), r.box_path})));
+  // No other process of the test is alive: a writer asleep in sem_wait waits forever.
+  IPCG_TRY_OUTCOME(bool ended, scene.run_until([&] { return scene.exited(*writer) || waits_for_lock(scene, *writer); }));
+  if (!ended) return scene.timed_out("the writer, on a region left by a crashed run");
+  const std::string what = fmt::format("a region left by a crashed run (count 123, its lock taken by a process that "
+                                       "is gone), then {} with --create and {} adds", writer->label, adds);
+  if (!scene.exited(*writer))
+    return CheckOutcome::fail(fmt::format("{}: the writer waits in sem_wait for a lock no live process holds", what),
+                              {"mm_region_create kept the old file's lock: truncate the file and initialise the region "
+                               "(sem_init) every time"});
+  if (auto bad = judge_actors({writer}, region_call_name)) return *bad;
+  const auto content = read_region(r.host_path);
+  if (!content) return CheckOutcome::fail(what + ": the region's file is shorter than struct mm_region");
+  auto problems = log_problems(*content, {1}, adds, false);
+  if (content->count != static_cast<std::uint64_t>(adds) || !problems.empty())
+    return CheckOutcome::fail(fmt::format("{}: the file holds count {}, expected {} (the old run's updates kept)", what,
+                                          content->count, adds),
+                              problems);
+  return CheckOutcome::pass();
+}
+
 IPCG_REGISTER_CHECK("lab5.no_lost_update", no_lost_update);
+IPCG_REGISTER_CHECK("lab5.stale_region", stale_region);
 IPCG_REGISTER_CHECK("lab5.visibility", visibility);
 IPCG_REGISTER_CHECK("lab5.synced_before_kill", synced_before_kill);
 IPCG_REGISTER_CHECK("lab5.interrupted_lock_wait", interrupted_lock_wait);

@@ -15,8 +15,9 @@ namespace lab5 {
 Result<TestFolder> TestFolder::make(TestContext& ctx) {
   const std::string name = ctx.ipc_names().name("files");
   IPCG_TRY(std::filesystem::path host, ctx.sandbox.make_writable_dir(name, Role::reference));
-  // Both uids create files here; sticky, so neither removes the other's.
-  if (::chmod(host.c_str(), 01777) != 0) return fail(Errc::io, "chmod " + host.string() + ": " + std::strerror(errno));
+  // Both uids create and reopen files here. Not sticky: in a sticky world-writable folder
+  // fs.protected_regular refuses an O_CREAT open of the other uid's file (a stale region).
+  if (::chmod(host.c_str(), 0777) != 0) return fail(Errc::io, "chmod " + host.string() + ": " + std::strerror(errno));
   return TestFolder(host, ctx.sandbox.to_box(host));
 }
 

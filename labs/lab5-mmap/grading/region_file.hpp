@@ -20,7 +20,7 @@ inline constexpr long kSysFutex = 202;
 
 // The folder a test's files live in: in the sandbox's work folder (on the host's disk, so that
 // msync has something to write back, unlike the box's /tmp tmpfs), named from ctx.ipc_names(),
-// writable by the student's and the reference's uids alike (sticky, like /tmp). Removed, with
+// writable by the student's and the reference's uids alike (0777). Removed, with
 // whatever the roles left in it, when the check ends.
 class TestFolder {
  public:
