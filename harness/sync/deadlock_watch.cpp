@@ -49,6 +49,7 @@ bool waits_with_timeout(const ProcessSnapshot& s) {
 
 // The identity of the word at `addr` in `pid`: the same for every process that maps the same
 // object (device, inode, offset); a private mapping's word is that process's alone.
+// `pid` is the process's own (namespace) pid, as the interposer names its private words too.
 std::optional<std::string> identity_in(pid_t pid, const MapsEntry& m, std::uint64_t addr) {
   const std::uint64_t offset = addr - m.start + m.offset;
   if (!m.shared) return fmt::format("private:{}:{:x}", pid, addr);
@@ -144,7 +145,7 @@ void DeadlockWatch::remember_objects(const std::vector<ProcessSnapshot>& snaps) 
     for (const auto& o : r.objects) {
       if (o.kind == SyncActorRecord::Object::Kind::sysv || identity_.count({r.pid, o.addr})) continue;
       if (maps.empty()) maps = read_text(fmt::format("/proc/{}/maps", host->second));
-      if (auto m = mapping_of(maps, o.addr)) identity_[{r.pid, o.addr}] = *identity_in(host->second, *m, o.addr);
+      if (auto m = mapping_of(maps, o.addr)) identity_[{r.pid, o.addr}] = *identity_in(r.pid, *m, o.addr);
     }
   }
 }
@@ -169,6 +170,7 @@ void DeadlockWatch::build_graph(const std::vector<ProcessSnapshot>& snaps, const
   auto same_object = [&](const SyncActorRecord& r, const SyncActorRecord::Object& o, const std::string& identity,
                          std::uint64_t addr) {
     if (o.kind == SyncActorRecord::Object::Kind::sysv) return false;
+    if (!o.identity.empty()) return o.identity == identity;  // as its process found it
     const auto id = identity_.find({r.pid, o.addr});
     return id != identity_.end() ? id->second == identity : o.addr == addr;
   };
@@ -229,7 +231,7 @@ void DeadlockWatch::build_graph(const std::vector<ProcessSnapshot>& snaps, const
         std::uint32_t word = 0;
         if (read_memory(s.pid, addr, &word, sizeof word))
           o.state = mutex ? (word ? "locked" : "unlocked") : fmt::format("value {}", word);
-        o.holders = holders_of(*identity_in(s.pid, *m, addr), addr);
+        o.holders = holders_of(*identity_in(s.ns_pid, *m, addr), addr);
         node.waits_on = std::move(o);
       }
     } else if ((nr == SYS_semop || nr == SYS_semtimedop) && s.syscall_args.size() >= 3) {

@@ -15,6 +15,8 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -176,6 +178,43 @@ static void ipcg_sync_perturb(void) {
     errno = saved;
 }
 
+/* Where `addr` lies: its mapping's device, inode and the offset in the file, from /proc/self/maps
+ * (once per object and process: a few system calls on an O_CLOEXEC descriptor, closed at once). */
+static void ipcg_sync_locate(struct ipcg_sync_object *o, uint64_t addr) {
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    char buf[4096];
+    size_t have = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
+        if (n <= 0) break;
+        have += (size_t)n;
+        buf[have] = '\0';
+        char *line = buf, *end;
+        while ((end = strchr(line, '\n')) != NULL) {
+            *end = '\0';
+            unsigned long long start = 0, stop = 0, off = 0, ino = 0;
+            unsigned major = 0, minor = 0;
+            char perms[8] = {0};
+            if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &stop, perms, &off, &major, &minor, &ino) == 7 &&
+                start <= addr && addr < stop) {
+                o->dev_major = major;
+                o->dev_minor = minor;
+                o->inode = ino;
+                o->offset = addr - start + off;
+                o->where_found = perms[3] == 's' ? 1u : 2u;
+                close(fd);
+                return;
+            }
+            line = end + 1;
+        }
+        have = (size_t)(buf + have - line);
+        memmove(buf, line, have);
+        if (have == sizeof buf - 1) have = 0;  /* a line longer than the buffer: skip it */
+    }
+    close(fd);
+}
+
 /* Counts one acquire (+units) or release (-units) of an object in this process's slot. */
 static void ipcg_sync_note(uint32_t kind, uint64_t addr, int64_t semid, int32_t semnum, int64_t units) {
     struct ipcg_sync_actor *a = ipcg_sync.slot;
@@ -184,14 +223,17 @@ static void ipcg_sync_note(uint32_t kind, uint64_t addr, int64_t semid, int32_t 
         struct ipcg_sync_object *o = &a->objects[i];
         uint32_t k = __atomic_load_n(&o->kind, __ATOMIC_ACQUIRE);
         if (k == 0) {
+            /* Claimed first (so another thread cannot fill it at the same time), then filled,
+             * then published with its kind. */
             uint32_t expected = 0;
+            if (!__atomic_compare_exchange_n(&o->kind, &expected, IPCG_SYNC_OBJ_CLAIMING, 0, __ATOMIC_ACQ_REL,
+                                             __ATOMIC_ACQUIRE))
+                continue; /* another thread of this process took it first */
             o->addr = addr;
             o->semid = semid;
             o->semnum = semnum;
-            if (!__atomic_compare_exchange_n(&o->kind, &expected, kind, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-                i--; /* another thread of this process took it: look at it again */
-                continue;
-            }
+            if (kind != IPCG_SYNC_OBJ_SYSV) ipcg_sync_locate(o, addr);
+            __atomic_store_n(&o->kind, kind, __ATOMIC_RELEASE);
             k = kind;
         }
         if (k != kind || o->addr != addr || o->semid != semid || o->semnum != semnum) continue;

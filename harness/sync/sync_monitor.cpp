@@ -48,7 +48,7 @@ T load(const T& field) {
   return __atomic_load_n(&field, __ATOMIC_ACQUIRE);
 }
 
-SyncActorRecord::Object object_of(const ipcg_sync_object& o) {
+SyncActorRecord::Object object_of(const ipcg_sync_object& o, pid_t pid) {
   SyncActorRecord::Object out;
   const std::uint32_t kind = load(o.kind);
   out.kind = kind == IPCG_SYNC_OBJ_MUTEX  ? SyncActorRecord::Object::Kind::mutex
@@ -59,6 +59,10 @@ SyncActorRecord::Object object_of(const ipcg_sync_object& o) {
   out.semnum = o.semnum;
   out.acquired = load(o.acquired);
   out.released = load(o.released);
+  if (o.where_found == 1)
+    out.identity = fmt::format("{}:{}:{}:{}", o.dev_major, o.dev_minor, o.inode, o.offset);
+  else if (o.where_found == 2)
+    out.identity = fmt::format("private:{}:{:x}", pid, o.addr);
   return out;
 }
 
@@ -161,9 +165,11 @@ std::vector<SyncActorRecord> SyncMonitor::actors() const {
     r.slot = i;
     r.pct_waiting = load(a.pct_wait) == 1u;
     r.pct_requests = load(a.pct_requests);
-    for (const ipcg_sync_object& o : a.objects)
-      if (load(o.kind) != 0) r.objects.push_back(object_of(o));
-    if (load(a.waiting.kind) != 0) r.waiting = object_of(a.waiting);
+    for (const ipcg_sync_object& o : a.objects) {
+      const std::uint32_t kind = load(o.kind);
+      if (kind != 0 && kind != IPCG_SYNC_OBJ_CLAIMING) r.objects.push_back(object_of(o, r.pid));
+    }
+    if (load(a.waiting.kind) != 0) r.waiting = object_of(a.waiting, r.pid);
     out.push_back(std::move(r));
   }
   return out;

@@ -219,8 +219,7 @@ TEST(DeadlockWatch, AProcessKilledWhileHoldingASemaphoreIsNamedAsTheCause) {
   ASSERT_TRUE(holder.said_ready());
   const pid_t holder_pid = holder.pid;
   DeadlockWatch watch(&*monitor);
-  watch.observe({{holder.pid, "holder"}});  // the watch sees what it holds while it lives
-  ::kill(holder.pid, SIGKILL);
+  ::kill(holder.pid, SIGKILL);  // the watch never saw it alive: its interposer said where /a lies
   holder.wait();
   Child waiter = spawn({"lockorder", sems.a, sems.b}, {schedule.env_for(1), monitor->fd()});
   const std::vector<WatchedProcess> who{{waiter.pid, "waiter"}};
@@ -276,12 +275,11 @@ TEST(DeadlockWatch, ConsumersOfACountingSemaphoreHoldNothingAndMakeNoCycle) {
   ASSERT_TRUE(producer.said_ready());  // 3 posted
   Child c1 = spawn({"drain", name}, {schedule.env_for(1), monitor->fd()});
   Child c2 = spawn({"drain", name}, {schedule.env_for(2), monitor->fd()});
-  DeadlockWatch watch(&*monitor);
-  std::vector<WatchedProcess> who{{producer.pid, "producer"}, {c1.pid, "consumer 1"}, {c2.pid, "consumer 2"}};
-  watch.observe(who);  // the producer's posts are seen while it lives
   ASSERT_TRUE(producer.go());
   ASSERT_EQ(producer.wait(), 0);
-  who.erase(who.begin());
+  // A watch that never saw the producer alive: its interposer said where its semaphore lies.
+  DeadlockWatch watch(&*monitor);
+  const std::vector<WatchedProcess> who{{c1.pid, "consumer 1"}, {c2.pid, "consumer 2"}};
   watch_until_fired(watch, who, std::chrono::milliseconds(3000));
   ASSERT_TRUE(watch.fired());
   const std::string text = fmt::format("{}", fmt::join(watch.explanation(), "\n"));

@@ -86,6 +86,10 @@ struct SyncActorRecord {
     std::int64_t semid = -1;
     int semnum = -1;
     std::int64_t acquired = 0, released = 0;
+    // sem/mutex: what the address lies in, as its process found it in its own maps when it first
+    // used the object ("MAJOR:MINOR:INODE:OFFSET"; "private:PID:ADDR" in a private mapping), so a
+    // process that ended is still matched; empty when it could not tell.
+    std::string identity;
     std::int64_t held() const { return acquired - released; }
   };
   std::vector<Object> objects;

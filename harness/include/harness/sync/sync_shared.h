@@ -16,7 +16,7 @@
 
 #define IPCG_SYNC_MONITOR_FD 5
 #define IPCG_SYNC_MAGIC 0x43595349u /* "ISYC" */
-#define IPCG_SYNC_VERSION 1u
+#define IPCG_SYNC_VERSION 2u
 
 #define IPCG_SYNC_MAX_ACTORS 64     /* process slots (a role and every process it forks) */
 #define IPCG_SYNC_MAX_OBJECTS 16    /* semaphores/mutexes one process's counts are kept for */
@@ -33,6 +33,7 @@
 #define IPCG_SYNC_OBJ_SEM 1u     /* sem_t at `addr` in that process (POSIX, named or in shm) */
 #define IPCG_SYNC_OBJ_MUTEX 2u   /* pthread_mutex_t at `addr` */
 #define IPCG_SYNC_OBJ_SYSV 3u    /* SysV set `semid`, semaphore `semnum` */
+#define IPCG_SYNC_OBJ_CLAIMING 0xffffffffu /* being filled in by its process: not yet readable */
 
 /* Violation kinds. */
 #define IPCG_SYNC_V_TWO_INSIDE 1u  /* a second process entered a section another one was inside */
@@ -46,6 +47,12 @@ struct ipcg_sync_object {
     uint64_t addr;          /* POSIX / mutex: the address in this process */
     int64_t acquired;       /* successful waits (SysV: units taken) */
     int64_t released;       /* posts (SysV: units given) */
+    /* sem/mutex: what `addr` lies in, read from /proc/self/maps when the object was first seen,
+     * so the grader can match it across processes even after this one ended (0: not found). */
+    uint32_t where_found;   /* 1: found; 2: found, in a private mapping */
+    uint32_t dev_major, dev_minor;
+    uint32_t pad;
+    uint64_t inode, offset;
 };
 
 struct ipcg_sync_actor {
