@@ -140,6 +140,31 @@ std::optional<MapsEntry> mapping_of(std::string_view maps, std::uint64_t addr) {
   return std::nullopt;
 }
 
+std::uint64_t dirty_mapped_bytes(std::string_view smaps, std::uint64_t inode) {
+  std::uint64_t kb = 0;
+  bool in_file = false;
+  std::size_t at = 0;
+  while (at < smaps.size()) {
+    auto end = smaps.find('\n', at);
+    if (end == std::string_view::npos) end = smaps.size();
+    const std::string_view line = smaps.substr(at, end - at);
+    at = end + 1;
+    if (auto m = parse_maps_line(line)) {  // a block's first line; "Key:   value kB" lines follow
+      in_file = m->inode == inode && inode != 0;
+      continue;
+    }
+    if (!in_file) continue;
+    for (std::string_view key : {"Shared_Dirty:", "Private_Dirty:"}) {
+      if (line.substr(0, key.size()) != key) continue;
+      std::string_view value = line.substr(key.size());
+      value.remove_prefix(std::min(value.find_first_not_of(' '), value.size()));
+      std::uint64_t n = 0;
+      if (std::from_chars(value.data(), value.data() + value.size(), n).ec == std::errc{}) kb += n;
+    }
+  }
+  return kb * 1024;
+}
+
 std::string describe_mapping(const MapsEntry& m, std::uint64_t offset) {
   static constexpr std::string_view kShm = "/dev/shm/";
   std::string_view path = m.path;

@@ -139,6 +139,22 @@ TEST(Maps, ParsesALine) {
   EXPECT_FALSE(parse_maps_line("garbage"));
 }
 
+TEST(Maps, DirtyBytesAreCountedOnlyInTheFilesOwnMappings) {
+  const std::string smaps =
+      "7f2a1c000000-7f2a1c002000 rw-s 00000000 fd:01 4242 /tmp/cell/region\n"
+      "Size:                  8 kB\n"
+      "Shared_Dirty:          0 kB\n"
+      "Private_Dirty:         8 kB\n"
+      "VmFlags: rd wr sh mr mw me ms sd\n"
+      "7f2a1c002000-7f2a1c003000 rw-p 00000000 00:00 0\n"
+      "Private_Dirty:         4 kB\n"
+      "7f2a1c010000-7f2a1c011000 r--s 00002000 fd:01 4242 /tmp/cell/region\n"
+      "Shared_Dirty:          4 kB\n";
+  EXPECT_EQ(dirty_mapped_bytes(smaps, 4242), 12u * 1024);  // both mappings of inode 4242, not the anonymous one
+  EXPECT_EQ(dirty_mapped_bytes(smaps, 99), 0u);
+  EXPECT_EQ(dirty_mapped_bytes("", 4242), 0u);
+}
+
 TEST(Maps, AnAddressIsNamedByTheObjectItLiesIn) {
   const auto sem = mapping_of(kMaps, 0x7f2a1c000000u);
   ASSERT_TRUE(sem);

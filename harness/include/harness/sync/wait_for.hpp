@@ -54,6 +54,13 @@ struct MapsEntry {
 std::optional<MapsEntry> parse_maps_line(std::string_view line);
 // The mapping of `maps` (the whole file's text) that holds address `addr`.
 std::optional<MapsEntry> mapping_of(std::string_view maps, std::uint64_t addr);
+// Bytes of a file's pages that a process's mappings of it hold dirty (written, not yet written
+// back): Shared_Dirty + Private_Dirty of every /proc/PID/smaps block whose inode is `inode`.
+// After msync(MS_SYNC) of a file on disk they are 0 (writeback cleans the page tables); pages
+// written since are counted again. Works on every kernel (cachestat(2) needs 6.5). On tmpfs
+// pages stay dirty whatever msync does. `smaps` is the whole file's text.
+std::uint64_t dirty_mapped_bytes(std::string_view smaps, std::uint64_t inode);
+
 // "semaphore /bb_mutex" for /dev/shm/sem.bb_mutex, "shared memory /ring" for /dev/shm/ring,
 // else the path itself (or "anonymous shared memory"), for a word at `offset` of that mapping.
 std::string describe_mapping(const MapsEntry& m, std::uint64_t offset);
