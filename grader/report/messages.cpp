@@ -50,6 +50,14 @@ constexpr std::array<CatalogueRow, kMessageCount> kCatalogue = {{
      "so --seed does not replay it",
      "같은 시드로 {1}번 실행해 {0}번 통과하지 못했습니다: 이 판정은 프로세스 스케줄링에 따라 달라지므로 "
      "--seed로 재현되지 않습니다"},
+    {Msg::failed_differently, "failed_differently", 1,
+     "all {0} runs with this seed failed, not all the same way: how it fails depends on how the processes were "
+     "scheduled",
+     "같은 시드로 {0}번 실행해 모두 통과하지 못했지만 실패한 모습이 달랐습니다: 어떻게 실패하는지는 프로세스 "
+     "스케줄링에 따라 달라집니다"},
+    {Msg::failure_came_back, "failure_came_back", 2,
+     "the failure came back in {0} of {1} runs with this seed",
+     "같은 시드로 {1}번 실행해 {0}번 같은 실패가 다시 나왔습니다"},
     {Msg::schedule_exact, "schedule_exact", 3,
      "schedule {0}; exact replay: --seed {1} --only {2} runs the processes in this order again",
      "스케줄 {0}; 정확한 재현: --seed {1} --only {2} 옵션으로 실행하면 프로세스가 같은 순서로 다시 실행됩니다"},

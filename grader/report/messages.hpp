@@ -55,6 +55,8 @@ enum class Msg {
   trace_hint,      // "trace: {file} (open it in ...)"
   leftovers,       // "left behind after the test: {objects}"
   scheduling_dependent,  // "{not passed} of {runs} runs with this seed did not pass: ..."
+  failed_differently,    // "all {runs} runs with this seed failed, not all the same way: ..."
+  failure_came_back,     // "the failure came back in {runs} of {runs} runs with this seed"
   schedule_exact,        // "schedule {mode}; exact replay: --seed {seed} --only {test} ..."
   schedule_best_effort,  // "schedule {mode}; best-effort replay: --seed {seed} --only {test} ..."
   hint_line,             // "to fix: {the test's hint}"

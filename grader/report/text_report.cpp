@@ -110,7 +110,14 @@ void write_details(Context& cx, const TestResult& t, std::uint64_t seed) {
     if (!t.attempts.empty()) {
       const auto not_passed = std::count_if(t.attempts.begin(), t.attempts.end(),
                                             [](const Attempt& a) { return a.status != Status::passed; });
-      write_indented(cx, tr(cx.lang(), Msg::scheduling_dependent, not_passed, t.attempts.size()));
+      const bool same = std::all_of(t.attempts.begin(), t.attempts.end(),
+                                    [&](const Attempt& a) { return a.status == t.status; });
+      if (same)  // kept only for a perturbing schedule: how often its best-effort replay failed again
+        write_indented(cx, tr(cx.lang(), Msg::failure_came_back, t.attempts.size(), t.attempts.size()));
+      else if (static_cast<std::size_t>(not_passed) == t.attempts.size())
+        write_indented(cx, tr(cx.lang(), Msg::failed_differently, t.attempts.size()));
+      else
+        write_indented(cx, tr(cx.lang(), Msg::scheduling_dependent, not_passed, t.attempts.size()));
     }
     if (const std::string& hint = cx.hint_of(t); !hint.empty()) write_indented(cx, tr(cx.lang(), Msg::hint_line, hint));
     if (!t.trace_file.empty())

@@ -527,6 +527,22 @@ TEST(SchedulingDependent, TextSaysHowManyRunsDidNotPassAndJsonListsThem) {
   EXPECT_TRUE(doc["tests"][2]["attempts"].empty());  // one verdict: nothing to list
 }
 
+// Runs that all failed are never called "did not pass depending on scheduling": either the
+// failure came back every time (a perturbing schedule keeps its runs to say so) or it failed in
+// different ways.
+TEST(SchedulingDependent, RunsThatAllFailedSayTheFailureCameBackOrFailedDifferently) {
+  LabResult r = mixed_result();
+  TestResult& t = r.tests.front();
+  t.status = Status::failed;
+  t.attempts = {{5, Status::failed, "first"}, {5, Status::failed, ""}, {5, Status::failed, "third"}};
+  EXPECT_THAT(text_of(r, {}), HasSubstr("    the failure came back in 3 of 3 runs with this seed\n"));
+  EXPECT_THAT(text_of(r, {}), Not(HasSubstr("3 of 3 runs with this seed did not pass")));
+  EXPECT_THAT(text_of(r, {.lang = Lang::ko}), HasSubstr("같은 시드로 3번 실행해 3번 같은 실패가 다시 나왔습니다"));
+  t.attempts[1].status = Status::crashed;
+  EXPECT_THAT(text_of(r, {}), HasSubstr("    all 3 runs with this seed failed, not all the same way"));
+  EXPECT_THAT(text_of(r, {}), Not(HasSubstr("3 of 3 runs with this seed did not pass")));
+}
+
 // A lab that perturbs its synchronization calls prints the schedule beside the seed, and says
 // whether the seed replays the processes' order or only the perturbations.
 TEST(SyncSchedule, AFailingTestNamesItsScheduleAndHowExactlyTheSeedReplaysIt) {

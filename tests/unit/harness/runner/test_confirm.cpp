@@ -72,5 +72,15 @@ TEST(ConfirmVerdict, ZeroRunsOrABuildFailureRunsNothing) {
   EXPECT_EQ(reruns.calls, 0u);
 }
 
+TEST(ConfirmVerdict, UnderAPerturbingScheduleAgreeingRunsAreKeptToSayHowOftenTheFailureCameBack) {
+  Reruns reruns{{Status::failed, Status::failed}};
+  TestResult first = with_status(Status::failed, "first");
+  first.schedule = "delays";
+  const auto r = confirm_verdict(first, std::ref(reruns), 7, 2);
+  EXPECT_EQ(reruns.calls, 2u);
+  ASSERT_EQ(r.attempts.size(), 3u);
+  for (const auto& a : r.attempts) EXPECT_EQ(a.status, Status::failed);
+}
+
 }  // namespace
 }  // namespace ipcg
