@@ -37,16 +37,38 @@ SpinWatch::Verdict SpinWatch::observe(const SpinSample& s) {
   return verdict_;
 }
 
+SpinWatch::Figures SpinWatch::measured() const {
+  if (!first_ || !last_) return {};
+  const SpinSample& from = asleep_from_ ? *asleep_from_ : *first_;
+  return {last_->cpu_seconds - from.cpu_seconds, std::chrono::duration<double>(last_->at - from.at).count(),
+          last_->voluntary_switches - from.voluntary_switches};
+}
+
 std::string SpinWatch::figures() const {
   if (!first_ || !last_) return "no sample";
-  const SpinSample& from = asleep_from_ ? *asleep_from_ : *first_;
-  const double cpu = last_->cpu_seconds - from.cpu_seconds;
-  const double wall = std::chrono::duration<double>(last_->at - from.at).count();
-  const auto switches = last_->voluntary_switches - from.voluntary_switches;
+  const Figures f = measured();
   std::string out = fmt::format("{:.0f} ms of CPU in {:.0f} ms of wall time (CPU/wall {:.2f}; {} voluntary context switch{})",
-                                cpu * 1000, wall * 1000, wall > 0 ? cpu / wall : 0.0, switches, switches == 1 ? "" : "es");
+                                f.cpu_seconds * 1000, f.wall_seconds * 1000,
+                                f.wall_seconds > 0 ? f.cpu_seconds / f.wall_seconds : 0.0, f.voluntary_switches,
+                                f.voluntary_switches == 1 ? "" : "es");
   if (!asleep_from_) out += ", never asleep in the call it should wait in";
   return out;
+}
+
+bool asleep_or_spinning(const Scene& scene, const Actor& a, std::initializer_list<long> waits, SpinWatch& spin,
+                        bool counting) {
+  if (scene.exited(a)) return true;
+  const auto snap = scene.snapshot(a);
+  if (!snap) return false;
+  const SpinSample sample = spin_sample(*snap, waits);
+  if (counting) spin.observe(sample);
+  return sample.asleep_in_wait || spin.verdict() == SpinWatch::Verdict::spins;
+}
+
+bool spin_decided(const Scene& scene, const Actor& a, std::initializer_list<long> waits, SpinWatch& spin) {
+  if (scene.exited(a)) return true;
+  const auto snap = scene.snapshot(a);
+  return snap && spin.observe(spin_sample(*snap, waits)) != SpinWatch::Verdict::undecided;
 }
 
 }  // namespace ipcg

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <csignal>
 
+#include "harness/sync/spin_watch.hpp"
 #include "scene.hpp"
 
 namespace lab3 {
@@ -191,28 +192,13 @@ CheckOutcome full_queue(TestContext& ctx) {
   return CheckOutcome::pass();
 }
 
-// CPU time a worker may use on an empty queue, after dispatch_open, without ever blocking in
-// mq_timedreceive, before it is judged to spin. CPU time, not wall time: on a busy machine a
-// spinner gets there later, a blocked worker never does, so the verdict does not depend on load.
-constexpr double kSpinCpuSeconds = 0.2;
-
-// Waits until the worker (which reported "open") blocks in mq_timedreceive, exits, or spins
-// (kSpinCpuSeconds of CPU since it opened the queue, never blocked). `spun` gets the CPU and wall
-// time it spun. false when the test's deadline came first.
-Result<bool> wait_for_block(Scene& scene, Actor& worker, std::optional<std::pair<double, double>>& spun) {
-  std::optional<std::pair<Clock::time_point, double>> opened;
-  return scene.run_until([&] {
-    if (scene.exited(worker)) return true;
-    auto snap = scene.snapshot(worker);
-    if (!snap) return false;
-    if (blocked_in(*snap, {kSysMqTimedreceive})) return true;
-    if (!opened && worker.reported("open")) opened = {Clock::now(), cpu_seconds(*snap)};
-    if (opened && cpu_seconds(*snap) - opened->second >= kSpinCpuSeconds) {
-      spun = {cpu_seconds(*snap) - opened->second, std::chrono::duration<double>(Clock::now() - opened->first).count()};
-      return true;
-    }
-    return false;
-  });
+// Waits until the worker blocks in mq_timedreceive, exits, or spins: harness SpinWatch, its CPU
+// time counted once the worker reported "open" (CPU time, not wall time: on a busy machine a
+// spinner gets there later, a blocked worker never does, so the verdict does not depend on load).
+// false when the test's deadline came first.
+Result<bool> wait_for_block(Scene& scene, Actor& worker, SpinWatch& spin) {
+  return scene.run_until(
+      [&] { return asleep_or_spinning(scene, worker, {kSysMqTimedreceive}, spin, worker.reported("open")); });
 }
 
 // A worker on an empty queue must block in mq_timedreceive, not spin: it is seen asleep in it,
@@ -224,48 +210,35 @@ CheckOutcome idle_worker(TestContext& ctx) {
   IPCG_TRY_OUTCOME(Actor * creator, create_queue(ctx, scene, s));
   if (auto bad = judge_roles({creator})) return *bad;
   IPCG_TRY_OUTCOME(Actor * worker, scene.start(label(ctx, "worker"), program_spec(ctx, "worker", {s.queue})));
-  std::optional<std::pair<double, double>> spun;
-  IPCG_TRY_OUTCOME(bool blocked, wait_for_block(scene, *worker, spun));
+  SpinWatch spin({.window = window});
+  IPCG_TRY_OUTCOME(bool blocked, wait_for_block(scene, *worker, spin));
   if (!blocked) return scene.timed_out("the idle worker");
   const std::string advice = "a worker waits in mq_receive (blocking) for a job; never poll an O_NONBLOCK queue in a loop";
-  if (spun)
+  if (spin.verdict() == SpinWatch::Verdict::spins) {
+    const auto f = spin.measured();
     return CheckOutcome::fail(fmt::format("the worker spins on an empty queue: {:.0f} ms of CPU in {:.0f} ms of wall "
                                           "time (CPU/wall {:.2f}), never blocked in mq_timedreceive",
-                                          spun->first * 1000, spun->second * 1000, spun->first / spun->second),
+                                          f.cpu_seconds * 1000, f.wall_seconds * 1000, f.cpu_seconds / f.wall_seconds),
                               {advice});
+  }
   // Blocked once: over the window it must stay asleep (a wait with a short timeout in a loop
   // wakes, but uses next to no CPU; a loop that spins between waits does).
-  std::optional<std::pair<Clock::time_point, double>> from;
-  double ratio = 0, cpu = 0;
-  long switches = 0;
-  std::uint64_t switches_from = 0;
-  IPCG_TRY_OUTCOME(bool measured, scene.run_until([&] {
-    if (scene.exited(*worker)) return true;
-    auto snap = scene.snapshot(*worker);
-    if (!snap) return false;
-    if (!from) {
-      from = {Clock::now(), cpu_seconds(*snap)};
-      switches_from = snap->voluntary_switches;
-      return false;
-    }
-    const double wall = std::chrono::duration<double>(Clock::now() - from->first).count();
-    if (wall < std::chrono::duration<double>(window).count()) return false;
-    cpu = cpu_seconds(*snap) - from->second;
-    ratio = cpu / wall;
-    switches = static_cast<long>(snap->voluntary_switches - switches_from);
-    return true;
-  }));
+  IPCG_TRY_OUTCOME(bool measured,
+                   scene.run_until([&] { return spin_decided(scene, *worker, {kSysMqTimedreceive}, spin); }));
   if (!measured) return scene.timed_out("the idle worker");
   if (scene.exited(*worker)) {
     if (auto bad = judge_roles({worker})) return *bad;
     return CheckOutcome::fail("the worker returned from dispatch_take on an empty queue",
                               {worker->lines().empty() ? "" : "last report: " + worker->lines().back()});
   }
-  if (ratio > 0.3)
-    return CheckOutcome::fail(fmt::format("the worker spins on an empty queue: {:.0f} ms of CPU in {} ms of wall time "
+  if (spin.verdict() == SpinWatch::Verdict::spins) {
+    const auto f = spin.measured();
+    return CheckOutcome::fail(fmt::format("the worker spins on an empty queue: {:.0f} ms of CPU in {:.0f} ms of wall time "
                                           "(CPU/wall {:.2f}; {} voluntary context switches)",
-                                          cpu * 1000, window.count(), ratio, switches),
+                                          f.cpu_seconds * 1000, f.wall_seconds * 1000, f.cpu_seconds / f.wall_seconds,
+                                          f.voluntary_switches),
                               {advice});
+  }
   IPCG_TRY_OUTCOME(Actor * stop, run_one(scene, "mqtool stop", tool_spec(ctx, {"stop", s.queue, "1"})));
   if (auto bad = judge_roles({stop})) return *bad;
   IPCG_TRY_OUTCOME(bool done, scene.run_until([&] { return scene.exited(*worker); }));
@@ -387,17 +360,17 @@ CheckOutcome interrupted_take(TestContext& ctx) {
   IPCG_TRY_OUTCOME(Actor * worker, scene.start(label(ctx, "worker"),
                                                program_spec(ctx, "worker", {"--eintr", "--count", "2", s.queue})));
   // A worker that never blocks (it polls) cannot be interrupted in mq_timedreceive.
-  std::optional<std::pair<double, double>> spun;
-  IPCG_TRY_OUTCOME(bool blocked, wait_for_block(scene, *worker, spun));
+  SpinWatch spin;
+  IPCG_TRY_OUTCOME(bool blocked, wait_for_block(scene, *worker, spin));
   if (!blocked) return scene.timed_out("the worker waiting for a job");
   if (scene.exited(*worker)) {
     if (auto bad = judge_roles({worker})) return *bad;
     return CheckOutcome::fail("the worker returned from dispatch_take on an empty queue, so no signal could be sent");
   }
-  if (spun)
+  if (spin.verdict() == SpinWatch::Verdict::spins)
     return CheckOutcome::fail(fmt::format("the worker did not block in mq_timedreceive on an empty queue ({:.0f} ms of CPU "
                                           "spent polling), so no signal could interrupt it: EINTR handling cannot be "
-                                          "judged (idle_worker_blocks says why)", spun->first * 1000));
+                                          "judged (idle_worker_blocks says why)", spin.measured().cpu_seconds * 1000));
   ::kill(worker->proc->pid(), SIGUSR1);
   IPCG_TRY_OUTCOME(bool delivered, scene.run_until([&] {
     auto snap = scene.snapshot(*worker);

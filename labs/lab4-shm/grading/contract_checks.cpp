@@ -11,23 +11,11 @@
 namespace lab4 {
 namespace {
 
-// Waits until `a` is asleep in futex, has exited, or used kSpinCpuSeconds of CPU since it
-// opened the ring without being seen asleep (then `spun` has its CPU and wall seconds).
-Result<bool> wait_for_sleep(Roles& roles, Actor& a, std::optional<std::pair<double, double>>& spun) {
-  std::optional<std::pair<Clock::time_point, double>> opened;
-  Scene& scene = roles.scene;
-  return roles.run_until([&] {
-    if (scene.exited(a)) return true;
-    auto snap = scene.snapshot(a);
-    if (!snap) return false;
-    if (blocked_in(*snap, {kSysFutex})) return true;
-    if (!opened && a.reported("opened")) opened = {Clock::now(), cpu_seconds(*snap)};
-    if (opened && cpu_seconds(*snap) - opened->second >= kSpinCpuSeconds) {
-      spun = {cpu_seconds(*snap) - opened->second, std::chrono::duration<double>(Clock::now() - opened->first).count()};
-      return true;
-    }
-    return false;
-  }, Roles::Wait::on_the_grader);  // an empty ring waits for the producer the check starts next
+// Waits until `a` is asleep in futex, has exited, or spins: harness SpinWatch, its CPU time
+// counted once it reported "opened" the ring.
+Result<bool> wait_for_sleep(Roles& roles, Actor& a, SpinWatch& spin) {
+  return roles.run_until([&] { return asleep_or_spinning(roles.scene, a, {kSysFutex}, spin, a.reported("opened")); },
+                         Roles::Wait::on_the_grader);  // an empty ring waits for the producer the check starts next
 }
 
 const char* const kSleepAdvice =
@@ -44,44 +32,35 @@ CheckOutcome idle_consumer(TestContext& ctx) {
   IPCG_TRY_OUTCOME(Actor * creator, create_ring(ctx, roles, s));
   if (auto bad = judge_roles({creator})) return *bad;
   IPCG_TRY_OUTCOME(Actor * consumer, roles.start(label(ctx, "consumer"), program_spec(ctx, "consumer", {"--count", "1", s.ring})));
-  std::optional<std::pair<double, double>> spun;
-  IPCG_TRY_OUTCOME(bool seen, wait_for_sleep(roles, *consumer, spun));
+  SpinWatch spin({.window = window});
+  IPCG_TRY_OUTCOME(bool seen, wait_for_sleep(roles, *consumer, spin));
   if (!seen) return roles.timed_out("the consumer on an empty ring");
   if (scene.exited(*consumer)) {
     if (auto bad = judge_roles({consumer})) return *bad;
     return CheckOutcome::fail("ring_get returned on an empty ring: it must wait for a record");
   }
-  if (spun)
+  if (spin.verdict() == SpinWatch::Verdict::spins) {
+    const auto f = spin.measured();
     return CheckOutcome::fail(fmt::format("the consumer spins on an empty ring: {:.0f} ms of CPU in {:.0f} ms of wall "
                                           "time (CPU/wall {:.2f}), never asleep in futex",
-                                          spun->first * 1000, spun->second * 1000, spun->first / spun->second),
+                                          f.cpu_seconds * 1000, f.wall_seconds * 1000, f.cpu_seconds / f.wall_seconds),
                               {kSleepAdvice});
+  }
   // Asleep once: over the window it stays asleep (a loop that wakes now and then to look uses CPU).
-  std::optional<std::pair<Clock::time_point, double>> from;
-  double cpu = 0, ratio = 0;
-  IPCG_TRY_OUTCOME(bool measured, roles.run_until([&] {
-    if (scene.exited(*consumer)) return true;
-    auto snap = scene.snapshot(*consumer);
-    if (!snap) return false;
-    if (!from) {
-      from = {Clock::now(), cpu_seconds(*snap)};
-      return false;
-    }
-    const double wall = std::chrono::duration<double>(Clock::now() - from->first).count();
-    if (wall < std::chrono::duration<double>(window).count()) return false;
-    cpu = cpu_seconds(*snap) - from->second;
-    ratio = cpu / wall;
-    return true;
-  }, Roles::Wait::on_the_grader));
+  IPCG_TRY_OUTCOME(bool measured, roles.run_until([&] { return spin_decided(scene, *consumer, {kSysFutex}, spin); },
+                                                  Roles::Wait::on_the_grader));
   if (!measured) return roles.timed_out("the consumer on an empty ring");
   if (scene.exited(*consumer)) {
     if (auto bad = judge_roles({consumer})) return *bad;
     return CheckOutcome::fail("ring_get returned on an empty ring: it must wait for a record");
   }
-  if (ratio > 0.3)
-    return CheckOutcome::fail(fmt::format("the consumer spins on an empty ring: {:.0f} ms of CPU in {} ms of wall time "
-                                          "(CPU/wall {:.2f})", cpu * 1000, window.count(), ratio),
+  if (spin.verdict() == SpinWatch::Verdict::spins) {
+    const auto f = spin.measured();
+    return CheckOutcome::fail(fmt::format("the consumer spins on an empty ring: {:.0f} ms of CPU in {:.0f} ms of wall time "
+                                          "(CPU/wall {:.2f})", f.cpu_seconds * 1000, f.wall_seconds * 1000,
+                                          f.cpu_seconds / f.wall_seconds),
                               {kSleepAdvice});
+  }
   IPCG_TRY_OUTCOME(Actor * prod, run_one(roles, label(ctx, "producer"), program_spec(ctx, "producer", {"--count", "1", s.ring})));
   IPCG_TRY_OUTCOME(bool done, roles.run_until([&] { return scene.exited(*consumer); }));
   if (!done) return roles.timed_out("the consumer, after a record was put");
@@ -101,17 +80,17 @@ CheckOutcome interrupted_get(TestContext& ctx) {
   if (auto bad = judge_roles({creator})) return *bad;
   IPCG_TRY_OUTCOME(Actor * consumer, roles.start(label(ctx, "consumer"),
                                                  program_spec(ctx, "consumer", {"--eintr", "--count", "2", s.ring})));
-  std::optional<std::pair<double, double>> spun;
-  IPCG_TRY_OUTCOME(bool seen, wait_for_sleep(roles, *consumer, spun));
+  SpinWatch spin;
+  IPCG_TRY_OUTCOME(bool seen, wait_for_sleep(roles, *consumer, spin));
   if (!seen) return roles.timed_out("the consumer on an empty ring");
   if (scene.exited(*consumer)) {
     if (auto bad = judge_roles({consumer})) return *bad;
     return CheckOutcome::fail("ring_get returned on an empty ring, so no signal could be sent while it waited");
   }
-  if (spun)
+  if (spin.verdict() == SpinWatch::Verdict::spins)
     return CheckOutcome::fail(fmt::format("the consumer never slept in sem_wait on an empty ring ({:.0f} ms of CPU spent "
                                           "looking), so no signal could interrupt a wait: EINTR handling cannot be judged "
-                                          "(consumer_blocks_when_empty says why)", spun->first * 1000));
+                                          "(consumer_blocks_when_empty says why)", spin.measured().cpu_seconds * 1000));
   ::kill(consumer->proc->pid(), SIGUSR1);
   IPCG_TRY_OUTCOME(bool delivered, roles.run_until([&] {
     auto snap = scene.snapshot(*consumer);

@@ -88,34 +88,22 @@ CheckOutcome exchange(TestContext& ctx) {
 }
 
 // Waits until every producer is asleep in futex (the ring is full) or has exited, or one of
-// them used kSpinCpuSeconds of CPU without ever being seen asleep. `spinner` names that one.
-Result<bool> wait_until_full(Roles& roles, const std::vector<Actor*>& producers, Actor*& spinner, double& spun_cpu,
-                             double& spun_wall) {
-  std::vector<std::optional<std::pair<Clock::time_point, double>>> first(producers.size());
-  std::vector<bool> asleep(producers.size(), false);
-  Scene& scene = roles.scene;
+// them spins (harness SpinWatch, one per producer). `spinner` names that one, `spun` its figures.
+Result<bool> wait_until_full(Roles& roles, const std::vector<Actor*>& producers, Actor*& spinner,
+                             SpinWatch::Figures& spun) {
+  std::vector<SpinWatch> spin(producers.size());
+  std::vector<bool> settled(producers.size(), false);
   return roles.run_until([&] {
     for (size_t k = 0; k < producers.size(); ++k) {
-      Actor& a = *producers[k];
-      if (scene.exited(a) || asleep[k]) continue;
-      auto snap = scene.snapshot(a);
-      if (!snap) continue;
-      if (blocked_in(*snap, {kSysFutex})) {
-        asleep[k] = true;
-        continue;
-      }
-      if (!first[k]) first[k] = {Clock::now(), cpu_seconds(*snap)};
-      const double cpu = cpu_seconds(*snap) - first[k]->second;
-      if (cpu >= kSpinCpuSeconds) {
-        spinner = &a;
-        spun_cpu = cpu;
-        spun_wall = std::chrono::duration<double>(Clock::now() - first[k]->first).count();
+      if (settled[k] || !asleep_or_spinning(roles.scene, *producers[k], {kSysFutex}, spin[k])) continue;
+      settled[k] = true;
+      if (spin[k].verdict() == SpinWatch::Verdict::spins) {
+        spinner = producers[k];
+        spun = spin[k].measured();
         return true;
       }
     }
-    for (size_t k = 0; k < producers.size(); ++k)
-      if (!scene.exited(*producers[k]) && !asleep[k]) return false;
-    return true;
+    return std::all_of(settled.begin(), settled.end(), [](bool b) { return b; });
   }, Roles::Wait::on_the_grader);  // a full ring waits for the consumer the check starts next
 }
 
@@ -135,8 +123,8 @@ CheckOutcome fill_then_drain(TestContext& ctx) {
   if (auto bad = judge_roles({creator})) return *bad;
   IPCG_TRY_OUTCOME(Crowd c, start_crowd(ctx, roles, s, producers, 0, records));
   Actor* spinner = nullptr;
-  double cpu = 0, wall = 0;
-  IPCG_TRY_OUTCOME(bool settled, wait_until_full(roles, c.producers, spinner, cpu, wall));
+  SpinWatch::Figures f;
+  IPCG_TRY_OUTCOME(bool settled, wait_until_full(roles, c.producers, spinner, f));
   if (!settled) return roles.timed_out("the producers, filling the ring");
   if (auto bad = judge_roles(c.producers)) return *bad;
   const std::string what = fmt::format("{} producers put {} records each into a ring of {} with no consumer yet",
@@ -145,7 +133,8 @@ CheckOutcome fill_then_drain(TestContext& ctx) {
     if (spinner)
       return CheckOutcome::fail(fmt::format("{}: {} spins instead of waiting: {:.0f} ms of CPU in {:.0f} ms of wall time "
                                             "(CPU/wall {:.2f}), never asleep in futex",
-                                            what, spinner->label, cpu * 1000, wall * 1000, cpu / wall),
+                                            what, spinner->label, f.cpu_seconds * 1000, f.wall_seconds * 1000,
+                                            f.cpu_seconds / f.wall_seconds),
                                 {"a put on a full ring waits in sem_wait(&empty): the kernel wakes it when a slot is "
                                  "free; never loop on count or sem_trywait"});
     if (scene.all_exited(c.producers))

@@ -9,6 +9,7 @@
 
 #include "harness/labkit/scene.hpp"
 #include "harness/sync/deadlock_watch.hpp"
+#include "harness/sync/spin_watch.hpp"
 #include "harness/sync/sync.hpp"
 
 namespace lab4 {
@@ -17,8 +18,6 @@ using namespace ipcg;
 
 // x86_64 futex(2): where a process waits in sem_wait (POSIX semaphores are futexes).
 inline constexpr long kSysFutex = 202;
-// CPU a role may use while it should be waiting before it counts as spinning.
-inline constexpr double kSpinCpuSeconds = 0.2;
 
 struct Setup {
   std::string ring;  // the shm_open name, from ctx.ipc_names()

@@ -5,6 +5,7 @@
 
 #include <csignal>
 
+#include "harness/sync/spin_watch.hpp"
 #include "scene.hpp"
 
 namespace lab7 {
@@ -72,25 +73,12 @@ CheckOutcome counting(TestContext& ctx) {
   return CheckOutcome::pass();
 }
 
-// CPU time a waiter may use, after it reported "waiting", without ever blocking in futex (a
-// POSIX semaphore's wait), before it is judged to spin. CPU time, not wall time: on a busy
-// machine a spinner gets there later, a blocked waiter never does.
-constexpr double kSpinCpuSeconds = 0.2;
-
-// Waits until the waiter blocks in futex, exits, reports being inside, or spins.
-Result<bool> wait_for_block(Scene& scene, Actor& waiter, std::optional<double>& spun) {
-  std::optional<double> cpu_from;
+// Waits until the waiter blocks in futex (a POSIX semaphore's wait), exits, reports being
+// inside, or spins: harness SpinWatch, its CPU time counted once it reported "waiting".
+Result<bool> wait_for_block(Scene& scene, Actor& waiter, SpinWatch& spin) {
   return scene.run_until([&] {
-    if (scene.exited(waiter) || waiter.reported("inside")) return true;
-    auto snap = scene.snapshot(waiter);
-    if (!snap) return false;
-    if (blocked_in(*snap, {kSysFutex})) return true;
-    if (!cpu_from && waiter.reported("waiting")) cpu_from = cpu_seconds(*snap);
-    if (cpu_from && cpu_seconds(*snap) - *cpu_from >= kSpinCpuSeconds) {
-      spun = cpu_seconds(*snap) - *cpu_from;
-      return true;
-    }
-    return false;
+    return waiter.reported("inside") ||
+           asleep_or_spinning(scene, waiter, {kSysFutex}, spin, waiter.reported("waiting"));
   });
 }
 
@@ -110,18 +98,18 @@ CheckOutcome waiter(TestContext& ctx) {
   std::vector<std::string> args{"wait", cs_name(ctx)};
   if (signal) args.insert(args.begin(), "--eintr");
   IPCG_TRY_OUTCOME(Actor * w, scene.start(label(ctx, "cs"), role_spec(ctx, board, "cs", 2, args)));
-  std::optional<double> spun;
-  IPCG_TRY_OUTCOME(bool settled, wait_for_block(scene, *w, spun));
+  SpinWatch spin;
+  IPCG_TRY_OUTCOME(bool settled, wait_for_block(scene, *w, spin));
   if (!settled) return scene.timed_out("the waiter");
   const std::string setup = "a reference process is inside the critical section; your process calls cs_enter";
   if (auto bad = judge_actors({w})) return *bad;
   if (w->reported("inside") || scene.exited(*w))
     return CheckOutcome::fail(setup + ": cs_enter returned while the other process was inside",
                               {fmt::format("pid {} inside, cs_enter returned in the waiter", board->cs.pid_in)});
-  if (spun)
+  if (spin.verdict() == SpinWatch::Verdict::spins)
     return CheckOutcome::fail(
         fmt::format("{}: the waiter spins: {:.0f} ms of CPU without ever blocking in sem_wait (futex){}", setup,
-                    *spun * 1000, signal ? ", so no signal could interrupt a wait: EINTR handling cannot be judged" : ""),
+                    spin.measured().cpu_seconds * 1000, signal ? ", so no signal could interrupt a wait: EINTR handling cannot be judged" : ""),
         {"wait with sem_wait, which sleeps until the semaphore is posted; never loop over sem_trywait"});
   if (signal) {
     // Delivered (no longer pending), then: asleep in sem_wait again after a wake-up (retried),

@@ -240,6 +240,10 @@ TEST(SpinWatch, CpuUsedBeforeEverSleepingIsSpinning) {
   EXPECT_EQ(spin.observe(at_ms(230, 1.21, 6, false)), SpinWatch::Verdict::spins);
   EXPECT_EQ(spin.figures(), "210 ms of CPU in 230 ms of wall time (CPU/wall 0.91; 1 voluntary context switch), "
                             "never asleep in the call it should wait in");
+  const auto f = spin.measured();  // the numbers behind the words, for a lab's own sentence
+  EXPECT_NEAR(f.cpu_seconds, 0.21, 1e-9);
+  EXPECT_NEAR(f.wall_seconds, 0.23, 1e-9);
+  EXPECT_EQ(f.voluntary_switches, 1u);
 }
 
 TEST(SpinWatch, AsleepAndStillOverTheWindowBlocks) {
@@ -249,6 +253,8 @@ TEST(SpinWatch, AsleepAndStillOverTheWindowBlocks) {
   EXPECT_EQ(spin.observe(at_ms(200, 0.002, 3, true)), SpinWatch::Verdict::undecided);
   EXPECT_EQ(spin.observe(at_ms(310, 0.003, 3, true)), SpinWatch::Verdict::blocks);
   EXPECT_TRUE(spin.ever_asleep());
+  EXPECT_NEAR(spin.measured().wall_seconds, 0.3, 1e-9);  // counted from the first asleep sample
+  EXPECT_NEAR(spin.measured().cpu_seconds, 0.002, 1e-9);
 }
 
 TEST(SpinWatch, ALoopThatSleepsNowAndThenButMostlyRunsSpins) {

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 
+#include "harness/labkit/scene.hpp"
 #include "harness/proc/proc_inspector.hpp"
 
 namespace ipcg {
@@ -52,11 +53,28 @@ class SpinWatch {
   // "210 ms of CPU in 240 ms of wall time (CPU/wall 0.88; 1 voluntary context switch), never
   // asleep in the call it should wait in" — the figures behind the verdict.
   std::string figures() const;
+  // The same figures as numbers: over the span the verdict looked at (from the first sample, or
+  // from the first asleep one), to the last sample fed.
+  struct Figures {
+    double cpu_seconds = 0, wall_seconds = 0;
+    std::uint64_t voluntary_switches = 0;
+  };
+  Figures measured() const;
 
  private:
   Options options_;
   Verdict verdict_ = Verdict::undecided;
   std::optional<SpinSample> first_, asleep_from_, last_;
 };
+
+// Watching a role of a Scene that should fall asleep in one of `waits` (feed these to run_until).
+// asleep_or_spinning: feeds `spin` a sample of `a` taken now once `counting` (its CPU time counts
+// from the first sample fed: pass when the role reported reaching its wait, e.g. "opened"); true
+// once `a` has exited, was seen asleep in one of `waits`, or spins.
+bool asleep_or_spinning(const Scene& scene, const Actor& a, std::initializer_list<long> waits, SpinWatch& spin,
+                        bool counting = true);
+// spin_decided: feeds `spin` a sample of `a` taken now; true once `a` has exited or the verdict
+// is in (it stayed asleep over the window, or it spins).
+bool spin_decided(const Scene& scene, const Actor& a, std::initializer_list<long> waits, SpinWatch& spin);
 
 }  // namespace ipcg
