@@ -20,6 +20,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       add_handout_command(app),
       add_policy_command(app),
       add_report_command(app),
+      add_stress_command(app),
   };
 
   std::vector<const char*> argv;

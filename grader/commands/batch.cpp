@@ -21,6 +21,7 @@ struct BatchArgs {
   std::optional<std::uint64_t> seed;
   bool reduced = false;
   std::string lang;  // of reports/<submission>.txt; "": the locale's
+  std::string schedule;  // "": the lab's
 };
 
 int batch_command(const BatchArgs& args, std::ostream& out, std::ostream& err) {
@@ -35,6 +36,7 @@ int batch_command(const BatchArgs& args, std::ostream& out, std::ostream& err) {
   options.grade_template.allow_namespaces = !args.reduced;
   options.grade_template.tools_root = loaded->paths.tools_root;
   options.grade_template.grader_version = grader_version();
+  if (!args.schedule.empty()) options.grade_template.schedule = sync_mode_from(args.schedule);
   options.text.lang = report_language(args.lang);
   options.text.lab_text = lab_text_for(**lab, options.text.lang);
   TerminalProgress progress(out, &out == &std::cout && ::isatty(STDOUT_FILENO));
@@ -59,6 +61,10 @@ Command add_batch_command(CLI::App& app) {
                                           "JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID)");
   sub->add_option("--seed", args->seed, "seed for every submission (default: a fresh one, printed)");
   sub->add_flag("--reduced", args->reduced, "force reduced isolation (no namespaces)");
+  sub->add_option("--schedule", args->schedule,
+                  "schedule of the synchronization calls for every submission, in a lab that perturbs them "
+                  "(native, delays or pct; default: the lab's); recorded per test in results.jsonl")
+      ->check(CLI::IsMember({"native", "delays", "pct"}));
   sub->add_option("--lang", args->lang,
                   "language of reports/<submission>.txt (default: the locale's, as for `run`); "
                   "results.jsonl and gradebook.csv are the same in every language")

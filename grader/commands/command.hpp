@@ -43,6 +43,9 @@ std::uint64_t fresh_seed();  // a random seed short enough to type back with --s
 
 std::string grader_version();
 
+// The seeds of `grader stress --seeds`: "1..200", "42" or "3,17,99"; a usage error otherwise.
+Result<std::vector<std::uint64_t>> parse_seed_list(std::string_view text);
+
 Command add_list_command(CLI::App& app);
 Command add_run_command(CLI::App& app);
 Command add_gradescope_setup_command(CLI::App& app);
@@ -51,5 +54,6 @@ Command add_merge_command(CLI::App& app);
 Command add_handout_command(CLI::App& app);
 Command add_policy_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
+Command add_stress_command(CLI::App& app);
 
 }  // namespace ipcg

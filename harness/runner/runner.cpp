@@ -184,8 +184,9 @@ TestResult confirm_verdict(TestResult first, const std::function<TestResult()>& 
 }
 
 
-Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options) {
-  const auto started = Clock::now();
+Result<void> grade_seeds(const LabSpec& lab, const GradeOptions& options, const std::vector<std::uint64_t>& seeds,
+                         const std::function<void(LabResult)>& on_result) {
+  auto started = Clock::now();
   IPCG_CHECK(validate_checks(lab));
   if (options.only && !lab.find_test(*options.only))
     return fail(Errc::usage, fmt::format("{} has no test named '{}'", lab.id, *options.only));
@@ -197,41 +198,55 @@ Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options) {
   config.readonly_paths = {options.tools_root / lab.folder};
   IPCG_TRY(Sandbox box, Sandbox::create(config));
 
-  LabResult result;
-  result.lab = lab.id;
-  result.title = lab.title;
-  result.mechanism = lab.mechanism;
-  result.submission = options.submission.string();
-  result.seed = options.seed;
-  result.isolation = box.isolation();
-  result.grader_version = options.grader_version;
-  result.spec_hash = lab.spec_hash;
-
   IPCG_TRY(const std::filesystem::path tools, stage_tools(box, options.tools_root / lab.folder));
   IPCG_TRY(BuiltImpl reference, build_impl(box, lab, lab.reference_dir, "reference", Role::reference_build));
   if (!reference.all_ok())
     return fail(Errc::config, "the reference implementation of " + lab.id + " does not build:\n" +
                                   reference.feedback());
   IPCG_TRY(BuiltImpl student, build_impl(box, lab, options.submission, "student", Role::build));
-  result.build.ok = student.all_ok();
-  result.build.duration_seconds = student.seconds;
-  result.build.compiler_output = student.feedback();
 
-  for (const auto& test : lab.tests) {
-    // With --only, the report and the score are about the selected test alone.
-    if (options.only && test.name != *options.only) continue;
-    result.tests.push_back(confirm_verdict(run_one(lab, test, box, options, student, reference, tools), [&] {
-      GradeOptions again = options;
-      again.trace_dir.clear();  // the first run's trace is the one the report points to
-      return run_one(lab, test, box, again, student, reference, tools);
-    }, test_seed(options.seed, test.name), options.confirm_runs));
-    // A test the check reports as not run here (TCP without a network namespace) counts for
-    // nothing: neither in the score nor in the maximum.
-    if (result.tests.back().status != Status::skipped) result.max_score += test.points;
-    result.score += result.tests.back().score;
+  // The build does not depend on the seed: one build, then the tests under each seed in turn.
+  for (const std::uint64_t seed : seeds) {
+    GradeOptions seeded = options;
+    seeded.seed = seed;
+    LabResult result;
+    result.lab = lab.id;
+    result.title = lab.title;
+    result.mechanism = lab.mechanism;
+    result.submission = options.submission.string();
+    result.seed = seed;
+    result.isolation = box.isolation();
+    result.grader_version = options.grader_version;
+    result.spec_hash = lab.spec_hash;
+    result.build.ok = student.all_ok();
+    result.build.duration_seconds = student.seconds;
+    result.build.compiler_output = student.feedback();
+
+    for (const auto& test : lab.tests) {
+      // With --only, the report and the score are about the selected test alone.
+      if (seeded.only && test.name != *seeded.only) continue;
+      result.tests.push_back(confirm_verdict(run_one(lab, test, box, seeded, student, reference, tools), [&] {
+        GradeOptions again = seeded;
+        again.trace_dir.clear();  // the first run's trace is the one the report points to
+        return run_one(lab, test, box, again, student, reference, tools);
+      }, test_seed(seed, test.name), seeded.confirm_runs));
+      // A test the check reports as not run here (TCP without a network namespace) counts for
+      // nothing: neither in the score nor in the maximum.
+      if (result.tests.back().status != Status::skipped) result.max_score += test.points;
+      result.score += result.tests.back().score;
+    }
+    // The first seed's duration includes the build, as a single run's always did.
+    result.duration_seconds = seconds_since(started);
+    started = Clock::now();
+    on_result(std::move(result));
   }
-  result.duration_seconds = seconds_since(started);
-  return result;
+  return {};
+}
+
+Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options) {
+  LabResult only_result;
+  IPCG_CHECK(grade_seeds(lab, options, {options.seed}, [&](LabResult r) { only_result = std::move(r); }));
+  return only_result;
 }
 
 }  // namespace ipcg

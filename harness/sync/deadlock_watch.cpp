@@ -174,21 +174,22 @@ void DeadlockWatch::build_graph(const std::vector<ProcessSnapshot>& snaps, const
     const auto id = identity_.find({r.pid, o.addr});
     return id != identity_.end() ? id->second == identity : o.addr == addr;
   };
-  auto holders_of = [&](const std::string& identity, std::uint64_t addr) {
+  // Fills w.holders, and w.never_posted with the holders that used up a count (see there).
+  auto holders_of = [&](WaitedObject& w, const std::string& identity, std::uint64_t addr) {
     std::set<pid_t> posters;
     for (const auto& r : records)
       for (const auto& o : r.objects)
         if (o.released > 0 && same_object(r, o, identity, addr)) posters.insert(r.pid);
-    std::vector<pid_t> out;
     for (const auto& r : records)
       for (const auto& o : r.objects) {
         if (o.held() <= 0 || !same_object(r, o, identity, addr)) continue;
         const bool others_post = posters.size() > (posters.count(r.pid) ? 1u : 0u);
-        if (o.released > 0 || !others_post) out.push_back(host_of(r.pid));
+        if (o.released > 0 || !others_post) w.holders.push_back(host_of(r.pid));
+        // Taken twice and never given back: no lock is taken twice, so this is a count used up.
+        if (o.released == 0 && o.held() >= 2 && !others_post) w.never_posted.push_back(host_of(r.pid));
       }
-    return out;
   };
-  auto sysv_holders = [&](long semid, const std::set<int>& semnums) {
+  auto sysv_holders = [&](WaitedObject& w, long semid, const std::set<int>& semnums) {
     auto mine = [&](const SyncActorRecord::Object& o) {
       return o.kind == SyncActorRecord::Object::Kind::sysv && o.semid == semid && semnums.count(o.semnum);
     };
@@ -196,15 +197,16 @@ void DeadlockWatch::build_graph(const std::vector<ProcessSnapshot>& snaps, const
     for (const auto& r : records)
       for (const auto& o : r.objects)
         if (mine(o) && o.released > 0) posters.insert(r.pid);
-    std::vector<pid_t> out;
+    auto add = [](std::vector<pid_t>& to, pid_t p) {
+      if (std::find(to.begin(), to.end(), p) == to.end()) to.push_back(p);
+    };
     for (const auto& r : records)
       for (const auto& o : r.objects) {
         if (!mine(o) || o.held() <= 0) continue;
         const bool others_post = posters.size() > (posters.count(r.pid) ? 1u : 0u);
-        if ((o.released > 0 || !others_post) && std::find(out.begin(), out.end(), host_of(r.pid)) == out.end())
-          out.push_back(host_of(r.pid));
+        if (o.released > 0 || !others_post) add(w.holders, host_of(r.pid));
+        if (!posters.count(r.pid) && o.held() >= 2 && !others_post) add(w.never_posted, host_of(r.pid));
       }
-    return out;
   };
 
   graph_.clear();
@@ -231,7 +233,7 @@ void DeadlockWatch::build_graph(const std::vector<ProcessSnapshot>& snaps, const
         std::uint32_t word = 0;
         if (read_memory(s.pid, addr, &word, sizeof word))
           o.state = mutex ? (word ? "locked" : "unlocked") : fmt::format("value {}", word);
-        o.holders = holders_of(*identity_in(s.ns_pid, *m, addr), addr);
+        holders_of(o, *identity_in(s.ns_pid, *m, addr), addr);
         node.waits_on = std::move(o);
       }
     } else if ((nr == SYS_semop || nr == SYS_semtimedop) && s.syscall_args.size() >= 3) {
@@ -245,7 +247,7 @@ void DeadlockWatch::build_graph(const std::vector<ProcessSnapshot>& snaps, const
       const auto state = sysv_sem_state(s.pid, static_cast<int>(semid));
       o.what = describe_sysv_wait(static_cast<int>(semid), state, ops);
       o.state = describe_sysv_state(state, semnums);
-      o.holders = sysv_holders(semid, semnums);
+      sysv_holders(o, semid, semnums);
       node.waits_on = std::move(o);
     } else if (nr == SYS_wait4 || nr == SYS_waitid) {
       for (const auto& c : snaps)

@@ -28,11 +28,14 @@ std::string who(pid_t pid, const std::map<pid_t, const WaitNode*>& by_pid) {
 
 // A holder that is no node of the graph has ended (killed while holding, or exited without
 // releasing): the others wait for a post that cannot come.
-std::string pid_list(const std::vector<pid_t>& pids, const std::map<pid_t, const WaitNode*>& by_pid) {
+// `if_alive` follows each pid that is still a node.
+std::string pid_list(const std::vector<pid_t>& pids, const std::map<pid_t, const WaitNode*>& by_pid,
+                     std::string_view if_alive = "") {
   std::string out;
   for (std::size_t i = 0; i < pids.size(); ++i) {
     out += (i ? ", pid " : "pid ") + std::to_string(pids[i]);
     if (!by_pid.empty() && !by_pid.count(pids[i])) out += ", which has ended without releasing it";
+    else out += if_alive;
   }
   return out;
 }
@@ -85,10 +88,13 @@ std::vector<std::string> explain_wait_for(const std::vector<WaitNode>& nodes) {
       const WaitedObject& o = *n.waits_on;
       line += " on " + o.what;
       if (!o.state.empty()) line += " (" + o.state + ")";
-      std::vector<pid_t> others;
+      std::vector<pid_t> others, takers;
       for (pid_t h : o.holders)
-        if (h != n.pid) others.push_back(h);
+        if (h != n.pid)
+          (std::find(o.never_posted.begin(), o.never_posted.end(), h) != o.never_posted.end() ? takers : others)
+              .push_back(h);
       if (!others.empty()) line += ", held by " + pid_list(others, by_pid);
+      if (!takers.empty()) line += ", decremented by " + pid_list(takers, by_pid, ", which never posted it");
       if (std::find(o.holders.begin(), o.holders.end(), n.pid) != o.holders.end())
         line += others.empty() ? ", which it holds itself" : "; it holds it too";
       if (o.holders.empty()) line += "; no process holds it: nobody will post it";

@@ -354,3 +354,34 @@ TEST(CliLanguage, UnknownLanguageIsAUsageError) {
 }
 
 }  // namespace
+
+// `grader stress`: built once, graded under each seed, tallied; exit 0 only when every seed had
+// full marks. A deterministic failure is counted under every seed and its seeds listed.
+TEST(CliStress, TalliesAPassingAndAFailingSubmissionOverSeeds) {
+  auto ok = run_grader({"stress", "lab1", "--submission", kSource + "/reference/lab1-pipe", "--seeds", "1..3",
+                        "--only", "failed_exec_exits_127"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("under seeds 1..3 (3 runs)"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("full marks under 3 of 3 seeds"), std::string::npos) << ok.out;
+
+  auto bad = run_grader({"stress", "lab1", "--submission", kSource + "/tests/submissions/lab1/exec_failure_unreported",
+                         "--seeds", "4,9", "--only", "failed_exec_exits_127", "--format", "json"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.err;
+  const auto doc = nlohmann::json::parse(bad.out);
+  EXPECT_EQ(doc["runs"], 2);
+  EXPECT_EQ(doc["full_marks"], 0);
+  ASSERT_EQ(doc["tests"].size(), 1u);
+  EXPECT_EQ(doc["tests"][0]["not_passed"], 2);
+  EXPECT_EQ(doc["tests"][0]["failing_seeds"], nlohmann::json({4, 9}));
+  // Each seed without full marks was said while the run went on (stderr with --format json).
+  EXPECT_NE(bad.err.find("seed 4: 0/"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("seed 9: 0/"), std::string::npos) << bad.err;
+}
+
+TEST(CliStress, BadSeedListsAreUsageErrors) {
+  for (const char* seeds : {"9..3", "1..x", "", "1,,2", "abc"}) {
+    auto run = run_grader({"stress", "lab1", "--seeds", seeds});
+    EXPECT_EQ(run.exit_code, 2) << seeds;
+    EXPECT_NE(run.err.find("--seeds"), std::string::npos) << seeds << ": " << run.err;
+  }
+}

@@ -111,6 +111,24 @@ TEST(WaitFor, AHolderThatEndedIsNamedAsSuch) {
             "pid 50 waits in sem_wait on semaphore /m (value 0), held by pid 49, which has ended without releasing it");
 }
 
+// A count used up (a ring's `empty` taken to 0 by a producer before any consumer ran) is not a
+// lock: its taker is still an edge of the graph but is said as such.
+TEST(WaitFor, ACountUsedUpIsSaidAsDecrementedNotHeld) {
+  WaitNode producer = waits(60, "semaphore /ring.empty", "value 0", {61});
+  producer.waits_on->never_posted = {61};
+  WaitNode other = waits(61, "semaphore /ring.mutex", "value 0", {60});
+  const std::vector<WaitNode> nodes = {producer, other};
+  const auto lines = explain_wait_for(nodes);
+  EXPECT_EQ(lines[0], "pid 60 waits in sem_wait on semaphore /ring.empty (value 0), decremented by pid 61, which never posted it");
+  EXPECT_EQ(lines[1], "pid 61 waits in sem_wait on semaphore /ring.mutex (value 0), held by pid 60");
+  EXPECT_THAT(find_cycle(nodes), ElementsAre(60, 61));
+  // Ended: the ending is what matters.
+  const std::vector<WaitNode> alone = {producer};
+  EXPECT_EQ(explain_wait_for(alone)[0],
+            "pid 60 waits in sem_wait on semaphore /ring.empty (value 0), decremented by pid 61, which has ended "
+            "without releasing it");
+}
+
 TEST(WaitFor, AProcessWaitingOnWhatItHoldsIsSaidButIsNoCycle) {
   const std::vector<WaitNode> nodes = {waits(40, "semaphore /m", "value 0", {40})};
   EXPECT_TRUE(find_cycle(nodes).empty());

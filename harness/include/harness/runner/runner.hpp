@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "harness/core/error.hpp"
 #include "harness/spec/lab_spec.hpp"
@@ -42,6 +43,12 @@ struct GradeOptions {
 };
 
 Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options);
+
+// Builds once, then grades under each of `seeds` in turn (options.seed is ignored), handing each
+// seed's result to on_result as soon as it is known: `grader stress`, a TA's check that a
+// verdict holds over many schedules, without a build per seed.
+Result<void> grade_seeds(const LabSpec& lab, const GradeOptions& options, const std::vector<std::uint64_t>& seeds,
+                         const std::function<void(LabResult)>& on_result);
 
 // Reruns a test that did not pass (`rerun` runs it again) `runs` more times under its seed (not
 // a timeout: a rerun would cost the wall limit again, and the hang report is its evidence). If
