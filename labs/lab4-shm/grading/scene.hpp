@@ -9,6 +9,7 @@
 
 #include "harness/labkit/scene.hpp"
 #include "harness/sync/deadlock_watch.hpp"
+#include "harness/sync/pct.hpp"
 #include "harness/sync/spin_watch.hpp"
 #include "harness/sync/sync.hpp"
 
@@ -36,7 +37,9 @@ Setup setup_of(TestContext& ctx);
 //   if (!done) return roles.timed_out("the consumer");   // the deadlock, or the deadline's hang report
 class Roles {
  public:
-  explicit Roles(TestContext& ctx) : scene(ctx), ctx_(ctx), schedule_(SyncSchedule::for_test(ctx)) {}
+  // pct is scheduled here: every run_until ticks the PctScheduler (placements, change points).
+  explicit Roles(TestContext& ctx) : scene(ctx), ctx_(ctx), schedule_(SyncSchedule::for_test(ctx, /*pct_ticked=*/true)) {}
+  ~Roles();
   Result<Actor*> start(std::string label, SpawnSpec spec);
   // Scene::run_until, with a deadlock watch unless some role waits for the grader (a gate, a role
   // the check starts only later): false when the deadline came first or the watch fired.
@@ -52,6 +55,7 @@ class Roles {
   TestContext& ctx_;
   SyncSchedule schedule_;
   std::optional<SyncMonitor> monitor_;
+  std::optional<PctScheduler> pct_;  // under pct only, once the monitor exists
   std::optional<CheckOutcome> deadlock_;
   unsigned next_actor_ = 0;
 };
