@@ -174,7 +174,7 @@ void DeadlockWatch::build_graph(const std::vector<ProcessSnapshot>& snaps, const
     const auto id = identity_.find({r.pid, o.addr});
     return id != identity_.end() ? id->second == identity : o.addr == addr;
   };
-  // Fills w.holders, and w.never_posted with the holders that used up a count (see there).
+  // Fills w.holders, w.takers (a count used up, see there) and w.posters.
   auto holders_of = [&](WaitedObject& w, const std::string& identity, std::uint64_t addr) {
     std::set<pid_t> posters;
     for (const auto& r : records)
@@ -184,10 +184,15 @@ void DeadlockWatch::build_graph(const std::vector<ProcessSnapshot>& snaps, const
       for (const auto& o : r.objects) {
         if (o.held() <= 0 || !same_object(r, o, identity, addr)) continue;
         const bool others_post = posters.size() > (posters.count(r.pid) ? 1u : 0u);
-        if (o.released > 0 || !others_post) w.holders.push_back(host_of(r.pid));
         // Taken twice and never given back: no lock is taken twice, so this is a count used up.
-        if (o.released == 0 && o.held() >= 2 && !others_post) w.never_posted.push_back(host_of(r.pid));
+        if (o.released == 0 && o.held() >= 2) {
+          if (!others_post) w.takers.push_back(host_of(r.pid));
+        } else if (o.released > 0 || !others_post) {
+          w.holders.push_back(host_of(r.pid));
+        }
       }
+    for (pid_t p : posters)
+      if (std::find(w.holders.begin(), w.holders.end(), host_of(p)) == w.holders.end()) w.posters.push_back(host_of(p));
   };
   auto sysv_holders = [&](WaitedObject& w, long semid, const std::set<int>& semnums) {
     auto mine = [&](const SyncActorRecord::Object& o) {
@@ -204,9 +209,14 @@ void DeadlockWatch::build_graph(const std::vector<ProcessSnapshot>& snaps, const
       for (const auto& o : r.objects) {
         if (!mine(o) || o.held() <= 0) continue;
         const bool others_post = posters.size() > (posters.count(r.pid) ? 1u : 0u);
-        if (o.released > 0 || !others_post) add(w.holders, host_of(r.pid));
-        if (!posters.count(r.pid) && o.held() >= 2 && !others_post) add(w.never_posted, host_of(r.pid));
+        if (!posters.count(r.pid) && o.held() >= 2) {
+          if (!others_post) add(w.takers, host_of(r.pid));
+        } else if (o.released > 0 || !others_post) {
+          add(w.holders, host_of(r.pid));
+        }
       }
+    for (pid_t p : posters)
+      if (std::find(w.holders.begin(), w.holders.end(), host_of(p)) == w.holders.end()) add(w.posters, host_of(p));
   };
 
   graph_.clear();

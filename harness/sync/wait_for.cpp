@@ -15,7 +15,11 @@ namespace {
 
 std::vector<pid_t> successors(const WaitNode& n) {
   std::vector<pid_t> out = n.waits_for;
-  if (n.waits_on) out.insert(out.end(), n.waits_on->holders.begin(), n.waits_on->holders.end());
+  if (n.waits_on) {
+    // Nobody holds it: it waits for those that post it.
+    const auto& next = n.waits_on->holders.empty() ? n.waits_on->posters : n.waits_on->holders;
+    out.insert(out.end(), next.begin(), next.end());
+  }
   out.erase(std::remove(out.begin(), out.end(), n.pid), out.end());  // holding what it waits on: said apart
   return out;
 }
@@ -30,11 +34,11 @@ std::string who(pid_t pid, const std::map<pid_t, const WaitNode*>& by_pid) {
 // releasing): the others wait for a post that cannot come.
 // `if_alive` follows each pid that is still a node.
 std::string pid_list(const std::vector<pid_t>& pids, const std::map<pid_t, const WaitNode*>& by_pid,
-                     std::string_view if_alive = "") {
+                     std::string_view if_alive = "", std::string_view if_ended = ", which has ended without releasing it") {
   std::string out;
   for (std::size_t i = 0; i < pids.size(); ++i) {
     out += (i ? ", pid " : "pid ") + std::to_string(pids[i]);
-    if (!by_pid.empty() && !by_pid.count(pids[i])) out += ", which has ended without releasing it";
+    if (!by_pid.empty() && !by_pid.count(pids[i])) out += if_ended;
     else out += if_alive;
   }
   return out;
@@ -88,16 +92,26 @@ std::vector<std::string> explain_wait_for(const std::vector<WaitNode>& nodes) {
       const WaitedObject& o = *n.waits_on;
       line += " on " + o.what;
       if (!o.state.empty()) line += " (" + o.state + ")";
-      std::vector<pid_t> others, takers;
+      std::vector<pid_t> others, takers, posters;
       for (pid_t h : o.holders)
-        if (h != n.pid)
-          (std::find(o.never_posted.begin(), o.never_posted.end(), h) != o.never_posted.end() ? takers : others)
-              .push_back(h);
+        if (h != n.pid) others.push_back(h);
+      for (pid_t t : o.takers)
+        if (t != n.pid) takers.push_back(t);
+      for (pid_t p : o.posters)
+        if (p != n.pid) posters.push_back(p);
       if (!others.empty()) line += ", held by " + pid_list(others, by_pid);
-      if (!takers.empty()) line += ", decremented by " + pid_list(takers, by_pid, ", which never posted it");
+      const bool took_too = std::find(o.takers.begin(), o.takers.end(), n.pid) != o.takers.end();
+      if (!takers.empty()) line += ", decremented by " + pid_list(takers, by_pid, "", ", which has ended");
+      if (took_too) line += takers.empty() ? ", decremented by itself" : " and by itself";
+      if (!o.takers.empty()) line += o.takers.size() > 1 ? " (they never posted it)" : " (never posted it)";
       if (std::find(o.holders.begin(), o.holders.end(), n.pid) != o.holders.end())
         line += others.empty() ? ", which it holds itself" : "; it holds it too";
-      if (o.holders.empty()) line += "; no process holds it: nobody will post it";
+      if (o.holders.empty() && !posters.empty())
+        line += "; nobody holds it, posted only by " + pid_list(posters, by_pid, "", ", which has ended");
+      else if (o.holders.empty() && !o.takers.empty())
+        line += "; nobody has posted it yet";
+      else if (o.holders.empty())
+        line += "; no process holds it: nobody will post it";
     }
     if (!n.waits_for.empty()) line += ", for " + pid_list(n.waits_for, {});
     lines.push_back(std::move(line));

@@ -111,22 +111,40 @@ TEST(WaitFor, AHolderThatEndedIsNamedAsSuch) {
             "pid 50 waits in sem_wait on semaphore /m (value 0), held by pid 49, which has ended without releasing it");
 }
 
-// A count used up (a ring's `empty` taken to 0 by a producer before any consumer ran) is not a
-// lock: its taker is still an edge of the graph but is said as such.
+// A count used up (a ring's `empty` taken to 0 by producers before any consumer ran) is not a
+// lock: its takers are said, but are no edges of the graph.
 TEST(WaitFor, ACountUsedUpIsSaidAsDecrementedNotHeld) {
-  WaitNode producer = waits(60, "semaphore /ring.empty", "value 0", {61});
-  producer.waits_on->never_posted = {61};
-  WaitNode other = waits(61, "semaphore /ring.mutex", "value 0", {60});
-  const std::vector<WaitNode> nodes = {producer, other};
+  WaitNode producer1 = waits(60, "semaphore /ring.empty", "value 0", {});
+  producer1.waits_on->takers = {60, 61};
+  WaitNode producer2 = waits(61, "semaphore /ring.mutex", "value 0", {60});
+  const std::vector<WaitNode> nodes = {producer1, producer2};
   const auto lines = explain_wait_for(nodes);
-  EXPECT_EQ(lines[0], "pid 60 waits in sem_wait on semaphore /ring.empty (value 0), decremented by pid 61, which never posted it");
+  EXPECT_EQ(lines[0], "pid 60 waits in sem_wait on semaphore /ring.empty (value 0), decremented by pid 61 and by itself "
+                      "(they never posted it); nobody has posted it yet");
   EXPECT_EQ(lines[1], "pid 61 waits in sem_wait on semaphore /ring.mutex (value 0), held by pid 60");
-  EXPECT_THAT(find_cycle(nodes), ElementsAre(60, 61));
-  // Ended: the ending is what matters.
+  EXPECT_TRUE(find_cycle(nodes).empty());
+  WaitNode alone = waits(62, "semaphore /ring.empty", "value 0", {});
+  alone.waits_on->takers = {63};
+  EXPECT_EQ(explain_wait_for({alone})[0], "pid 62 waits in sem_wait on semaphore /ring.empty (value 0), decremented by "
+                                          "pid 63, which has ended (never posted it); nobody has posted it yet");
+}
+
+// The bounded buffer: the producer sleeps on `empty` (nobody holds it; only the consumer
+// posts it) holding `mutex`, which the consumer waits on: a cycle through the poster.
+TEST(WaitFor, ASemaphoreNobodyHoldsWaitsForItsPosters) {
+  WaitNode producer = waits(512, "semaphore /bb_empty", "value 0", {});
+  producer.waits_on->posters = {513};
+  const WaitNode consumer = waits(513, "semaphore /bb_mutex", "value 0", {512});
+  const std::vector<WaitNode> nodes = {producer, consumer};
+  const auto lines = explain_wait_for(nodes);
+  EXPECT_EQ(lines[0], "pid 512 waits in sem_wait on semaphore /bb_empty (value 0); nobody holds it, posted only by pid 513");
+  EXPECT_EQ(lines[1], "pid 513 waits in sem_wait on semaphore /bb_mutex (value 0), held by pid 512");
+  EXPECT_EQ(lines[2], "circular wait: pid 512 -> pid 513 -> pid 512");
+  // A poster that ended: said, and no cycle.
   const std::vector<WaitNode> alone = {producer};
   EXPECT_EQ(explain_wait_for(alone)[0],
-            "pid 60 waits in sem_wait on semaphore /ring.empty (value 0), decremented by pid 61, which has ended "
-            "without releasing it");
+            "pid 512 waits in sem_wait on semaphore /bb_empty (value 0); nobody holds it, posted only by pid 513, which has ended");
+  EXPECT_TRUE(find_cycle(alone).empty());
 }
 
 TEST(WaitFor, AProcessWaitingOnWhatItHoldsIsSaidButIsNoCycle) {

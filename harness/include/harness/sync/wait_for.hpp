@@ -24,10 +24,14 @@ struct WaitedObject {
   std::string what;             // "semaphore /bb_mutex", "SysV semaphore set id 3 (key 0x1234), semaphore 1"
   std::string state;            // "value 0"; "values [0, 1], 2 waiting, last changed by pid 40"
   std::vector<pid_t> holders;   // processes that acquired it more often than they released it
-  // Holders that took it at least twice and never posted it: no lock is taken twice, so this is a
-  // counting semaphore used up (a ring's `empty` before any consumer ran), and "held" would
-  // mislead: these are said as "decremented by pid X, which never posted it".
-  std::vector<pid_t> never_posted;
+  // Processes that took it at least twice and never posted it: no lock is taken twice, so this is
+  // a count used up (a ring's `empty` before any consumer ran), not a holder (no edge of the graph):
+  // said as "decremented by pid X, which never posted it".
+  std::vector<pid_t> takers;
+  // Processes that have posted it before and hold nothing of it: for a semaphore nobody holds (a
+  // ring's `empty`, posted by consumers) the ones that could post it again, so the waiter waits
+  // for them (an edge of the graph: "pid 512 waits on /bb_empty, posted only by pid 513").
+  std::vector<pid_t> posters;
 };
 
 struct WaitNode {
