@@ -168,7 +168,8 @@ int barrier_remove(const char *name) {
     return rc;
 }
 
-/* ---- Part D: both forks in one atomic semop, so nobody holds one fork while waiting ---- */
+/* ---- Part D: both forks in one atomic semop, so nobody holds one fork while waiting ----
+ * SEM_UNDO on every fork: a philosopher killed while eating gives its forks back. */
 
 int table_open(struct table *t, key_t key, int n, int create) {
     if (n < 2 || n > 16) { errno = EINVAL; return -1; }

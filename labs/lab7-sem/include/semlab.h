@@ -102,9 +102,12 @@ struct table {
  * philosophers (2 <= n <= 16) of `key`. Returns 0, or -1 with errno set. */
 int table_open(struct table *t, key_t key, int n, int create);
 /* Philosopher i (0 .. n-1) takes forks i and (i + 1) % n; blocks until it holds both. Must never
- * deadlock, whatever the timing. EINTR is retried. Returns 0, or -1 with errno set. */
+ * deadlock, whatever the timing. EINTR is retried. Returns 0, or -1 with errno set.
+ * A philosopher killed while it eats must not keep its forks: every semop that takes or puts a
+ * fork uses SEM_UNDO, so the kernel gives back what a dead process took. */
 int table_pick(struct table *t, int i);
-/* Philosopher i puts both forks back. Returns 0, or -1 with errno set. */
+/* Philosopher i puts both forks back (semop with SEM_UNDO, as table_pick). Returns 0, or -1 with
+ * errno set. */
 int table_put(struct table *t, int i);
 /* Removes the set (IPC_RMID). Returns 0, or -1 with errno set. */
 int table_remove(struct table *t);

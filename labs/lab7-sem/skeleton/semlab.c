@@ -100,6 +100,8 @@ int table_open(struct table *t, key_t key, int n, int create) {
     return -1;
 }
 
+/* table_pick and table_put: every semop on a fork with SEM_UNDO, so that a philosopher killed
+ * while it eats does not keep its forks (the kernel undoes what a dead process took). */
 int table_pick(struct table *t, int i) { (void)t; (void)i; errno = ENOSYS; return -1; } /* TODO: semop */
 int table_put(struct table *t, int i) { (void)t; (void)i; errno = ENOSYS; return -1; }  /* TODO: semop */
 int table_remove(struct table *t) { (void)t; errno = ENOSYS; return -1; }               /* TODO: IPC_RMID */

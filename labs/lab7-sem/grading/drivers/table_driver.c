@@ -1,16 +1,20 @@
 /* Trusted driver of part D (dining philosophers), linked with the implementation under test.
  *
- *   table [--board PATH] [--seed S] [--actor N] [--eintr] MODE KEY N [SEAT MEALS [THINK_US EAT_US]]
+ *   table [--board PATH] [--seed S] [--actor N] [--eintr] [--no-gong] MODE KEY N [SEAT MEALS [THINK_US EAT_US]]
  *
  * Modes:
  *   create KEY N             table_open(create)
  *   dine KEY N SEAT MEALS    table_open, then MEALS times: the gong (all n start the meal
- *                            together), a seeded pause of up to THINK_US
+ *                            together; --no-gong: no gong, for a table where not all n dine),
+ *                            a seeded pause of up to THINK_US
  *                            (thinking, default 300), table_pick, eating marked on the board (a
  *                            neighbour eating at the same time is recorded), a seeded sleep of
  *                            EAT_US/2 to EAT_US (eating, default 300), table_put
+ *   hold KEY N SEAT          table_open, table_pick, eating marked on the board, reports
+ *                            "eating", then sleeps until the grader kills it (or releases it:
+ *                            table_put)
  *   remove KEY N             table_open, table_remove
- * Reports on fd 3: "call X", "error X ERRNO", "done MEALS". */
+ * Reports on fd 3: "call X", "error X ERRNO", "eating", "done MEALS". */
 #include "lab7_driver.h"
 
 #include "semlab.h"
@@ -35,7 +39,9 @@ static void gong(int meal, int n) {
 
 int main(int argc, char **argv) {
     driver_setup();
-    const int i = common_options(argc, argv);
+    int i = common_options(argc, argv);
+    const int no_gong = i < argc && !strcmp(argv[i], "--no-gong");
+    if (no_gong) i++;
     if (i + 2 >= argc) { fprintf(stderr, "table: MODE KEY N [SEAT MEALS]\n"); return 2; }
     const char *mode = argv[i];
     const key_t key = (key_t)strtol(argv[i + 1], NULL, 0);
@@ -50,7 +56,7 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "dine")) {
         const int left = (seat + n - 1) % n, right = (seat + 1) % n;
         for (int m = 0; m < meals; m++) {
-            gong(m, n);
+            if (!no_gong) gong(m, n);
             lab7_pause(think_us);
             CALL(table_pick, &t, seat);
             __atomic_store_n(&board->eating[seat], (int32_t)getpid(), __ATOMIC_SEQ_CST);
@@ -62,6 +68,14 @@ int main(int argc, char **argv) {
             __atomic_store_n(&board->eating[seat], 0, __ATOMIC_SEQ_CST);
             CALL(table_put, &t, seat);
         }
+    } else if (!strcmp(mode, "hold")) {
+        /* The grader kills this philosopher while it eats: its forks must come back (SEM_UNDO). */
+        CALL(table_pick, &t, seat);
+        __atomic_store_n(&board->eating[seat], (int32_t)getpid(), __ATOMIC_SEQ_CST);
+        dprintf(CONTROL_FD, "eating\n");
+        wait_for_release();
+        __atomic_store_n(&board->eating[seat], 0, __ATOMIC_SEQ_CST);
+        CALL(table_put, &t, seat);
     } else if (!strcmp(mode, "remove")) {
         CALL(table_remove, &t);
     }
