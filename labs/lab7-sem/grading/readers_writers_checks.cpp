@@ -65,7 +65,7 @@ CheckOutcome mixed(TestContext& ctx) {
     roles.push_back(a);
   }
   DeadlockWatch watch(&board.monitor());
-  std::vector<Asleep> writers_asleep;  // when each writer was seen waiting in the set (rw_history.hpp)
+  std::vector<WaitSighting> writers_asleep;  // when each writer was seen waiting in the set (harness bypass.hpp)
   auto watch_writers = [&] {
     for (int k = 0; k < writers; ++k)
       if (auto s = scene.snapshot(*roles[readers + k]); s && blocked_in(*s, {kSysSemop, kSysSemtimedop})) {
@@ -84,13 +84,13 @@ CheckOutcome mixed(TestContext& ctx) {
   if (auto bad = judge_actors(roles)) return *bad;
   if (auto bad = alone_verdict(*board, context)) return *bad;
   if (max_bypass >= 0) {
-    if (auto worst = worst_bypass(events_of(*board), writers_asleep); worst && worst->bypassed > max_bypass)
+    if (auto worst = worst_bypass(section_history(events_of(*board)), writers_asleep); worst && worst->bypassed > max_bypass)
       return CheckOutcome::fail(
           fmt::format("{}: a writer was starved: {} read sections began while it waited (at most {} allowed)", context,
                       worst->bypassed, max_bypass),
           {fmt::format("writer pid {} asked for its section {} and got in {:.1f} ms later; {} readers came in while "
                        "the grader saw it waiting in semop",
-                       worst->writer_pid, worst->step + 1, worst->waited_ns / 1e6, worst->bypassed),
+                       worst->pid, worst->section + 1, worst->waited_ns / 1e6, worst->bypassed),
            "writer preference: once a writer waits, a reader that asks must wait until the writer is done"});
   }
   return CheckOutcome::pass();
