@@ -194,29 +194,35 @@ void DeadlockWatch::build_graph(const std::vector<ProcessSnapshot>& snaps, const
     for (pid_t p : posters)
       if (std::find(w.holders.begin(), w.holders.end(), host_of(p)) == w.holders.end()) w.posters.push_back(host_of(p));
   };
+  // Per semaphore of the set (the posters of fork 2 say nothing of who holds fork 1), and only
+  // for those the semop waits on.
   auto sysv_holders = [&](WaitedObject& w, long semid, const std::set<int>& semnums) {
-    auto mine = [&](const SyncActorRecord::Object& o) {
-      return o.kind == SyncActorRecord::Object::Kind::sysv && o.semid == semid && semnums.count(o.semnum);
-    };
-    std::set<pid_t> posters;
-    for (const auto& r : records)
-      for (const auto& o : r.objects)
-        if (mine(o) && o.released > 0) posters.insert(r.pid);
     auto add = [](std::vector<pid_t>& to, pid_t p) {
       if (std::find(to.begin(), to.end(), p) == to.end()) to.push_back(p);
     };
-    for (const auto& r : records)
-      for (const auto& o : r.objects) {
-        if (!mine(o) || o.held() <= 0) continue;
-        const bool others_post = posters.size() > (posters.count(r.pid) ? 1u : 0u);
-        if (!posters.count(r.pid) && o.held() >= 2) {
-          if (!others_post) add(w.takers, host_of(r.pid));
-        } else if (o.released > 0 || !others_post) {
-          add(w.holders, host_of(r.pid));
+    for (const int semnum : semnums) {
+      auto mine = [&](const SyncActorRecord::Object& o) {
+        return o.kind == SyncActorRecord::Object::Kind::sysv && o.semid == semid && o.semnum == semnum;
+      };
+      std::set<pid_t> posters;
+      for (const auto& r : records)
+        for (const auto& o : r.objects)
+          if (mine(o) && o.released > 0) posters.insert(r.pid);
+      std::vector<pid_t> holders;
+      for (const auto& r : records)
+        for (const auto& o : r.objects) {
+          if (!mine(o) || o.held() <= 0) continue;
+          const bool others_post = posters.size() > (posters.count(r.pid) ? 1u : 0u);
+          if (!posters.count(r.pid) && o.held() >= 2) {
+            if (!others_post) add(w.takers, host_of(r.pid));
+          } else if (o.released > 0 || !others_post) {
+            add(w.holders, host_of(r.pid));
+            holders.push_back(host_of(r.pid));
+          }
         }
-      }
-    for (pid_t p : posters)
-      if (std::find(w.holders.begin(), w.holders.end(), host_of(p)) == w.holders.end()) add(w.posters, host_of(p));
+      for (pid_t p : posters)
+        if (std::find(holders.begin(), holders.end(), host_of(p)) == holders.end()) add(w.posters, host_of(p));
+    }
   };
 
   graph_.clear();
@@ -251,13 +257,21 @@ void DeadlockWatch::build_graph(const std::vector<ProcessSnapshot>& snaps, const
       const std::size_t nsops = std::min<std::size_t>(s.syscall_args[2], 16);
       std::vector<SysvSemOp> ops(nsops);
       if (!read_memory(s.pid, s.syscall_args[1], ops.data(), nsops * sizeof(SysvSemOp))) ops.clear();
-      std::set<int> semnums;
-      for (const auto& op : ops) semnums.insert(op.sem_num);
-      WaitedObject o;
       const auto state = sysv_sem_state(s.pid, static_cast<int>(semid));
+      // The semaphores the call cannot pass now (a -1 on a 0, a wait-for-zero on a non-zero); all
+      // of them when the values could not be read.
+      std::set<int> semnums, blocking;
+      for (const auto& op : ops) {
+        semnums.insert(op.sem_num);
+        if (!state.read || op.sem_num >= state.values.size()) continue;
+        const int value = state.values[op.sem_num];
+        if ((op.sem_op < 0 && value + op.sem_op < 0) || (op.sem_op == 0 && value != 0)) blocking.insert(op.sem_num);
+      }
+      if (blocking.empty()) blocking = semnums;
+      WaitedObject o;
       o.what = describe_sysv_wait(static_cast<int>(semid), state, ops);
       o.state = describe_sysv_state(state, semnums);
-      sysv_holders(o, semid, semnums);
+      sysv_holders(o, semid, blocking);
       node.waits_on = std::move(o);
     } else if (nr == SYS_wait4 || nr == SYS_waitid) {
       for (const auto& c : snaps)

@@ -156,9 +156,8 @@ CheckOutcome killed_holder(TestContext& ctx) {
       evidence.push_back(fmt::format("the table (System V set of key {}) right after pid {} died: fork values [{}] "
                                      "(semctl GETALL by the grader's tool; 1 is a free fork)",
                                      key, victim_pid, fmt::join(*after_death, ", ")));
-    if (kept)  // the watch counts only live holders: say which dead one holds the forks
-      evidence.push_back(fmt::format("forks 0 and 1 are held by pid {} ({}), which has ended without releasing them "
-                                     "(the deadlock watch below counts only live holders)",
+    if (kept)  // the cause first, in the lab's words; the watch's wait-for lines follow
+      evidence.push_back(fmt::format("forks 0 and 1 are held by pid {} ({}), which has ended without releasing them",
                                      victim_pid, victim->label));
     evidence.insert(evidence.end(), out.evidence.begin(), out.evidence.end());
     evidence.push_back("take and put the forks with SEM_UNDO in every semop: the kernel then undoes a dead "
