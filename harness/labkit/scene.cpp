@@ -116,6 +116,7 @@ void Scene::pump() {
 Result<bool> Scene::run_until(const std::function<bool()>& done, const std::function<void()>& tick) {
   for (;;) {
     pump();
+    for (const auto& standing : standing_ticks_) standing();
     if (tick) tick();
     if (done()) return true;
     if (Clock::now() >= deadline_) return false;

@@ -119,9 +119,13 @@ void PctScheduler::answer(pid_t host_pid, const SyncActorRecord& r) {
 
 std::string PctScheduler::note() const {
   if (refusals_.empty()) return "";
-  std::string out = "pct partly refused (";
+  // Only the CPU time bound refused: the priorities held; the wall limit bounds a spinner.
+  const bool only_rttime = std::all_of(refusals_.begin(), refusals_.end(),
+                                       [](const std::string& r) { return r.rfind("RLIMIT_RTTIME", 0) == 0; });
+  std::string out = only_rttime ? "pct without its real-time CPU bound (" : "pct partly refused (";
   for (const auto& r : refusals_) out += (out.back() == '(' ? "" : ", ") + r;
-  return out + "): those processes ran without their priority";
+  return out + (only_rttime ? "): priorities set, a process that never blocks is stopped by the wall limit"
+                            : "): those processes ran without their priority");
 }
 
 }  // namespace ipcg

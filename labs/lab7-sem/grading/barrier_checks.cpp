@@ -17,6 +17,7 @@ CheckOutcome phases(TestContext& ctx) {
   const std::string name = barrier_name(ctx), count = std::to_string(n);
   IPCG_TRY_OUTCOME(Board board, Board::create(ctx));
   Scene scene(ctx);
+  board.drive(scene);
   IPCG_TRY_OUTCOME(Actor * creator, run_one(scene, label(ctx, "barrier") + " creating it",
                                             role_spec(ctx, board, "barrier", 0, {"create", name, count})));
   if (auto bad = unfinished(scene, "barrier_open")) return *bad;
@@ -62,6 +63,7 @@ CheckOutcome barrier_removed(TestContext& ctx) {
   const std::string name = barrier_name(ctx);
   IPCG_TRY_OUTCOME(Board board, Board::create(ctx));
   Scene scene(ctx);
+  board.drive(scene);
   IPCG_TRY_OUTCOME(Actor * creator, run_one(scene, label(ctx, "barrier") + " creating it",
                                             role_spec(ctx, board, "barrier", 0, {"create", name, "1"})));
   IPCG_TRY_OUTCOME(Actor * user, run_one(scene, label(ctx, "barrier"), role_spec(ctx, board, "barrier", 1, {"run", name, "1", "0"})));

@@ -37,6 +37,7 @@ CheckOutcome counting(TestContext& ctx) {
   const std::string mode = p.value("mode", std::string("loop"));
   IPCG_TRY_OUTCOME(Board board, Board::create(ctx));
   Scene scene(ctx);
+  board.drive(scene);
   IPCG_TRY_OUTCOME(Actor * creator, create_cs(ctx, scene, board, "cs"));
   if (auto bad = unfinished(scene, "cs_create")) return *bad;
   if (auto bad = judge_actors({creator})) return *bad;
@@ -89,6 +90,7 @@ CheckOutcome waiter(TestContext& ctx) {
   const bool signal = ctx.test.params.value("signal", false);
   IPCG_TRY_OUTCOME(Board board, Board::create(ctx));
   Scene scene(ctx);
+  board.drive(scene);
   IPCG_TRY_OUTCOME(Actor * creator, create_cs(ctx, scene, board, "holder"));
   if (auto bad = judge_actors({creator})) return *bad;
   IPCG_TRY_OUTCOME(Actor * holder, scene.start(label(ctx, "holder"), role_spec(ctx, board, "holder", 1, {"hold", cs_name(ctx)})));
@@ -153,6 +155,7 @@ CheckOutcome stale(TestContext& ctx) {
   const int procs = 2, sections = 10;
   IPCG_TRY_OUTCOME(Board board, Board::create(ctx));
   Scene scene(ctx);
+  board.drive(scene);
   IPCG_TRY_OUTCOME(Actor * old, run_one(scene, "semtool stale (a crashed run)",
                                         semtool_spec(ctx, {"stale", cs_name(ctx), "0"}, Role::student)));
   if (auto bad = judge_actors({old})) return *bad;
@@ -187,6 +190,7 @@ CheckOutcome stale(TestContext& ctx) {
 CheckOutcome open_failure(TestContext& ctx) {
   IPCG_TRY_OUTCOME(Board board, Board::create(ctx));
   Scene scene(ctx);
+  board.drive(scene);
   IPCG_TRY_OUTCOME(Actor * a, run_one(scene, label(ctx, "cs"),
                                       role_spec(ctx, board, "cs", 0, {"--spare-fds", "0", "create", cs_name(ctx)})));
   const std::string why = "cs_create with no file descriptor left (RLIMIT_NOFILE lowered)";
@@ -212,6 +216,7 @@ CheckOutcome open_failure(TestContext& ctx) {
 CheckOutcome removed(TestContext& ctx) {
   IPCG_TRY_OUTCOME(Board board, Board::create(ctx));
   Scene scene(ctx);
+  board.drive(scene);
   IPCG_TRY_OUTCOME(Actor * creator, create_cs(ctx, scene, board, "cs"));
   IPCG_TRY_OUTCOME(Actor * user, run_one(scene, label(ctx, "cs"), role_spec(ctx, board, "cs", 1, {"loop", cs_name(ctx), "3"})));
   IPCG_TRY_OUTCOME(Actor * last, run_one(scene, label(ctx, "cs") + " removing it", role_spec(ctx, board, "cs", 2,

@@ -46,6 +46,7 @@ CheckOutcome dine(TestContext& ctx) {
   const std::string key = hex_key(table_key(ctx)), count = std::to_string(n);
   IPCG_TRY_OUTCOME(Board board, Board::create(ctx));
   Scene scene(ctx);
+  board.drive(scene);
   if (auto bad = lay_table(ctx, scene, board, key, n)) return *bad;
   std::vector<Actor*> seats;
   for (int i = 0; i < n; ++i) {
@@ -116,6 +117,7 @@ CheckOutcome killed_holder(TestContext& ctx) {
   const std::string key = hex_key(table_key(ctx)), count = std::to_string(n);
   IPCG_TRY_OUTCOME(Board board, Board::create(ctx));
   Scene scene(ctx);
+  board.drive(scene);
   if (auto bad = lay_table(ctx, scene, board, key, n)) return *bad;
   IPCG_TRY_OUTCOME(Actor * victim, scene.start(seat_label(ctx, 0), role_spec(ctx, board, "table", 1, {"hold", key, count, "0"})));
   IPCG_TRY_OUTCOME(bool eating, scene.run_until([&] { return scene.exited(*victim) || victim->reported("eating"); }));

@@ -43,6 +43,7 @@ CheckOutcome mixed(TestContext& ctx) {
   const int max_bypass = p.value("max_bypass", -1);
   IPCG_TRY_OUTCOME(Board board, Board::create(ctx));
   Scene scene(ctx);
+  board.drive(scene);
   IPCG_TRY_OUTCOME(Actor * creator, create_rw(ctx, scene, board));
   if (auto bad = unfinished(scene, "rw_open")) return *bad;
   if (auto bad = judge_actors({creator})) return *bad;
@@ -101,6 +102,7 @@ CheckOutcome mixed(TestContext& ctx) {
 CheckOutcome readers_together(TestContext& ctx) {
   IPCG_TRY_OUTCOME(Board board, Board::create(ctx));
   Scene scene(ctx);
+  board.drive(scene);
   IPCG_TRY_OUTCOME(Actor * creator, create_rw(ctx, scene, board));
   if (auto bad = unfinished(scene, "rw_open")) return *bad;
   if (auto bad = judge_actors({creator})) return *bad;
@@ -140,6 +142,7 @@ CheckOutcome readers_together(TestContext& ctx) {
 CheckOutcome set_removed(TestContext& ctx) {
   IPCG_TRY_OUTCOME(Board board, Board::create(ctx));
   Scene scene(ctx);
+  board.drive(scene);
   const std::string key = hex_key(rw_key(ctx));
   IPCG_TRY_OUTCOME(Actor * creator, create_rw(ctx, scene, board));
   IPCG_TRY_OUTCOME(Actor * user, run_one(scene, label(ctx, "rw") + " writer", role_spec(ctx, board, "rw", 1, {"writer", key, "2"})));

@@ -24,7 +24,8 @@ Result<Board> Board::create(TestContext& ctx) {
   void* p = ::mmap(nullptr, sizeof(lab7_board), PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
   if (p == MAP_FAILED) return sys_fail("mmap " + b.host_path_);
   b.map_ = static_cast<lab7_board*>(p);
-  b.schedule_ = SyncSchedule::for_test(ctx);
+  b.ctx_ = &ctx;
+  b.schedule_ = SyncSchedule::for_test(ctx, /*pct_ticked=*/true);  // every check drives the scene
   IPCG_TRY(SyncMonitor monitor, SyncMonitor::create(b.schedule_->mode()));
   b.monitor_.emplace(std::move(monitor));
   return b;
@@ -35,9 +36,18 @@ Board::Board(Board&& o) noexcept
       box_path_(std::move(o.box_path_)),
       map_(std::exchange(o.map_, nullptr)),
       schedule_(std::move(o.schedule_)),
-      monitor_(std::move(o.monitor_)) {}
+      monitor_(std::move(o.monitor_)),
+      ctx_(o.ctx_),
+      pct_(std::move(o.pct_)) {}
+
+void Board::drive(Scene& scene) {
+  if (schedule_->mode() != SyncMode::pct) return;
+  if (!pct_) pct_ = std::make_unique<PctScheduler>(*schedule_, *monitor_);
+  scene.on_every_tick([this, &scene] { pct_->tick(scene); });
+}
 
 Board::~Board() {
+  if (pct_ && ctx_ && !pct_->note().empty()) ctx_->schedule_note += pct_->note();
   if (!map_) return;
   ::munmap(map_, sizeof(lab7_board));
   ::unlink(host_path_.c_str());

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "drivers/lab7_board.h"
 #include "harness/labkit/scene.hpp"
 #include "harness/sync/deadlock_watch.hpp"
+#include "harness/sync/pct.hpp"
 #include "harness/sync/sync.hpp"
 
 namespace lab7 {
@@ -36,6 +38,9 @@ class Board {
   ~Board();
   const std::string& box_path() const { return box_path_; }
   lab7_board* operator->() const { return map_; }
+  // Under pct, the test's PctScheduler ticks on every tick of the scene (Scene::on_every_tick);
+  // otherwise nothing. Call once, right after the scene is made.
+  void drive(Scene& scene);
   lab7_board& operator*() const { return *map_; }
 
  private:
@@ -44,6 +49,8 @@ class Board {
   lab7_board* map_ = nullptr;
   std::optional<SyncSchedule> schedule_;
   std::optional<SyncMonitor> monitor_;
+  TestContext* ctx_ = nullptr;             // for the pct note, said when the board goes
+  std::unique_ptr<PctScheduler> pct_;       // made in drive(): it points into this board
 };
 
 // A role's spawn spec: the program as the test's roles say, with --board, --seed (the test's)
