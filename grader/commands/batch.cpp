@@ -61,10 +61,7 @@ Command add_batch_command(CLI::App& app) {
                                           "JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID)");
   sub->add_option("--seed", args->seed, "seed for every submission (default: a fresh one, printed)");
   sub->add_flag("--reduced", args->reduced, "force reduced isolation (no namespaces)");
-  sub->add_option("--schedule", args->schedule,
-                  "schedule of the synchronization calls for every submission, in a lab that perturbs them "
-                  "(native, delays or pct; default: the lab's); recorded per test in results.jsonl")
-      ->check(CLI::IsMember({"native", "delays", "pct"}));
+  add_schedule_option(sub, args->schedule, "; recorded per test in results.jsonl");
   sub->add_option("--lang", args->lang,
                   "language of reports/<submission>.txt (default: the locale's, as for `run`); "
                   "results.jsonl and gradebook.csv are the same in every language")

@@ -43,6 +43,9 @@ std::uint64_t fresh_seed();  // a random seed short enough to type back with --s
 
 std::string grader_version();
 
+// --schedule native|delays|pct, the same in run, batch and stress; `more` ends its help text.
+void add_schedule_option(CLI::App* sub, std::string& schedule, const std::string& more = "");
+
 // The seeds of `grader stress --seeds`: "1..200", "42" or "3,17,99"; a usage error otherwise.
 Result<std::vector<std::uint64_t>> parse_seed_list(std::string_view text);
 

@@ -33,4 +33,11 @@ std::uint64_t fresh_seed() {
 
 std::string grader_version() { return IPCG_VERSION; }
 
+void add_schedule_option(CLI::App* sub, std::string& schedule, const std::string& more) {
+  sub->add_option("--schedule", schedule,
+                  "schedule of the synchronization calls in a lab that perturbs them (native, delays or pct; "
+                  "default: the lab's)" + more)
+      ->check(CLI::IsMember({"native", "delays", "pct"}));
+}
+
 }  // namespace ipcg

@@ -100,10 +100,7 @@ Command add_run_command(CLI::App& app) {
       ->check(CLI::Range(0, 20));
   run->add_flag("--verbose", args->verbose, "show captured output of every test");
   run->add_flag("--show-hidden", args->show_hidden, "show hidden tests' details (for TAs)");
-  run->add_option("--schedule", args->schedule,
-                  "schedule of the synchronization calls in a lab that perturbs them (native, delays or pct; "
-                  "default: the lab's); printed beside the seed of a failing test")
-      ->check(CLI::IsMember({"native", "delays", "pct"}));
+  add_schedule_option(run, args->schedule, "; printed beside the seed of a failing test");
   run->add_flag("--reduced", args->reduced, "force reduced isolation (no namespaces)");
   run->add_option("--trace-out", args->trace_out,
                   "write a Perfetto trace (DIR/<test>.trace.json) of each failed test that records one");

@@ -96,10 +96,7 @@ Command add_stress_command(CLI::App& app) {
   sub->add_option("--submission", args->submission, "folder with the sources (default: the lab's skeleton folder)");
   sub->add_option("--seeds", args->seeds, "seeds to run: A..B, N, or a comma-separated list (default 1..100)");
   sub->add_option("--only", args->only, "run only this test");
-  sub->add_option("--schedule", args->schedule,
-                  "schedule of the synchronization calls in a lab that perturbs them (native, delays or pct; "
-                  "default: the lab's)")
-      ->check(CLI::IsMember({"native", "delays", "pct"}));
+  add_schedule_option(sub, args->schedule);
   sub->add_flag("--reduced", args->reduced, "force reduced isolation (no namespaces)");
   sub->add_option("--confirm", args->confirm, "reruns of a test that did not pass, per seed (default 0)")
       ->check(CLI::Range(0, 20));

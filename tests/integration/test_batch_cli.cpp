@@ -120,3 +120,24 @@ TEST(BatchUsage, BadShardAndMissingFolderAreUsageErrors) {
 }
 
 }  // namespace
+
+namespace {
+
+// `grader batch --schedule`: every test of an interposing lab ran under it, as results.jsonl says.
+TEST(BatchSchedule, EveryTestOfTheClassRunsUnderTheScheduleAsked) {
+  const fs::path root = fs::temp_directory_path() / ("ipcg-batch-schedule-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "subs");
+  fs::copy(kSource + "/reference/lab7-sem", root / "subs" / "ref", fs::copy_options::recursive);
+  const auto run = run_grader({"batch", "lab7", (root / "subs").string(), "--schedule", "native", "--seed", "5",
+                               "--out", (root / "out").string()});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  const auto record = nlohmann::json::parse(lines_of(read_file((root / "out" / "results.jsonl").string())).at(0));
+  const auto& tests = record.contains("result") ? record["result"]["tests"] : record["tests"];
+  ASSERT_FALSE(tests.empty()) << record.dump();
+  for (const auto& t : tests) EXPECT_EQ(t.value("schedule", ""), "native") << t.dump();
+  EXPECT_EQ(run_grader({"batch", "lab7", (root / "subs").string(), "--schedule", "sometimes"}).exit_code, 2);
+  fs::remove_all(root);
+}
+
+}  // namespace
