@@ -35,13 +35,21 @@ class SyncInACell : public ::testing::TestWithParam<bool> {  // true: full isola
  protected:
   void SetUp() override {
     SandboxConfig config{.syscall_sets = {"process", "file", "shm", "mmap", "semaphore"},
-                         .allow_namespaces = GetParam(),
-                         .readonly_paths = {std::filesystem::path(SYNC_TEST_ACTOR).parent_path()}};
+                         .allow_namespaces = GetParam()};
     auto created = Sandbox::create(config);
     ASSERT_TRUE(created) << created.error().message;
     box_.emplace(std::move(*created));
     if (GetParam() && box_->isolation().level != IsolationLevel::full)
       GTEST_SKIP() << "full isolation unavailable here: " << box_->isolation().reason;
+    // A copy in the box's work folder, as the runner stages a lab's tools: in reduced isolation
+    // the slot uid cannot reach the build folder when the checkout lies under a 0700 folder.
+    namespace fs = std::filesystem;
+    const fs::path copy = box_->host_work_dir() / "sync_test_actor";
+    std::error_code ec;
+    fs::copy_file(SYNC_TEST_ACTOR, copy, fs::copy_options::overwrite_existing, ec);
+    ASSERT_FALSE(ec) << ec.message();
+    fs::permissions(copy, fs::perms(0755), ec);
+    actor_ = box_->to_box(copy).string();
   }
 
   Role start(Cell& cell, std::vector<std::string> args, const SyncSchedule& schedule, unsigned actor,
@@ -51,7 +59,7 @@ class SyncInACell : public ::testing::TestWithParam<bool> {  // true: full isola
     EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
     UniqueFd in_r(in[0]), out_w(out[1]);
     Role r{std::nullopt, UniqueFd(in[1]), UniqueFd(out[0])};
-    args.insert(args.begin(), SYNC_TEST_ACTOR);
+    args.insert(args.begin(), actor_);
     SpawnSpec spec{.argv = args, .fds = {{in_r.get(), 0}, {out_w.get(), 1}}};
     auto proc = cell.spawn(with_sync(spec, schedule, actor, monitor));
     EXPECT_TRUE(proc) << proc.error().message;
@@ -60,6 +68,7 @@ class SyncInACell : public ::testing::TestWithParam<bool> {  // true: full isola
   }
 
   std::optional<Sandbox> box_;
+  std::string actor_;  // the actor's path as the cell sees it
 };
 
 INSTANTIATE_TEST_SUITE_P(Isolation, SyncInACell, ::testing::Values(true, false),
