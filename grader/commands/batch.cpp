@@ -33,10 +33,7 @@ int batch_command(const BatchArgs& args, std::ostream& out, std::ostream& err) {
   if (!lab) return exit_for(lab.error(), err);
   BatchOptions options{.folder = args.folder, .out = args.out, .jobs = args.jobs, .shard = *shard,
                        .seed = args.seed, .fallback_seed = fresh_seed()};
-  options.grade_template.allow_namespaces = !args.reduced;
-  options.grade_template.tools_root = loaded->paths.tools_root;
-  options.grade_template.grader_version = grader_version();
-  if (!args.schedule.empty()) options.grade_template.schedule = sync_mode_from(args.schedule);
+  options.grade_template = grade_options_for(*loaded, **lab, "", args.reduced, args.schedule);  // each submission its own
   options.text.lang = report_language(args.lang);
   options.text.lab_text = lab_text_for(**lab, options.text.lang);
   TerminalProgress progress(out, &out == &std::cout && ::isatty(STDOUT_FILENO));

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "harness/core/error.hpp"
+#include "harness/runner/runner.hpp"
 #include "harness/spec/lab_spec.hpp"
 #include "locate.hpp"
 
@@ -42,6 +43,11 @@ Result<const LabSpec*> pick_lab(const LoadedLabs& loaded, const std::string& key
 std::uint64_t fresh_seed();  // a random seed short enough to type back with --seed
 
 std::string grader_version();
+
+// What run, stress and batch set alike: the submission (default: the lab's skeleton folder, the
+// student's working copy), isolation, the lab tools' folder, the version and --schedule ("": the lab's).
+GradeOptions grade_options_for(const LoadedLabs& loaded, const LabSpec& lab, const std::string& submission,
+                               bool reduced, const std::string& schedule);
 
 // --schedule native|delays|pct, the same in run, batch and stress; `more` ends its help text.
 void add_schedule_option(CLI::App* sub, std::string& schedule, const std::string& more = "");

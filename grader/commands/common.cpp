@@ -33,6 +33,18 @@ std::uint64_t fresh_seed() {
 
 std::string grader_version() { return IPCG_VERSION; }
 
+GradeOptions grade_options_for(const LoadedLabs& loaded, const LabSpec& lab, const std::string& submission,
+                               bool reduced, const std::string& schedule) {
+  GradeOptions options;
+  // Without --submission a student grades their working copy: the lab's skeleton folder.
+  options.submission = submission.empty() ? lab.skeleton_dir : std::filesystem::path(submission);
+  options.allow_namespaces = !reduced;
+  options.tools_root = loaded.paths.tools_root;
+  options.grader_version = grader_version();
+  if (!schedule.empty()) options.schedule = sync_mode_from(schedule);
+  return options;
+}
+
 void add_schedule_option(CLI::App* sub, std::string& schedule, const std::string& more) {
   sub->add_option("--schedule", schedule,
                   "schedule of the synchronization calls in a lab that perturbs them (native, delays or pct; "

@@ -64,18 +64,12 @@ int run_command(const RunArgs& args, std::ostream& out, std::ostream& err) {
   if (!loaded) return exit_for(loaded.error(), err);
   auto lab = pick_lab(*loaded, args.lab);
   if (!lab) return exit_for(lab.error(), err);
-  GradeOptions options;
-  // Without --submission a student grades their working copy: the lab's skeleton folder.
-  options.submission = args.submission.empty() ? (*lab)->skeleton_dir : std::filesystem::path(args.submission);
+  GradeOptions options = grade_options_for(*loaded, **lab, args.submission, args.reduced, args.schedule);
   options.seed = args.seed.value_or(fresh_seed());
   options.confirm_runs = args.confirm;
   if (!args.only.empty()) options.only = args.only;
-  options.allow_namespaces = !args.reduced;
   options.verbose = args.verbose;
-  options.tools_root = loaded->paths.tools_root;
-  options.grader_version = grader_version();
   options.trace_dir = args.trace_out;
-  if (!args.schedule.empty()) options.schedule = sync_mode_from(args.schedule);
   auto result = grade(**lab, options);
   if (!result) return exit_for(result.error(), err);
   return write_result(args, **lab, *result, out, err);

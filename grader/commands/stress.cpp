@@ -63,14 +63,9 @@ int stress_command(const StressArgs& args, std::ostream& out, std::ostream& err)
   if (!loaded) return exit_for(loaded.error(), err);
   auto lab = pick_lab(*loaded, args.lab);
   if (!lab) return exit_for(lab.error(), err);
-  GradeOptions options;
-  options.submission = args.submission.empty() ? (*lab)->skeleton_dir : std::filesystem::path(args.submission);
+  GradeOptions options = grade_options_for(*loaded, **lab, args.submission, args.reduced, args.schedule);
   options.confirm_runs = args.confirm;
   if (!args.only.empty()) options.only = args.only;
-  options.allow_namespaces = !args.reduced;
-  options.tools_root = loaded->paths.tools_root;
-  options.grader_version = grader_version();
-  if (!args.schedule.empty()) options.schedule = sync_mode_from(args.schedule);
   StressSummary summary;
   // A seed that does not get full marks is said at once (on stderr with --format json), so a
   // long run shows its first failures while it goes on.

@@ -174,55 +174,46 @@ void DeadlockWatch::build_graph(const std::vector<ProcessSnapshot>& snaps, const
     const auto id = identity_.find({r.pid, o.addr});
     return id != identity_.end() ? id->second == identity : o.addr == addr;
   };
-  // Fills w.holders, w.takers (a count used up, see there) and w.posters.
-  auto holders_of = [&](WaitedObject& w, const std::string& identity, std::uint64_t addr) {
+  // Sorts the users of one semaphore (`is_it` picks its objects from the records) into w: holders
+  // (took it more often than they gave it back, and either gave it back before, a lock, or are the
+  // only kind of user), takers (a count used up, see WaitedObject) and posters (gave it back before
+  // and hold none of it: who would post it again).
+  auto sort_users = [&](WaitedObject& w, const auto& is_it) {
+    auto add = [](std::vector<pid_t>& to, pid_t p) {
+      if (std::find(to.begin(), to.end(), p) == to.end()) to.push_back(p);
+    };
     std::set<pid_t> posters;
     for (const auto& r : records)
       for (const auto& o : r.objects)
-        if (o.released > 0 && same_object(r, o, identity, addr)) posters.insert(r.pid);
+        if (o.released > 0 && is_it(r, o)) posters.insert(r.pid);
+    std::vector<pid_t> holders;
     for (const auto& r : records)
       for (const auto& o : r.objects) {
-        if (o.held() <= 0 || !same_object(r, o, identity, addr)) continue;
+        if (o.held() <= 0 || !is_it(r, o)) continue;
         const bool others_post = posters.size() > (posters.count(r.pid) ? 1u : 0u);
         // Taken twice and never given back: no lock is taken twice, so this is a count used up.
         if (o.released == 0 && o.held() >= 2) {
-          if (!others_post) w.takers.push_back(host_of(r.pid));
+          if (!others_post) add(w.takers, host_of(r.pid));
         } else if (o.released > 0 || !others_post) {
-          w.holders.push_back(host_of(r.pid));
+          add(w.holders, host_of(r.pid));
+          add(holders, host_of(r.pid));
         }
       }
     for (pid_t p : posters)
-      if (std::find(w.holders.begin(), w.holders.end(), host_of(p)) == w.holders.end()) w.posters.push_back(host_of(p));
+      if (std::find(holders.begin(), holders.end(), host_of(p)) == holders.end()) add(w.posters, host_of(p));
+  };
+  auto holders_of = [&](WaitedObject& w, const std::string& identity, std::uint64_t addr) {
+    sort_users(w, [&](const SyncActorRecord& r, const SyncActorRecord::Object& o) {
+      return same_object(r, o, identity, addr);
+    });
   };
   // Per semaphore of the set (the posters of fork 2 say nothing of who holds fork 1), and only
   // for those the semop waits on.
   auto sysv_holders = [&](WaitedObject& w, long semid, const std::set<int>& semnums) {
-    auto add = [](std::vector<pid_t>& to, pid_t p) {
-      if (std::find(to.begin(), to.end(), p) == to.end()) to.push_back(p);
-    };
-    for (const int semnum : semnums) {
-      auto mine = [&](const SyncActorRecord::Object& o) {
+    for (const int semnum : semnums)
+      sort_users(w, [&](const SyncActorRecord&, const SyncActorRecord::Object& o) {
         return o.kind == SyncActorRecord::Object::Kind::sysv && o.semid == semid && o.semnum == semnum;
-      };
-      std::set<pid_t> posters;
-      for (const auto& r : records)
-        for (const auto& o : r.objects)
-          if (mine(o) && o.released > 0) posters.insert(r.pid);
-      std::vector<pid_t> holders;
-      for (const auto& r : records)
-        for (const auto& o : r.objects) {
-          if (!mine(o) || o.held() <= 0) continue;
-          const bool others_post = posters.size() > (posters.count(r.pid) ? 1u : 0u);
-          if (!posters.count(r.pid) && o.held() >= 2) {
-            if (!others_post) add(w.takers, host_of(r.pid));
-          } else if (o.released > 0 || !others_post) {
-            add(w.holders, host_of(r.pid));
-            holders.push_back(host_of(r.pid));
-          }
-        }
-      for (pid_t p : posters)
-        if (std::find(holders.begin(), holders.end(), host_of(p)) == holders.end()) add(w.posters, host_of(p));
-    }
+      });
   };
 
   graph_.clear();

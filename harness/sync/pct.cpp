@@ -117,6 +117,19 @@ void PctScheduler::answer(pid_t host_pid, const SyncActorRecord& r) {
   monitor_.pct_release(slot);
 }
 
+PctScheduler::~PctScheduler() {
+  if (note_to_) note_to_->schedule_note += note();
+}
+
+std::unique_ptr<PctScheduler> drive_pct(TestContext& ctx, Scene& scene, const SyncSchedule& schedule,
+                                        const SyncMonitor& monitor) {
+  if (schedule.mode() != SyncMode::pct) return nullptr;
+  auto pct = std::make_unique<PctScheduler>(schedule, monitor);
+  pct->note_to_ = &ctx;
+  scene.on_every_tick([p = pct.get(), &scene] { p->tick(scene); });
+  return pct;
+}
+
 std::string PctScheduler::note() const {
   if (refusals_.empty()) return "";
   // Only the CPU time bound refused: the priorities held; the wall limit bounds a spinner.

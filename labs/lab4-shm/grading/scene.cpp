@@ -22,24 +22,17 @@ Result<Actor*> Roles::start(std::string label, SpawnSpec spec) {
   if (!monitor_) {
     IPCG_TRY(SyncMonitor m, SyncMonitor::create(schedule_.mode()));
     monitor_.emplace(std::move(m));
-    if (schedule_.mode() == SyncMode::pct) pct_.emplace(schedule_, *monitor_);
+    pct_ = drive_pct(ctx_, scene, schedule_, *monitor_);
   }
   return scene.start(std::move(label), with_sync(std::move(spec), schedule_, next_actor_++, *monitor_));
-}
-
-// A priority the kernel refused is said beside the schedule.
-Roles::~Roles() {
-  if (pct_ && !pct_->note().empty()) ctx_.schedule_note += pct_->note();
 }
 
 Result<bool> Roles::run_until(const std::function<bool()>& done, Wait wait) {
   deadlock_.reset();
   DeadlockWatch watch(monitor());  // a fresh grace for every wait
   const bool watching = wait == Wait::on_each_other;
-  IPCG_TRY(bool finished, scene.run_until([&] { return done() || watch.fired(); }, [&] {
-    if (pct_) pct_->tick(scene);
-    if (watching) watch.observe(scene);
-  }));
+  IPCG_TRY(bool finished, scene.run_until([&] { return done() || watch.fired(); },
+                                          [&] { if (watching) watch.observe(scene); }));
   if (watch.fired() && !done()) {
     deadlock_ = watch.outcome("the ring's roles");
     return false;

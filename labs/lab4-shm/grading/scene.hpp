@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,9 +38,8 @@ Setup setup_of(TestContext& ctx);
 //   if (!done) return roles.timed_out("the consumer");   // the deadlock, or the deadline's hang report
 class Roles {
  public:
-  // pct is scheduled here: every run_until ticks the PctScheduler (placements, change points).
+  // pct is scheduled here: the scene ticks the PctScheduler (drive_pct) once the monitor exists.
   explicit Roles(TestContext& ctx) : scene(ctx), ctx_(ctx), schedule_(SyncSchedule::for_test(ctx, /*pct_ticked=*/true)) {}
-  ~Roles();
   Result<Actor*> start(std::string label, SpawnSpec spec);
   // Scene::run_until, with a deadlock watch unless some role waits for the grader (a gate, a role
   // the check starts only later): false when the deadline came first or the watch fired.
@@ -55,7 +55,7 @@ class Roles {
   TestContext& ctx_;
   SyncSchedule schedule_;
   std::optional<SyncMonitor> monitor_;
-  std::optional<PctScheduler> pct_;  // under pct only, once the monitor exists
+  std::unique_ptr<PctScheduler> pct_;  // under pct only, once the monitor exists
   std::optional<CheckOutcome> deadlock_;
   unsigned next_actor_ = 0;
 };

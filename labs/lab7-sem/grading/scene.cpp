@@ -40,14 +40,9 @@ Board::Board(Board&& o) noexcept
       ctx_(o.ctx_),
       pct_(std::move(o.pct_)) {}
 
-void Board::drive(Scene& scene) {
-  if (schedule_->mode() != SyncMode::pct) return;
-  if (!pct_) pct_ = std::make_unique<PctScheduler>(*schedule_, *monitor_);
-  scene.on_every_tick([this, &scene] { pct_->tick(scene); });
-}
+void Board::drive(Scene& scene) { pct_ = drive_pct(*ctx_, scene, *schedule_, *monitor_); }
 
 Board::~Board() {
-  if (pct_ && ctx_ && !pct_->note().empty()) ctx_->schedule_note += pct_->note();
   if (!map_) return;
   ::munmap(map_, sizeof(lab7_board));
   ::unlink(host_path_.c_str());

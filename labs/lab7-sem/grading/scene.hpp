@@ -49,7 +49,7 @@ class Board {
   lab7_board* map_ = nullptr;
   std::optional<SyncSchedule> schedule_;
   std::optional<SyncMonitor> monitor_;
-  TestContext* ctx_ = nullptr;             // for the pct note, said when the board goes
+  TestContext* ctx_ = nullptr;
   std::unique_ptr<PctScheduler> pct_;       // made in drive(): it points into this board
 };
 

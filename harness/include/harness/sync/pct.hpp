@@ -9,9 +9,8 @@
 // throttling leaves the other CPU's work its share.
 //
 //   SyncSchedule schedule = SyncSchedule::for_test(ctx, /*pct_ticked=*/true);  // refused -> delays
-//   PctScheduler pct(schedule, monitor);
-//   scene.run_until(done, [&] { pct.tick(scene); watch.observe(scene); });
-//   ctx.schedule_note += pct.note();                        // a priority the kernel refused
+//   auto pct = drive_pct(ctx, scene, schedule, monitor);  // nullptr unless pct; ticked by the scene
+//   ...                                                   // its note reaches the report when it goes
 //
 // Without CAP_SYS_NICE (an unprivileged grader, a container) for_test() falls back to `delays`;
 // a refusal later (a cgroup without real-time runtime) is said in note(): those processes then ran
@@ -21,6 +20,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -36,6 +36,10 @@ bool rt_priorities_allowed();
 class PctScheduler {
  public:
   PctScheduler(const SyncSchedule& schedule, const SyncMonitor& monitor, int cpu = 0);
+  // With note_to, note() is added to its schedule_note when the scheduler goes (drive_pct).
+  ~PctScheduler();
+  PctScheduler(const PctScheduler&) = delete;
+  PctScheduler& operator=(const PctScheduler&) = delete;
   // Answers every process's pending request (placement or demotion). Call on every tick.
   void tick(const Scene& scene);
   void tick(const std::vector<pid_t>& host_pids);
@@ -58,6 +62,15 @@ class PctScheduler {
   std::map<unsigned, std::uint32_t> answered_; // slot -> requests answered
   std::map<pid_t, pid_t> host_of_ns_;
   std::set<std::string> refusals_;
+  TestContext* note_to_ = nullptr;
+  friend std::unique_ptr<PctScheduler> drive_pct(TestContext&, Scene&, const SyncSchedule&, const SyncMonitor&);
 };
+
+// Under a pct schedule: a scheduler for the scene's processes, ticked on every tick of every
+// run_until of the scene (Scene::on_every_tick), whose refusals reach ctx.schedule_note when it
+// goes; nullptr under any other schedule. It must outlive the scene's waits (keep it beside the
+// scene), and schedule and monitor must outlive it.
+std::unique_ptr<PctScheduler> drive_pct(TestContext& ctx, Scene& scene, const SyncSchedule& schedule,
+                                        const SyncMonitor& monitor);
 
 }  // namespace ipcg
