@@ -52,7 +52,7 @@ bool shows_output(const TestResult& test, bool verbose) {
 }
 
 bool names_property(Status status) {
-  return status == Status::failed || status == Status::timeout || status == Status::crashed ||
+  return status == Status::failed || status == Status::timeout || status == Status::hung || status == Status::crashed ||
          status == Status::killed_by_filter;
 }
 

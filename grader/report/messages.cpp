@@ -36,6 +36,7 @@ constexpr std::array<CatalogueRow, kMessageCount> kCatalogue = {{
     {Msg::tag_passed, "tag_passed", 0, "[  PASSED  ]", "[   통과   ]"},
     {Msg::tag_failed, "tag_failed", 0, "[  FAILED  ]", "[   실패   ]"},
     {Msg::tag_timeout, "tag_timeout", 0, "[ TIMEOUT  ]", "[ 시간초과 ]"},
+    {Msg::tag_hung, "tag_hung", 0, "[   HUNG   ]", "[   멈춤   ]"},
     {Msg::tag_crashed, "tag_crashed", 0, "[ CRASHED  ]", "[비정상종료]"},
     {Msg::tag_killed_by_filter, "tag_killed_by_filter", 0, "[ KILLED   ]", "[ 호출차단 ]"},
     {Msg::tag_build_failed, "tag_build_failed", 0, "[ NO BUILD ]", "[ 빌드실패 ]"},

@@ -46,6 +46,7 @@ enum class Msg {
   tag_passed,
   tag_failed,
   tag_timeout,
+  tag_hung,
   tag_crashed,
   tag_killed_by_filter,
   tag_build_failed,

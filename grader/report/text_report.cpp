@@ -168,6 +168,7 @@ Msg tag_id(Status status) {
     case Status::passed: return Msg::tag_passed;
     case Status::failed: return Msg::tag_failed;
     case Status::timeout: return Msg::tag_timeout;
+    case Status::hung: return Msg::tag_hung;
     case Status::crashed: return Msg::tag_crashed;
     case Status::killed_by_filter: return Msg::tag_killed_by_filter;
     case Status::build_failed: return Msg::tag_build_failed;

@@ -9,6 +9,7 @@ std::string_view to_string(Status s) {
     case Status::passed: return "passed";
     case Status::failed: return "failed";
     case Status::timeout: return "timeout";
+    case Status::hung: return "hung";
     case Status::crashed: return "crashed";
     case Status::killed_by_filter: return "killed_by_filter";
     case Status::build_failed: return "build_failed";

@@ -17,6 +17,9 @@ enum class Status {
   passed,            // the property held
   failed,            // the property was violated; message + evidence say how
   timeout,           // the wall-clock or CPU limit ran out; the process tree was killed
+  // Every process of the test was blocked with nothing left to wake it (a deadlock, a reader
+  // waiting for an EOF that cannot come), seen from /proc: ended at once, before its wall limit.
+  hung,
   crashed,           // a student process died of a signal (not the syscall filter)
   killed_by_filter,  // a student process made a syscall the lab's policy kills (SIGSYS)
   build_failed,      // the submission did not compile; the compiler output is the feedback
@@ -69,6 +72,13 @@ struct TestResult {
   // in docs/performance.md).
   std::string schedule;
   bool exact_replay = false;
+  // The wall limit the test ran under and where it came from, when it ended on it or hung:
+  // "wall limit 450 ms = 5 x the reference's 90 ms on this test (at least 300 ms, at most 3000 ms)".
+  std::string limit_note;
+  // A hung or timed-out test: the root cause in one line, in words that do not name pids or fds
+  // ("a stage keeps the write end of its own input pipe"), so that a report can say it once for
+  // every test of a submission that hung the same way. Empty when unknown.
+  std::string hang_cause;
 };
 
 struct BuildResult {
