@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -154,6 +155,65 @@ struct Holder {
   std::vector<int> fds;
 };
 
+// What a holder of the end a blocked process waits on is to that wait. A link is blocked itself
+// and holds the end where it must (stdin, stdout, stderr) or may still use it; the chain goes on
+// through it. The others keep the end for nothing: closing it lets the wait finish.
+enum class Role {
+  link,            // blocked itself; waits for something else first
+  running,         // not blocked (running or stopped): it may still read or write
+  own_end,         // the waiting process itself holds the end it waits on
+  waits_children,  // blocked in wait4/waitid holding the end beyond its stdio: it uses it no more
+  waits_signal,    // blocked in pause/sigsuspend holding the end beyond its stdio
+  unused_end,      // a pipeline stage (stdin and stdout pipes) holding another pipe's end
+};
+
+bool is_culprit(Role r) { return r != Role::link && r != Role::running; }
+
+// Which culprit of one wait the root cause names first: the parent that passed its copies on to
+// the others, then the rest, the waiting process's own copy last.
+int rank(Role r) {
+  switch (r) {
+    case Role::waits_children: return 0;
+    case Role::waits_signal: return 1;
+    case Role::unused_end: return 2;
+    default: return 3;
+  }
+}
+
+bool stdio_only(const std::vector<int>& fds) {
+  return std::all_of(fds.begin(), fds.end(), [](int fd) { return fd <= 2; });
+}
+
+std::string_view stdio_name(int fd) { return fd == 0 ? "stdin" : fd == 1 ? "stdout" : "stderr"; }
+
+// A stage of a pipeline: blocked reading its stdin, both stdin and stdout pipe (or FIFO) ends. It
+// reads one and writes the other; any other pipe end it holds it has no use for.
+bool is_stage(const ProcessSnapshot& p) {
+  if (!is_blocked(p) || shape_of(*p.syscall).flow != Flow::in || p.syscall_args.empty() || int_arg(p, 0) != 0)
+    return false;
+  const auto piped = [&](int n, PipeEnd end) {
+    const FdInfo* f = p.fd(n);
+    return f && (f->kind == FdKind::pipe || f->kind == FdKind::fifo) && f->end == end;
+  };
+  return piped(0, PipeEnd::read) && piped(1, PipeEnd::write);
+}
+
+bool waits_for_signal(long nr) {
+#ifdef SYS_pause
+  if (nr == SYS_pause) return true;
+#endif
+  return nr == SYS_rt_sigsuspend || nr == SYS_rt_sigtimedwait;
+}
+
+// A holder that keeps the end the waiter needs closed (a culprit) for a reason worth naming.
+struct Culprit {
+  const ProcessSnapshot* waiter;  // the blocked reader or writer
+  const FdInfo* object;           // the waiter's fd on the pipe or FIFO
+  const ProcessSnapshot* holder;
+  std::vector<int> fds;           // the holder's fds on the other end
+  Role role;
+};
+
 class Diagnosis {
  public:
   explicit Diagnosis(const std::vector<ProcessSnapshot>& procs) : procs_(procs) {
@@ -166,6 +226,7 @@ class Diagnosis {
     for (const auto& p : procs_) explain(p);
     report_cycles();
     report.findings = std::move(findings_);
+    find_root_cause(report);
     return report;
   }
 
@@ -368,6 +429,7 @@ class Diagnosis {
       add_edge(p.pid, peer->pid, who(p.pid) + " sends on " + sock + " and waits for " + who(peer->pid) + " to read (" + full + ")");
       if (blocked_sending(*peer) && socket_peer(*peer) == &p) {
         if (p.pid < peer->pid) {
+          if (!duplex_) duplex_ = std::make_pair(&p, peer);
           const SocketState& o = *peer->waiting_socket;
           findings_.push_back("duplex deadlock: " + who(p.pid) + " and " + who(peer->pid) +
                               " are both blocked in send/write on full socket buffers and neither reads (" +
@@ -418,6 +480,37 @@ class Diagnosis {
     return out;
   }
 
+  // What holder h is to the wait of `waiter` on an end it holds at fds.
+  Role role_of(const ProcessSnapshot& h, const std::vector<int>& fds, const ProcessSnapshot& waiter) const {
+    if (&h == &waiter) return Role::own_end;
+    if (!is_blocked(h)) return Role::running;
+    if (stdio_only(fds)) return Role::link;  // given to it as its stdio: it must hold it while it lives
+    if (shape_of(*h.syscall).arg == Arg::wait) return Role::waits_children;
+    if (waits_for_signal(*h.syscall)) return Role::waits_signal;
+    if (is_stage(h)) return Role::unused_end;
+    return Role::link;
+  }
+
+  // A holder that holds the end only as its stdio and is blocked (or running) is not blamed: it
+  // will close the end when it exits. The chain goes on through it.
+  static bool named_as_link(Role role, const Holder& h) {
+    return (role == Role::link || role == Role::running) && stdio_only(h.fds);
+  }
+
+  static std::string stdio_words(const std::vector<int>& fds) {
+    std::string s;
+    for (std::size_t i = 0; i < fds.size(); ++i) s += (i ? " and " : "") + std::string(stdio_name(fds[i]));
+    return s;
+  }
+
+  // "<waits> that pid H writes to as its stdout, and pid H is blocked itself": a holder that is a
+  // link of the chain, named without blaming the end it must hold. `does` is what H does with it.
+  std::string link_words(const std::string& waits, const Holder& h, Role role, const std::string& does) const {
+    const std::string holder = who(h.proc->pid);
+    return waits + " that " + holder + " " + (does == "write" ? "writes to" : "reads") + " as its " + stdio_words(h.fds) +
+           ", and " + holder + (role == Role::running ? " is not blocked: it may still " + does : " is blocked itself");
+  }
+
   // A read on a pipe returns 0 only once EVERY write end is closed: each holder keeps it waiting.
   void explain_reader(const ProcessSnapshot& r, const FdInfo& fd) {
     const std::string obj = object_name(fd);
@@ -426,18 +519,24 @@ class Diagnosis {
       findings_.push_back("no process here holds the write end of " + obj + " that " + who(r.pid) +
                           " reads: its writer is outside these processes");
     for (const Holder& h : hs) {
-      if (h.proc == &r) {
+      const Role role = role_of(*h.proc, h.fds, r);
+      if (is_culprit(role)) culprits_.push_back({&r, &fd, h.proc, h.fds, role});
+      if (role == Role::own_end) {
         findings_.push_back(who(r.pid) + " holds the write end of its own input " + obj + " " +
                             fds_words(h.fds) + ": the reader never sees EOF");
         continue;
       }
-      findings_.push_back(who(h.proc->pid) + " holds the write end of " + obj + " open " + fds_words(h.fds) +
-                          ": the reader pid " + std::to_string(r.pid) + " never sees EOF");
+      if (named_as_link(role, h))
+        findings_.push_back(link_words(who(r.pid) + " reads " + obj, h, role, "write"));
+      else
+        findings_.push_back(who(h.proc->pid) + " holds the write end of " + obj + " open " + fds_words(h.fds) +
+                            ": the reader pid " + std::to_string(r.pid) + " never sees EOF");
       add_edge(r.pid, h.proc->pid, who(r.pid) + " reads " + obj + " whose write end " + who(h.proc->pid) + " holds");
     }
   }
 
-  // A writer blocked on a full pipe gets SIGPIPE only once every read end is closed.
+  // A writer blocked on a full pipe gets SIGPIPE only once every read end is closed. Any reader
+  // that may still read frees it: the holders are culprits only when none may.
   void explain_writer(const ProcessSnapshot& w, const FdInfo& fd) {
     const std::string obj = object_name(fd);
     const auto hs = holders(fd, PipeEnd::read);
@@ -445,16 +544,23 @@ class Diagnosis {
       findings_.push_back("no process here holds the read end of " + obj + " that " + who(w.pid) +
                           " writes: its reader is outside these processes");
     std::vector<pid_t> others;
+    bool may_read = false;
+    for (const Holder& h : hs) may_read = may_read || !is_culprit(role_of(*h.proc, h.fds, w));
     for (const Holder& h : hs) {
-      if (h.proc == &w) {
+      const Role role = role_of(*h.proc, h.fds, w);
+      if (is_culprit(role) && !may_read) culprits_.push_back({&w, &fd, h.proc, h.fds, role});
+      if (role == Role::own_end) {
         findings_.push_back(who(w.pid) + " keeps the read end of its own output " + obj + " open " +
                             fds_words(h.fds) + " but does not read it: it never gets SIGPIPE");
         continue;
       }
       others.push_back(h.proc->pid);
-      findings_.push_back(who(h.proc->pid) + " keeps the read end of " + obj + " open " + fds_words(h.fds) +
-                          " but nobody reads it: the writer pid " + std::to_string(w.pid) +
-                          " never gets SIGPIPE");
+      if (named_as_link(role, h))
+        findings_.push_back(link_words(who(w.pid) + " writes to the full " + obj, h, role, "read"));
+      else
+        findings_.push_back(who(h.proc->pid) + " keeps the read end of " + obj + " open " + fds_words(h.fds) +
+                            " but nobody reads it: the writer pid " + std::to_string(w.pid) +
+                            " never gets SIGPIPE");
     }
     // Any one reader would free the writer: it depends on a single process only if there is one.
     if (others.size() == 1)
@@ -501,6 +607,133 @@ class Diagnosis {
         covered.insert(cycle[i]);
       }
       findings_.push_back("deadlock cycle: " + words + ": none of them can go on");
+      cycles_.push_back(cycle);
+    }
+  }
+
+  // The processes in the order the chain reaches them: from each blocked process that nothing
+  // waits for (the test's top process, waiting for its children) along the wait-for edges, then
+  // the rest (cycles have no such start) in snapshot order.
+  std::vector<pid_t> chain_order() const {
+    std::map<pid_t, int> waited_on;
+    for (const auto& [_, out] : edges_)
+      for (const auto& [to, label] : out) ++waited_on[to];
+    std::vector<pid_t> order;
+    std::set<pid_t> seen;
+    const auto visit_from = [&](pid_t start) {
+      std::deque<pid_t> queue{start};
+      while (!queue.empty()) {
+        const pid_t u = queue.front();
+        queue.pop_front();
+        if (!seen.insert(u).second) continue;
+        order.push_back(u);
+        if (const auto it = edges_.find(u); it != edges_.end())
+          for (const auto& [v, label] : it->second) queue.push_back(v);
+      }
+    };
+    for (const auto& p : procs_)
+      if (is_blocked(p) && waited_on[p.pid] == 0) visit_from(p.pid);
+    for (const auto& p : procs_) visit_from(p.pid);
+    return order;
+  }
+
+  // The first wait along the chain that has culprits, and its culprits, the one to name first
+  // at the front.
+  std::vector<const Culprit*> first_culprits() const {
+    for (pid_t pid : chain_order()) {
+      std::vector<const Culprit*> found;
+      for (const Culprit& c : culprits_)
+        if (c.waiter->pid == pid) found.push_back(&c);
+      std::stable_sort(found.begin(), found.end(),
+                       [](const Culprit* a, const Culprit* b) { return rank(a->role) < rank(b->role); });
+      if (!found.empty()) return found;
+    }
+    return {};
+  }
+
+  static bool waits_to_read(const ProcessSnapshot& p) { return is_blocked(p) && shape_of(*p.syscall).flow == Flow::in; }
+
+  static std::string fd_list(const std::vector<int>& fds) {
+    std::string s = fds.size() == 1 ? "fd " : "fds ";
+    for (std::size_t i = 0; i < fds.size(); ++i) s += (i == 0 ? "" : i + 1 == fds.size() ? " and " : ", ") + std::to_string(fds[i]);
+    return s;
+  }
+
+  // "pid 15195 (stage) keeps fd 5 open, the write end of its own input pipe:[639161]: its read
+  // on fd 0 can never see EOF".
+  std::string culprit_words(const Culprit& c) const {
+    const bool reading = waits_to_read(*c.waiter);
+    const std::string obj = object_name(*c.object);
+    const std::string end = reading ? "the write end" : "the read end";
+    const std::string call = (reading ? "read on fd " : "write on fd ") + std::to_string(int_arg(*c.waiter, 0));
+    const std::string never = reading ? " can never see EOF" : " can never finish nor fail with SIGPIPE";
+    if (c.role == Role::own_end) {
+      if (reading && c.object->end != PipeEnd::read_write && !std::none_of(c.fds.begin(), c.fds.end(), [](int fd) { return fd <= 2; }))
+        return who(c.holder->pid) + " writes its " + stdio_words(c.fds) + " into its own input " + obj + " " +
+               fds_words(c.fds) + ": one pipe used both ways, so its " + call + never;
+      return who(c.holder->pid) + " keeps " + fd_list(c.fds) + " open, " + end + " of its own " +
+             (reading ? "input " : "output ") + obj + (c.object->end == PipeEnd::read_write ? " (opened read-write)" : "") +
+             ": its " + call + never;
+    }
+    const std::string why = c.role == Role::waits_children ? ", while it waits for its children"
+                            : c.role == Role::waits_signal ? ", while it waits for a signal"
+                                                           : ", an end it has no use for: a pipeline stage reads its stdin and writes its stdout";
+    const bool child = c.waiter->ppid == c.holder->pid;
+    return who(c.holder->pid) + " keeps " + fd_list(c.fds) + " open, " + end + " of " + obj + " that " +
+           (child ? "its child " : "") + who(c.waiter->pid) + (reading ? " reads" : " writes to") + why + ": the " +
+           call + never;
+  }
+
+  // The same cause without pids, fds or inodes.
+  static std::string culprit_kind(const Culprit& c) {
+    const bool reading = waits_to_read(*c.waiter);
+    const std::string kind = c.object->kind == FdKind::fifo ? "FIFO" : "pipe";
+    const std::string end = reading ? "the write end" : "the read end";
+    switch (c.role) {
+      case Role::own_end:
+        if (reading && c.object->end != PipeEnd::read_write && !std::none_of(c.fds.begin(), c.fds.end(), [](int fd) { return fd <= 2; }))
+          return "a process's input and output are the same " + kind + " (one " + kind + " used both ways)";
+        return "a process keeps " + end + " of its own " + (reading ? "input " : "output ") + kind + " open";
+      case Role::waits_children: return "a parent keeps " + end + " of a " + kind + " open while it waits for its children";
+      case Role::waits_signal: return "a process keeps " + end + " of a " + kind + " open while it waits for a signal";
+      case Role::unused_end: return "a pipeline stage keeps " + end + " of another stage's " + kind + " open";
+      default: return "";
+    }
+  }
+
+  void find_root_cause(HangReport& report) const {
+    if (const auto found = first_culprits(); !found.empty()) {
+      report.root_cause = culprit_words(*found[0]);
+      report.cause_kind = culprit_kind(*found[0]);
+      // The other copies of the same end: all of them must close for the wait to finish.
+      std::string also;
+      for (std::size_t i = 1; i < found.size() && i <= 3; ++i)
+        also += (i == 1 ? "" : ", ") + who(found[i]->holder->pid) + " (" + fd_list(found[i]->fds) + ")";
+      if (found.size() > 4) also += " and " + std::to_string(found.size() - 4) + " more";
+      if (!also.empty()) report.root_cause += "; other copies of it: " + also;
+      return;
+    }
+    if (duplex_) {
+      const auto [a, b] = *duplex_;
+      report.root_cause = who(a->pid) + " and " + who(b->pid) + " each block sending to the other (socket:[" +
+                          std::to_string(a->waiting_socket->inode) + "] and socket:[" +
+                          std::to_string(b->waiting_socket->inode) + "]) and neither reads: a duplex deadlock";
+      report.cause_kind = "two processes each send to the other and neither reads (a duplex deadlock)";
+      return;
+    }
+    if (cycles_.empty()) return;
+    const auto& cycle = cycles_.front();
+    std::string words;
+    for (std::size_t i = 0; i < cycle.size(); ++i) words += (i ? "; " : "") + label(cycle[i], cycle[(i + 1) % cycle.size()]);
+    const bool readers = cycle.size() == 2 && std::all_of(cycle.begin(), cycle.end(), [&](pid_t pid) {
+      return waits_to_read(*by_pid_.at(pid));
+    });
+    if (readers) {
+      report.root_cause = who(cycle[0]) + " and " + who(cycle[1]) + " each wait to read what the other has not written: " + words;
+      report.cause_kind = "two processes each wait to read what the other has not written (a deadlock)";
+    } else {
+      report.root_cause = "the processes wait for each other in a cycle: " + words;
+      report.cause_kind = "processes wait for each other in a cycle (a deadlock)";
     }
   }
 
@@ -537,6 +770,9 @@ class Diagnosis {
   std::map<pid_t, const ProcessSnapshot*> by_pid_;
   std::map<pid_t, std::vector<std::pair<pid_t, std::string>>> edges_;
   std::vector<std::string> findings_;
+  std::vector<Culprit> culprits_;
+  std::vector<std::vector<pid_t>> cycles_;
+  std::optional<std::pair<const ProcessSnapshot*, const ProcessSnapshot*>> duplex_;
 };
 
 }  // namespace
@@ -546,7 +782,7 @@ HangReport ProcInspector::diagnose_hang(const std::vector<ProcessSnapshot>& proc
 }
 
 std::string HangReport::summary() const {
-  std::string out;
+  std::string out = root_cause;
   for (const auto& p : processes) out += (out.empty() ? "" : "\n") + p.description;
   for (const auto& f : findings) out += (out.empty() ? "" : "\n") + f;
   return out;

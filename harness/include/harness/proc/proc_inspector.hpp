@@ -117,12 +117,28 @@ struct BlockedProcess {
   std::string description;  // "pid 412 (cat) blocked in read on fd 0 = pipe:[9183] (read end)"
 };
 
+// Built from the wait-for chain: a blocked reader waits for every live holder of its pipe's or
+// FIFO's write end (a writer on a full pipe, for the holders of the read end; a parent in wait4,
+// for its children). A holder blocked itself is a link of the chain and is not blamed for the end
+// it must hold (its stdout); the culprit is a holder of the very end it waits on, or of an end it
+// has no use for (a parent waiting for its children, a process waiting for a signal, a pipeline
+// stage holding another pipe's end). A cycle of links with no culprit is a deadlock.
 struct HangReport {
   std::vector<BlockedProcess> processes;
   // Sentences linking blocked readers/writers to holders of the other end:
   // "pid 413 holds the write end of pipe:[9183] open (fd 4): the reader never sees EOF"
   std::vector<std::string> findings;
-  std::string summary() const;  // every description and finding, one per line
+  // The descriptor whose closing lets the chain finish, who holds it and why it should not, in
+  // one line: "pid 15195 (stage) keeps fd 5 open, the write end of its own input pipe:[639161]:
+  // its read on fd 0 can never see EOF"; or the deadlock when the chain is a cycle without one.
+  // Empty when no cause is clear.
+  std::string root_cause;
+  // The same cause in words without pids, fds or inodes, the same across tests and runs ("a
+  // process keeps the write end of its own input pipe open"): tests that hung the same way share
+  // it. Empty when root_cause is.
+  std::string cause_kind;
+  // The root cause first, then every description and finding, one per line.
+  std::string summary() const;
 };
 
 // Seam for tests: the list of processes and their parents. The real one scans /proc.

@@ -1055,6 +1055,9 @@ TEST(ProcDiagnoseLogic, TwoSendersOnOneUnixConnectionAreADuplexDeadlock) {
                                                   "on full socket buffers and neither reads (223488 and 222720 bytes "
                                                   "queued")));
   EXPECT_THAT(report.findings, Contains(HasSubstr("deadlock cycle: ")));
+  EXPECT_EQ(report.root_cause, "pid 60 (server) and pid 61 (client) each block sending to the other (socket:[700] and "
+                               "socket:[701]) and neither reads: a duplex deadlock");
+  EXPECT_EQ(report.cause_kind, "two processes each send to the other and neither reads (a duplex deadlock)");
 }
 
 // TCP has no peer credentials: the peer is the process whose local address is this socket's
@@ -1122,9 +1125,127 @@ TEST(ProcDiagnoseLogic, WaitForAnyOfSeveralLiveChildrenIsNoDeadlock) {
   EXPECT_THAT(report.findings, Contains("pid 70 (sh) waits for a child to exit, and none has: pid 71 (cat), "
                                         "pid 72 (sleep)"));
   EXPECT_THAT(report.findings, Not(Contains(HasSubstr("deadlock"))));
+  // No deadlock, but sh keeps the write end cat reads while it waits: that is the root cause,
+  // the summary's first line.
+  EXPECT_EQ(report.root_cause, "pid 70 (sh) keeps fd 4 open, the write end of pipe:[8] that its child pid 71 (cat) reads, "
+                               "while it waits for its children: the read on fd 0 can never see EOF");
   const std::string summary = report.summary();
+  EXPECT_TRUE(summary.starts_with(report.root_cause + "\n"));
   EXPECT_LT(summary.find("pid 73 (sleep) is a zombie"), summary.find("waits for a child to exit"));
-  EXPECT_EQ(std::count(summary.begin(), summary.end(), '\n'), 4 + static_cast<int>(report.findings.size()) - 1);
+  EXPECT_EQ(std::count(summary.begin(), summary.end(), '\n'), 1 + 4 + static_cast<int>(report.findings.size()) - 1);
+}
+
+// The root cause of a hang: the chain of waits from the test's top process, the holders that are
+// links of it (blocked themselves, holding their stdio) never blamed.
+
+// A pipeline's processes as lab1's driver and stages leave them: the driver `pipeline` (pid
+// base) blocked in wait4 for the first live stage; stage i (pid base + i) reads its stdin,
+// pipe:[base + i], and writes its stdout, pipe:[base + i + 1] (the last one's reader is the
+// grader, outside these processes).
+std::vector<ProcessSnapshot> pipeline_of(pid_t base, int stages) {
+  std::vector<ProcessSnapshot> procs{blocked(base, "pipeline", SYS_wait4, {static_cast<unsigned long>(base + 1), 0, 0, 0, 0, 0})};
+  for (int i = 1; i <= stages; ++i) {
+    auto stage = blocked(base + i, "stage", SYS_read, {0, 0, 4096, 0, 0, 0});
+    stage.ppid = base;
+    const auto in = static_cast<std::uint64_t>(base + i);
+    stage.fds = {pipe_end(0, in, PipeEnd::read), pipe_end(1, in + 1, PipeEnd::write)};
+    procs.push_back(stage);
+  }
+  return procs;
+}
+
+bool any_mentions(const std::vector<std::string>& lines, const std::string& what) {
+  return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(what) != std::string::npos; });
+}
+
+// child_keeps_write_end: each stage keeps the write end of its own input pipe (fd 5 or 7). The
+// root cause is the first stage the driver waits for; a stage's stdout, which the next stage
+// reads, is never blamed (it is blocked itself and closes it when it exits).
+TEST(ProcRootCause, AStageKeepingTheWriteEndOfItsOwnInputIsTheCauseOverTwoAndThreeStages) {
+  for (int stages : {1, 2}) {  // the first stage has exited: 2 and 3 stages
+    auto procs = pipeline_of(100, stages);
+    for (int i = 1; i <= stages; ++i)
+      procs[i].fds.push_back(pipe_end(i % 2 ? 5 : 7, static_cast<std::uint64_t>(100 + i), PipeEnd::write));
+    const auto report = ProcInspector().diagnose_hang(procs);
+    EXPECT_EQ(report.root_cause,
+              "pid 101 (stage) keeps fd 5 open, the write end of its own input pipe:[101]: its read on fd 0 can never see EOF");
+    EXPECT_EQ(report.cause_kind, "a process keeps the write end of its own input pipe open");
+    EXPECT_FALSE(any_mentions(report.findings, "fd 1")) << report.summary();
+    EXPECT_FALSE(any_mentions(report.findings, "pid 101 (stage) holds the write end of pipe:[102]")) << report.summary();
+    EXPECT_TRUE(report.summary().starts_with(report.root_cause + "\n"));
+    if (stages == 2) {
+      EXPECT_THAT(report.findings, Contains("pid 102 (stage) holds the write end of its own input pipe:[102] (fd 7): the "
+                                            "reader never sees EOF"));
+      EXPECT_THAT(report.findings, Contains("pid 102 (stage) reads pipe:[102] that pid 101 (stage) writes to as its stdout, "
+                                            "and pid 101 (stage) is blocked itself"));
+    }
+  }
+}
+
+// parent_keeps_ends: the driver keeps both ends of every pipe while it waits, and the stages
+// inherited copies. The root cause is the caller's fd, with the other copies after it.
+TEST(ProcRootCause, ACallerKeepingThePipeEndsWhileItWaitsIsTheCause) {
+  auto procs = pipeline_of(300, 2);
+  const std::vector<FdInfo> kept = {pipe_end(4, 301, PipeEnd::read), pipe_end(5, 301, PipeEnd::write),
+                                    pipe_end(6, 302, PipeEnd::read), pipe_end(7, 302, PipeEnd::write)};
+  for (auto& p : procs) p.fds.insert(p.fds.end(), kept.begin(), kept.end());
+  const auto report = ProcInspector().diagnose_hang(procs);
+  EXPECT_EQ(report.root_cause,
+            "pid 300 (pipeline) keeps fd 5 open, the write end of pipe:[301] that its child pid 301 (stage) reads, while "
+            "it waits for its children: the read on fd 0 can never see EOF; other copies of it: pid 302 (stage) (fd 5), "
+            "pid 301 (stage) (fd 5)");
+  EXPECT_EQ(report.cause_kind, "a parent keeps the write end of a pipe open while it waits for its children");
+  EXPECT_FALSE(any_mentions(report.findings, "fd 1")) << report.summary();
+}
+
+// A stage whose stdin and stdout are one pipe (one_pipe_both_ways): its stdout is the write end.
+TEST(ProcRootCause, OnePipeUsedBothWaysIsTheCause) {
+  auto procs = pipeline_of(500, 1);
+  procs[1].fds = {pipe_end(0, 501, PipeEnd::read), pipe_end(1, 501, PipeEnd::write)};
+  const auto report = ProcInspector().diagnose_hang(procs);
+  EXPECT_EQ(report.root_cause, "pid 501 (stage) writes its stdout into its own input pipe:[501] (fd 1): one pipe used "
+                               "both ways, so its read on fd 0 can never see EOF");
+  EXPECT_EQ(report.cause_kind, "a process's input and output are the same pipe (one pipe used both ways)");
+}
+
+// Two processes that each read what only the other writes, and use every end they hold: no fd
+// is wrong, the deadlock is the cause.
+TEST(ProcRootCause, TwoReadersWaitingForEachOtherAreADeadlock) {
+  auto a = blocked(400, "a", SYS_read, {3, 0, 1, 0, 0, 0});
+  a.fds = {pipe_end(3, 40, PipeEnd::read), pipe_end(6, 41, PipeEnd::write)};
+  auto b = blocked(401, "b", SYS_read, {3, 0, 1, 0, 0, 0});
+  b.fds = {pipe_end(3, 41, PipeEnd::read), pipe_end(6, 40, PipeEnd::write)};
+  const auto report = ProcInspector().diagnose_hang({a, b});
+  EXPECT_EQ(report.root_cause, "pid 400 (a) and pid 401 (b) each wait to read what the other has not written: pid 400 (a) "
+                               "reads pipe:[40] whose write end pid 401 (b) holds; pid 401 (b) reads pipe:[41] whose write "
+                               "end pid 400 (a) holds");
+  EXPECT_EQ(report.cause_kind, "two processes each wait to read what the other has not written (a deadlock)");
+}
+
+// A writer outside the processes, a wait in msgrcv: nothing here is clearly the cause.
+TEST(ProcRootCause, NoCauseLeavesTheFindingsAsTheyAre) {
+  auto r = blocked(600, "reader", SYS_read, {0, 0, 1, 0, 0, 0});
+  r.fds = {pipe_end(0, 60, PipeEnd::read)};
+  auto q = blocked(601, "client", SYS_msgrcv, {3, 0, 64, 601, 0, 0});
+  const auto report = ProcInspector().diagnose_hang({r, q});
+  EXPECT_EQ(report.root_cause, "");
+  EXPECT_EQ(report.cause_kind, "");
+  EXPECT_THAT(report.findings, ElementsAre("no process here holds the write end of pipe:[60] that pid 600 (reader) reads: "
+                                           "its writer is outside these processes"));
+  EXPECT_TRUE(report.summary().starts_with("pid 600 (reader) blocked in read"));
+}
+
+// A writer on a full pipe whose only reader has exited, while the driver keeps the read end and
+// waits for it (early_exit_ends_pipeline with parent_keeps_ends).
+TEST(ProcRootCause, AParentKeepingTheReadEndOfAFullPipeIsTheCause) {
+  auto procs = pipeline_of(700, 1);
+  procs[1].syscall = SYS_write, procs[1].syscall_args = {1, 0, 4096, 0, 0, 0};
+  procs[0].fds = {pipe_end(4, 702, PipeEnd::read)};
+  const auto report = ProcInspector().diagnose_hang(procs);
+  EXPECT_EQ(report.root_cause, "pid 700 (pipeline) keeps fd 4 open, the read end of pipe:[702] that its child pid 701 "
+                               "(stage) writes to, while it waits for its children: the write on fd 1 can never finish "
+                               "nor fail with SIGPIPE");
+  EXPECT_EQ(report.cause_kind, "a parent keeps the read end of a pipe open while it waits for its children");
 }
 
 TEST(ProcDiagnoseLogic, ThreeProcessCycleIsNamedOnce) {
