@@ -69,6 +69,7 @@ struct TestRate {
 // How many graded submissions had at least one test end this way.
 struct OutcomeCounts {
   int timeout = 0;
+  int hung = 0;  // every process blocked, ended before the wall limit
   int crashed = 0;
   int build_failed = 0;
   int killed_by_filter = 0;

@@ -27,6 +27,7 @@ th, td { border: 1px solid #ddd; padding: 3px 6px; }
 th.test { writing-mode: vertical-rl; transform: rotate(180deg); font-weight: normal; font-size: 11px; max-height: 180px; }
 td.st { text-align: center; min-width: 18px; }
 .st-passed { background: #c8e6c9; } .st-failed { background: #ffcdd2; } .st-timeout { background: #ffe0b2; }
+.st-hung { background: #ffcc80; }
 .st-crashed { background: #e1bee7; } .st-killed_by_filter { background: #f8bbd0; }
 .st-build_failed { background: #cfd8dc; } .st-skipped { background: #f5f5f5; } .st-error { background: #fff59d; }
 .st-unknown { background: #fff; }
@@ -42,7 +43,8 @@ struct StatusLook {
 };
 constexpr StatusLook kLooks[] = {
     {"passed", "✓", "passed"},       {"failed", "✗", "failed"},
-    {"timeout", "T", "timeout"},     {"crashed", "C", "crashed"},
+    {"timeout", "T", "timeout"},     {"hung", "H", "hung (every process blocked)"},
+    {"crashed", "C", "crashed"},
     {"killed_by_filter", "K", "killed by the syscall filter"},
     {"build_failed", "B", "did not build"}, {"skipped", "–", "skipped"},
     {"error", "!", "grader error"},
@@ -106,6 +108,7 @@ std::string outcome_card(std::string_view id, int count, std::string_view label)
 std::string outcomes_section(const Summary& s, std::size_t grader_errors) {
   std::string html = "<h2>How runs ended badly</h2>\n<p class=\"sub\">Graded submissions with at least one test that ended this way.</p>\n<section class=\"cards\" id=\"outcomes\">\n";
   html += outcome_card("count-timeout", s.outcomes.timeout, "timeouts");
+  html += outcome_card("count-hung", s.outcomes.hung, "hangs");
   html += outcome_card("count-crashed", s.outcomes.crashed, "crashes");
   html += outcome_card("count-build-failed", s.outcomes.build_failed, "build failures");
   html += outcome_card("count-killed-by-filter", s.outcomes.killed_by_filter, "killed by the syscall filter");

@@ -42,6 +42,7 @@ OutcomeCounts outcomes_of(const std::vector<Submission>& submissions) {
   OutcomeCounts c;
   for (const Submission& s : submissions) {
     c.timeout += any_test(s, "timeout");
+    c.hung += any_test(s, "hung");
     c.crashed += any_test(s, "crashed");
     c.killed_by_filter += any_test(s, "killed_by_filter");
     c.error += any_test(s, "error");

@@ -66,8 +66,10 @@ std::string verdict_line(const TestResult& test) {
 std::string test_feedback(const TestResult& test, FeedbackParts parts) {
   std::string out;
   if (parts.message) append_lines(out, test.message);
-  if (parts.evidence)
+  if (parts.evidence) {
     for (const std::string& item : test.evidence) append_lines(out, item);
+    if (test.status == Status::timeout || test.status == Status::hung) append_lines(out, test.limit_note);
+  }
   if (parts.output && !test.output.empty()) {
     out += "output:\n";
     append_lines(out, test.output, "| ");

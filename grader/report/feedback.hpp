@@ -45,7 +45,8 @@ struct FeedbackParts {
   bool output = false;  // under an "output:" line, each line behind "| "
 };
 
-// The parts asked for, one per line, sanitized; "" when there is nothing to say.
+// The parts asked for, one per line, sanitized; "" when there is nothing to say. The evidence of
+// a timed-out or hung test ends with its limit_note.
 std::string test_feedback(const TestResult& test, FeedbackParts parts);
 
 std::size_t count_status(const LabResult& result, Status status);

@@ -51,6 +51,10 @@ Json test_json(const TestResult& t, const JsonOptions& options) {
     test["schedule"] = t.schedule;
     test["replay"] = t.exact_replay ? "exact" : "best-effort";
   }
+  // A test that ended blocked: the limit it ran under, and its cause in words shared by every test
+  // that hung the same way (a consumer groups by it). Absent when empty, and for a withheld test.
+  if (!withheld && !t.limit_note.empty()) test["limit_note"] = t.limit_note;
+  if (!withheld && !t.hang_cause.empty()) test["hang_cause"] = t.hang_cause;
   return test;
 }
 

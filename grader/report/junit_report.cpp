@@ -18,6 +18,7 @@ std::string_view element_for(Status status) {
     case Status::passed: return "";
     case Status::failed: return "failure";
     case Status::skipped: return "skipped";
+    case Status::timeout: case Status::hung: return "error";  // it did not end: no verdict on the output
     default: return "error";
   }
 }

@@ -68,6 +68,11 @@ constexpr std::array<CatalogueRow, kMessageCount> kCatalogue = {{
      "스케줄 {0}; 최선 노력 재현: --seed {1} --only {2} 옵션으로 같은 교란이 다시 적용되지만, 커널이 "
      "프로세스 순서를 다르게 정할 수 있습니다"},
     {Msg::hint_line, "hint_line", 1, "to fix: {}", "고칠 점: {}"},
+    // The cause is the harness's English words (hang_cause), like a check's message.
+    {Msg::hang_group, "hang_group", 3, "{0} tests hung the same way (cause {1}): {2}",
+     "테스트 {0}개가 같은 방식으로 멈췄습니다 (원인 {1}): {2}"},
+    {Msg::hang_group_ref, "hang_group_ref", 2, "cause {0}, said above: the same for {1} tests",
+     "원인 {0}: 위에 적은 원인으로, 테스트 {1}개에 공통입니다"},
     {Msg::output_heading, "output_heading", 0, "output:", "출력:"},
     {Msg::hidden_withheld, "hidden_withheld", 0, "(hidden test: details withheld)",
      "(숨겨진 테스트: 세부 내용은 공개하지 않습니다)"},

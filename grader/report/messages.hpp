@@ -61,6 +61,8 @@ enum class Msg {
   schedule_exact,        // "schedule {mode}; exact replay: --seed {seed} --only {test} ..."
   schedule_best_effort,  // "schedule {mode}; best-effort replay: --seed {seed} --only {test} ..."
   hint_line,             // "to fix: {the test's hint}"
+  hang_group,            // "{n} tests hung the same way (cause {k}): {cause}", once before the tests
+  hang_group_ref,        // "cause {k}, said above: the same for {n} tests", in each such test's block
   output_heading,  // "output:"
   hidden_withheld, // "(hidden test: details withheld)"
   // footer

@@ -7,7 +7,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-
+#include <iterator>
+#include <vector>
 
 namespace ipcg {
 namespace {
@@ -42,10 +43,46 @@ Colour colour_for(Status status) {
   }
 }
 
+// A cause several tests hung by (hang_cause): the report says it once, before the tests.
+struct HangGroup {
+  std::string cause;
+  std::size_t tests = 0;
+};
+
+bool ended_blocked(Status s) { return s == Status::timeout || s == Status::hung; }
+
+bool withheld_from(const TestResult& t, const TextOptions& options) {
+  return t.visibility == Visibility::hidden && !options.show_hidden_details;
+}
+
+// The causes shared by two tests or more, in the order the tests first show them. A withheld
+// hidden test is not counted: its cause would tell what it does.
+std::vector<HangGroup> hang_groups(const LabResult& r, const TextOptions& options) {
+  std::vector<HangGroup> all;
+  for (const TestResult& t : r.tests) {
+    if (!ended_blocked(t.status) || t.hang_cause.empty() || withheld_from(t, options)) continue;
+    const auto it = std::find_if(all.begin(), all.end(), [&](const HangGroup& g) { return g.cause == t.hang_cause; });
+    if (it == all.end()) all.push_back({t.hang_cause, 1});
+    else ++it->tests;
+  }
+  std::vector<HangGroup> shared;
+  std::copy_if(all.begin(), all.end(), std::back_inserter(shared), [](const HangGroup& g) { return g.tests >= 2; });
+  return shared;
+}
+
 struct Context {
   std::ostream& os;
   const TextOptions& options;
   Painter paint;
+  std::vector<HangGroup> hang_groups;
+
+  // The group a test's cause is said in (numbered from 1), or 0.
+  std::size_t group_of(const TestResult& t) const {
+    if (!ended_blocked(t.status) || t.hang_cause.empty()) return 0;
+    for (std::size_t i = 0; i < hang_groups.size(); ++i)
+      if (hang_groups[i].cause == t.hang_cause) return i + 1;
+    return 0;
+  }
 
   Lang lang() const { return options.lang; }
   // The lab's own string in the report's language, else the result's English.
@@ -103,7 +140,10 @@ std::string test_line(const Context& cx, const TestResult& t) {
 void write_details(Context& cx, const TestResult& t, std::uint64_t seed) {
   if (t.status != Status::passed) {
     write_indented(cx, t.message);
+    if (const std::size_t k = cx.group_of(t); k > 0)  // the cause in words is above; the pids and fds below
+      write_indented(cx, tr(cx.lang(), Msg::hang_group_ref, k, cx.hang_groups[k - 1].tests));
     for (const std::string& item : t.evidence) write_indented(cx, item);
+    if (ended_blocked(t.status) && !t.limit_note.empty()) write_indented(cx, t.limit_note);
     if (!t.schedule.empty())  // the mode beside the seed: what a rerun replays
       write_indented(cx, tr(cx.lang(), t.exact_replay ? Msg::schedule_exact : Msg::schedule_best_effort,
                             display_one_line(t.schedule), seed, display_one_line(t.name)));
@@ -139,7 +179,7 @@ bool would_show_details(const Context& cx, const TestResult& t) {
 
 void write_test(Context& cx, const TestResult& t, std::uint64_t seed) {
   cx.os << test_line(cx, t) << '\n';
-  const bool withheld = t.visibility == Visibility::hidden && !cx.options.show_hidden_details;
+  const bool withheld = withheld_from(t, cx.options);
   if (!withheld) write_details(cx, t, seed);
   else if (would_show_details(cx, t)) cx.os << kIndent << message(cx.lang(), Msg::hidden_withheld) << '\n';
 }
@@ -183,12 +223,16 @@ Msg tag_id(Status status) {
 std::string_view text_tag(Status status, Lang lang) { return message(lang, tag_id(status)); }
 
 void write_text_report(const LabResult& result, std::ostream& os, const TextOptions& options) {
-  Context cx{os, options, Painter(options.color)};
+  Context cx{os, options, Painter(options.color), hang_groups(result, options)};
   write_header(cx, result);
   write_build(cx, result.build);
   const Msg count = result.tests.size() == 1 ? Msg::test_count_one : Msg::test_count_other;
   cx.os << kInfo << ' ' << tr(cx.lang(), count, result.tests.size(), format_points(result.max_score))
         << '\n';
+  for (std::size_t i = 0; i < cx.hang_groups.size(); ++i)
+    cx.os << cx.paint(kInfo, Colour::red) << ' '
+          << tr(cx.lang(), Msg::hang_group, cx.hang_groups[i].tests, i + 1, display_one_line(cx.hang_groups[i].cause))
+          << '\n';
   for (const TestResult& t : result.tests) write_test(cx, t, result.seed);
   write_footer(cx, result);
 }

@@ -10,6 +10,7 @@
 #include "report/format.hpp"
 #include "report/feedback.hpp"
 #include "report/json_report.hpp"
+#include "report/junit_report.hpp"
 #include "report/messages.hpp"
 #include "report/sanitize.hpp"
 #include "report/text_report.hpp"
@@ -78,7 +79,7 @@ TEST(JsonReportGolden, BuildFailed) {
 
 // --- the status contract --------------------------------------------------------------------
 
-const Status kAllStatuses[] = {Status::passed,       Status::failed,  Status::timeout,
+const Status kAllStatuses[] = {Status::passed,       Status::failed,  Status::timeout, Status::hung,
                                Status::crashed,      Status::killed_by_filter,
                                Status::build_failed, Status::skipped, Status::error};
 
@@ -98,6 +99,7 @@ TEST(StatusContract, TagsAreDistinctTwelveColumnsAndDocumented) {
 TEST(StatusContract, EveryStatusAppearsInBothReports) {
   LabResult r = mixed_result();
   r.tests.push_back(make_test("extra", Status::build_failed, 0, 1));
+  r.tests.push_back(make_test("extra_hung", Status::hung, 0, 1));
   const std::string text = text_of(r, {});
   const auto json = nlohmann::json::parse(json_report(r));
   std::set<std::string> json_statuses;
@@ -589,6 +591,115 @@ TEST(Format, PointsAndDurations) {
   EXPECT_EQ(format_duration(0.0421), "42 ms");
   EXPECT_EQ(format_duration(3.24), "3.2 s");
   EXPECT_EQ(format_duration(0.9999), "1.0 s");
+}
+
+}  // namespace
+}  // namespace ipcg
+
+namespace ipcg {
+namespace {
+
+// --- tests that hung the same way -------------------------------------------------------------
+
+constexpr const char* kOwnInput = "a process keeps the write end of its own input pipe open";
+
+TestResult hung_test(std::string name, Status status, std::string cause, pid_t pid) {
+  TestResult t = make_test(std::move(name), status, 0, 10);
+  t.message = "the pipeline did not finish within 3005 ms";
+  t.hang_cause = std::move(cause);
+  t.limit_note = "wall limit 3000 ms (the lab's limit)";
+  t.evidence = {fmt::format("pid {} (stage) keeps fd 5 open, the write end of its own input pipe:[9{}]: its read on fd "
+                            "0 can never see EOF",
+                            pid, pid),
+                fmt::format("pid {} (stage) blocked in read on fd 0 = pipe:[9{}] (read end)", pid, pid)};
+  t.hint = "close the ends each process does not use";
+  return t;
+}
+
+// Three tests (hung or timed out) with one cause, one with a cause of its own, a hidden one with
+// the first cause, a failed one.
+LabResult hung_result() {
+  LabResult r = lab_header();
+  r.max_score = 60;
+  r.tests = {hung_test("pipeline_two_stages", Status::hung, kOwnInput, 101),
+             hung_test("pipeline_empty_input", Status::timeout, kOwnInput, 201),
+             make_test("pipeline_single_stage", Status::passed, 10, 10),
+             hung_test("children_reaped", Status::hung, "a parent keeps the write end of a pipe open while it waits for "
+                                                        "its children", 301),
+             hung_test("pipeline_ends_when_input_ends", Status::hung, kOwnInput, 401),
+             hung_test("secret_pipeline", Status::hung, kOwnInput, 501)};
+  r.tests.back().visibility = Visibility::hidden;
+  r.tests[2].hang_cause = kOwnInput;  // passed: not a hang, whatever it carries
+  r.score = 10;
+  return r;
+}
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(HangCause, SeveralTestsThatHungTheSameWayHaveTheirCauseSaidOnceBeforeTheTests) {
+  const std::string text = text_of(hung_result(), {});
+  const std::string group = "[----------] 3 tests hung the same way (cause 1): " + std::string(kOwnInput) + "\n";
+  EXPECT_THAT(text, HasSubstr(group));
+  EXPECT_LT(text.find(group), text.find("pipeline_two_stages"));
+  EXPECT_EQ(occurrences(text, kOwnInput), 1u) << text;  // said once, not per test
+  EXPECT_EQ(occurrences(text, "    cause 1, said above: the same for 3 tests\n"), 3u) << text;
+  // Each test keeps its own root cause with pids and fds, and the limit it ran under.
+  for (int pid : {101, 201, 401})
+    EXPECT_THAT(text, HasSubstr(fmt::format("    pid {} (stage) keeps fd 5 open, the write end of its own input", pid)));
+  EXPECT_EQ(occurrences(text, "    wall limit 3000 ms (the lab's limit)\n"), 4u) << text;
+  // A cause only one test has is not grouped: its evidence says it.
+  EXPECT_THAT(text, Not(HasSubstr("while it waits for its children")));
+  EXPECT_THAT(text, Not(HasSubstr("cause 2")));
+  // The reference sits in the test's block, right after its message.
+  EXPECT_THAT(text, HasSubstr("[   HUNG   ] pipeline_two_stages (0/10 pts) — output equals the reference's\n"
+                              "    the pipeline did not finish within 3005 ms\n"
+                              "    cause 1, said above: the same for 3 tests\n"
+                              "    pid 101 (stage) keeps fd 5 open"));
+  // A TA's view counts the hidden test too.
+  EXPECT_THAT(text_of(hung_result(), {.show_hidden_details = true}),
+              HasSubstr("[----------] 4 tests hung the same way (cause 1): "));
+}
+
+TEST(HangCause, TwoCausesAreNumberedInTheOrderTheTestsShowThem) {
+  LabResult r = hung_result();
+  r.tests.push_back(hung_test("only_own_children", Status::hung, r.tests[3].hang_cause, 601));
+  const std::string text = text_of(r, {});
+  EXPECT_LT(text.find("(cause 1): a process keeps the write end"), text.find("(cause 2): a parent keeps"));
+  EXPECT_EQ(occurrences(text, "    cause 2, said above: the same for 2 tests\n"), 2u) << text;
+}
+
+TEST(HangCause, KoreanSaysTheGroupAndTheReferenceInKorean) {
+  const std::string ko = text_of(hung_result(), {.lang = Lang::ko});
+  EXPECT_THAT(ko, HasSubstr("[----------] 테스트 3개가 같은 방식으로 멈췄습니다 (원인 1): " + std::string(kOwnInput) + "\n"));
+  EXPECT_THAT(ko, HasSubstr("    원인 1: 위에 적은 원인으로, 테스트 3개에 공통입니다\n"));
+  EXPECT_THAT(ko, HasSubstr("[   멈춤   ] pipeline_two_stages (0/10점)"));
+}
+
+TEST(HangCause, JsonCarriesTheCauseAndTheLimitWhenSetAndWithholdsThemForAHiddenTest) {
+  const auto doc = nlohmann::json::parse(json_report(hung_result()));
+  EXPECT_EQ(doc["tests"][0]["status"], "hung");
+  EXPECT_EQ(doc["tests"][0]["hang_cause"], kOwnInput);
+  EXPECT_EQ(doc["tests"][0]["limit_note"], "wall limit 3000 ms (the lab's limit)");
+  EXPECT_EQ(doc["tests"][1]["status"], "timeout");
+  EXPECT_FALSE(doc["tests"][5].contains("hang_cause"));  // hidden, withheld
+  EXPECT_FALSE(doc["tests"][5].contains("limit_note"));
+  const auto plain = nlohmann::json::parse(json_report(mixed_result()));
+  for (const auto& t : plain["tests"]) EXPECT_FALSE(t.contains("hang_cause") || t.contains("limit_note")) << t["name"];
+  const auto ta = nlohmann::json::parse(json_report(hung_result(), {.show_hidden_details = true}));
+  EXPECT_EQ(ta["tests"][5]["hang_cause"], kOwnInput);
+}
+
+TEST(HangCause, JunitCountsAHungTestAsAnErrorWithItsLimit) {
+  std::ostringstream os;
+  write_junit_report(hung_result(), os, {});
+  const std::string xml = os.str();
+  EXPECT_THAT(xml, HasSubstr("errors=\"5\""));
+  EXPECT_THAT(xml, HasSubstr("<error message=\"the pipeline did not finish within 3005 ms\" type=\"hung\">"));
+  EXPECT_THAT(xml, HasSubstr("wall limit 3000 ms (the lab's limit)</error>"));
 }
 
 }  // namespace
