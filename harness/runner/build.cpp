@@ -134,16 +134,27 @@ std::string BuiltImpl::feedback() const {
   return text;
 }
 
+Result<StagedBuild> stage_build(Sandbox& box, const LabSpec& lab, const std::filesystem::path& source_dir,
+                                const std::string& name, Role role) {
+  StagedBuild staged{.name = name, .role = role, .started = std::chrono::steady_clock::now()};
+  IPCG_TRY(staged.dir, box.make_writable_dir(name, role));
+  IPCG_TRY(staged.problems, stage_files(lab, source_dir, staged.dir));
+  return staged;
+}
+
 Result<BuiltImpl> build_impl(Sandbox& box, const LabSpec& lab, const std::filesystem::path& source_dir,
                              const std::string& name, Role role) {
-  const auto started = std::chrono::steady_clock::now();
-  IPCG_TRY(std::filesystem::path dir, box.make_writable_dir(name, role));
-  IPCG_TRY(std::vector<std::string> problems, stage_files(lab, source_dir, dir));
+  IPCG_TRY(StagedBuild staged, stage_build(box, lab, source_dir, name, role));
+  return compile_staged(box, lab, staged);
+}
+
+Result<BuiltImpl> compile_staged(Sandbox& box, const LabSpec& lab, const StagedBuild& staged) {
+  const Role role = staged.role;
   BuiltImpl built;
-  built.bin_dir = dir;  // the compiler (slot uid) writes here; folders the grader made it cannot
-  const auto box_dir = box.to_box(dir);
-  for (const auto& p : problems) built.output += p + "\n";
-  if (problems.empty()) {
+  built.bin_dir = staged.dir;  // the compiler (slot uid) writes here; folders the grader made it cannot
+  const auto box_dir = box.to_box(staged.dir);
+  for (const auto& p : staged.problems) built.output += p + "\n";
+  if (staged.problems.empty()) {
     auto argv = compiler_argv(lab.build);
     argv.push_back("-c");
     argv.insert(argv.end(), lab.build.sources.begin(), lab.build.sources.end());
@@ -183,8 +194,8 @@ Result<BuiltImpl> build_impl(Sandbox& box, const LabSpec& lab, const std::filesy
     out.output = linked.output;
   }
   // Read-only from here on: tests cannot write to the host's disk through it, nor replace a program.
-  IPCG_CHECK(box.seal_dir(name, role));
-  built.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  IPCG_CHECK(box.seal_dir(staged.name, role));
+  built.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - staged.started).count();
   return built;
 }
 

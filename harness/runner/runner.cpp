@@ -199,7 +199,9 @@ Result<void> grade_seeds(const LabSpec& lab, const GradeOptions& options, const 
   IPCG_TRY(Sandbox box, Sandbox::create(config));
 
   IPCG_TRY(const std::filesystem::path tools, stage_tools(box, options.tools_root / lab.folder));
-  IPCG_TRY(BuiltImpl reference, build_impl(box, lab, lab.reference_dir, "reference", Role::reference_build));
+  IPCG_TRY(BuiltImpl reference, build_reference(box, lab, {.cache = options.build_cache,
+                                                           .grader_version = options.grader_version,
+                                                           .verbose = options.verbose}));
   if (!reference.all_ok())
     return fail(Errc::config, "the reference implementation of " + lab.id + " does not build:\n" +
                                   reference.feedback());

@@ -40,6 +40,10 @@ struct GradeOptions {
   // The grader's --schedule: overrides every test's schedule in a lab that interposes on its
   // synchronization calls ([build] interpose_sync); ignored elsewhere.
   std::optional<SyncMode> schedule;
+  // The reference's build comes from the build cache when its inputs are unchanged (built once per
+  // batch and kept on disk: IPCG_CACHE_DIR, /var/cache/ipcgrade as root, else ~/.cache/ipcgrade);
+  // false builds it every time (`--no-build-cache`).
+  bool build_cache = true;
 };
 
 Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options);
