@@ -6,7 +6,6 @@
 
 #include "batch/batch.hpp"
 #include "cli.hpp"
-#include "commands/build_cache_option.hpp"
 #include "commands/command.hpp"
 #include "language.hpp"
 
@@ -23,7 +22,7 @@ struct BatchArgs {
   bool reduced = false;
   std::string lang;  // of reports/<submission>.txt; "": the locale's
   std::string schedule;  // "": the lab's
-  bool no_build_cache = false;
+  CostFlags cost;
 };
 
 int batch_command(const BatchArgs& args, std::ostream& out, std::ostream& err) {
@@ -36,7 +35,7 @@ int batch_command(const BatchArgs& args, std::ostream& out, std::ostream& err) {
   BatchOptions options{.folder = args.folder, .out = args.out, .jobs = args.jobs, .shard = *shard,
                        .seed = args.seed, .fallback_seed = fresh_seed()};
   options.grade_template = grade_options_for(*loaded, **lab, "", args.reduced, args.schedule);  // each submission its own
-  options.grade_template.build_cache = !args.no_build_cache;
+  args.cost.apply_to(options.grade_template);
   options.text.lang = report_language(args.lang);
   options.text.lab_text = lab_text_for(**lab, options.text.lang);
   TerminalProgress progress(out, &out == &std::cout && ::isatty(STDOUT_FILENO));
@@ -61,7 +60,7 @@ Command add_batch_command(CLI::App& app) {
                                           "JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID)");
   sub->add_option("--seed", args->seed, "seed for every submission (default: a fresh one, printed)");
   sub->add_flag("--reduced", args->reduced, "force reduced isolation (no namespaces)");
-  add_build_cache_option(sub, args->no_build_cache);
+  add_cost_flags(sub, args->cost);
   add_schedule_option(sub, args->schedule, "; recorded per test in results.jsonl");
   sub->add_option("--lang", args->lang,
                   "language of reports/<submission>.txt (default: the locale's, as for `run`); "

@@ -52,6 +52,18 @@ GradeOptions grade_options_for(const LoadedLabs& loaded, const LabSpec& lab, con
 // --schedule native|delays|pct, the same in run, batch and stress; `more` ends its help text.
 void add_schedule_option(CLI::App* sub, std::string& schedule, const std::string& more = "");
 
+// What grading may save, the same in run, batch and stress: --no-build-cache (build the reference
+// every time) and --full-limits (every test waits for its lab.toml wall limit).
+struct CostFlags {
+  bool no_build_cache = false;
+  bool full_limits = false;
+  void apply_to(GradeOptions& options) const {
+    options.build_cache = !no_build_cache;
+    options.full_limits = full_limits;
+  }
+};
+void add_cost_flags(CLI::App* sub, CostFlags& flags);
+
 // The seeds of `grader stress --seeds`: "1..200", "42" or "3,17,99"; a usage error otherwise.
 Result<std::vector<std::uint64_t>> parse_seed_list(std::string_view text);
 

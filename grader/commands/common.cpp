@@ -45,6 +45,15 @@ GradeOptions grade_options_for(const LoadedLabs& loaded, const LabSpec& lab, con
   return options;
 }
 
+void add_cost_flags(CLI::App* sub, CostFlags& flags) {
+  sub->add_flag("--no-build-cache", flags.no_build_cache,
+                "build the reference every time instead of reusing its cached build (IPCG_CACHE_DIR, "
+                "/var/cache/ipcgrade as root, else ~/.cache/ipcgrade)");
+  sub->add_flag("--full-limits", flags.full_limits,
+                "let every test run to its lab.toml wall limit: no hang ended early, no limit derived from the "
+                "reference's own run of the test");
+}
+
 void add_schedule_option(CLI::App* sub, std::string& schedule, const std::string& more) {
   sub->add_option("--schedule", schedule,
                   "schedule of the synchronization calls in a lab that perturbs them (native, delays or pct; "

@@ -7,7 +7,6 @@
 #include <optional>
 
 #include "cli.hpp"
-#include "commands/build_cache_option.hpp"
 #include "commands/command.hpp"
 #include "harness/runner/runner.hpp"
 #include "language.hpp"
@@ -30,7 +29,7 @@ struct RunArgs {
   std::string lang;  // "": the locale's (docs/i18n.md)
   int confirm = 2;
   std::string schedule;  // "": the lab's (docs/lab-format.md, [build] schedule)
-  bool no_build_cache = false;
+  CostFlags cost;
 };
 
 bool use_color(const std::string& mode, std::ostream& out) {
@@ -72,7 +71,7 @@ int run_command(const RunArgs& args, std::ostream& out, std::ostream& err) {
   if (!args.only.empty()) options.only = args.only;
   options.verbose = args.verbose;
   options.trace_dir = args.trace_out;
-  options.build_cache = !args.no_build_cache;
+  args.cost.apply_to(options);
   auto result = grade(**lab, options);
   if (!result) return exit_for(result.error(), err);
   return write_result(args, **lab, *result, out, err);
@@ -99,7 +98,7 @@ Command add_run_command(CLI::App& app) {
   run->add_flag("--show-hidden", args->show_hidden, "show hidden tests' details (for TAs)");
   add_schedule_option(run, args->schedule, "; printed beside the seed of a failing test");
   run->add_flag("--reduced", args->reduced, "force reduced isolation (no namespaces)");
-  add_build_cache_option(run, args->no_build_cache);
+  add_cost_flags(run, args->cost);
   run->add_option("--trace-out", args->trace_out,
                   "write a Perfetto trace (DIR/<test>.trace.json) of each failed test that records one");
   run->add_option("--color", args->color, "colour the text report")->check(CLI::IsMember({"auto", "always", "never"}));

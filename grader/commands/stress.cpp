@@ -6,7 +6,6 @@
 #include <memory>
 
 #include "cli.hpp"
-#include "commands/build_cache_option.hpp"
 #include "commands/command.hpp"
 #include "harness/runner/runner.hpp"
 #include "report/stress_summary.hpp"
@@ -24,7 +23,7 @@ struct StressArgs {
   bool reduced = false;
   bool quiet = false;
   int confirm = 0;
-  bool no_build_cache = false;
+  CostFlags cost;
 };
 
 Result<std::uint64_t> parse_seed(std::string_view text, std::string_view whole) {
@@ -67,7 +66,7 @@ int stress_command(const StressArgs& args, std::ostream& out, std::ostream& err)
   if (!lab) return exit_for(lab.error(), err);
   GradeOptions options = grade_options_for(*loaded, **lab, args.submission, args.reduced, args.schedule);
   options.confirm_runs = args.confirm;
-  options.build_cache = !args.no_build_cache;
+  args.cost.apply_to(options);
   if (!args.only.empty()) options.only = args.only;
   StressSummary summary;
   // A seed that does not get full marks is said at once (on stderr with --format json), so a
@@ -96,7 +95,7 @@ Command add_stress_command(CLI::App& app) {
   sub->add_option("--only", args->only, "run only this test");
   add_schedule_option(sub, args->schedule);
   sub->add_flag("--reduced", args->reduced, "force reduced isolation (no namespaces)");
-  add_build_cache_option(sub, args->no_build_cache);
+  add_cost_flags(sub, args->cost);
   sub->add_option("--confirm", args->confirm, "reruns of a test that did not pass, per seed (default 0)")
       ->check(CLI::Range(0, 20));
   sub->add_option("--format", args->format, "text or json")->check(CLI::IsMember({"text", "json"}));

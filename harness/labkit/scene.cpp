@@ -53,7 +53,13 @@ std::string Actor::last_call() const {
   return call;
 }
 
-Scene::Scene(TestContext& ctx) : ctx_(ctx), deadline_(Clock::now() + ctx.test.limits.wall) {
+// A check's own DeadlockWatch (300 ms) explains a deadlock it provoked in its own words: the
+// scene's judgement waits a little longer, so that the watch speaks first.
+constexpr std::chrono::milliseconds kAfterCheckWatches{250};
+
+Scene::Scene(TestContext& ctx)
+    : ctx_(ctx), stall_({.grace = ctx.test.limits.hang_grace + kAfterCheckWatches}),
+      deadline_(Clock::now() + ctx.test.limits.wall) {
   if (auto p = make_pipe()) {
     log_ = std::move(*p);
     nonblocking(log_.read_end.get());
@@ -120,8 +126,26 @@ Result<bool> Scene::run_until(const std::function<bool()>& done, const std::func
     if (tick) tick();
     if (done()) return true;
     if (Clock::now() >= deadline_) return false;
+    if (cell_hung()) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));  // the tick: /proc is polled
   }
+}
+
+bool Scene::cell_hung() {
+  if (hung_for_) return true;
+  const auto now = Clock::now();
+  if (!judge_hangs_ || ctx_.test.limits.hang_grace.count() == 0 || !stall_.due(now)) return false;
+  const std::vector<pid_t> pids = ctx_.cell.processes();
+  if (!stall_.observe(look_at(pids), now)) return false;
+  // Nothing the grader holds (a role's input not yet written, a pipe the check feeds) is what a
+  // role waits on: otherwise the grader may still wake it.
+  static const ProcInspector inspector;
+  if (!waiting_on(inspector.snapshot_all(pids), grader_held_objects()).empty()) {
+    stall_.reset();
+    return false;
+  }
+  hung_for_ = stall_.stalled_for();
+  return true;
 }
 
 bool Scene::all_exited(const std::vector<Actor*>& actors) const {
@@ -137,6 +161,10 @@ std::optional<ProcessSnapshot> Scene::snapshot(const Actor& a) const {
 }
 
 CheckOutcome Scene::timed_out(const std::string& what) {
+  if (hung_for_)
+    return blocked_roles(Status::hung, fmt::format("{} hung: every process waited on another and none progressed "
+                                                   "for {} ms (ended before the {} ms wall limit)",
+                                                   what, hung_for_->count(), ctx_.test.limits.wall.count()));
   return blocked_roles(Status::timeout,
                        fmt::format("{} did not finish within {} ms", what, ctx_.test.limits.wall.count()));
 }
@@ -157,8 +185,12 @@ CheckOutcome Scene::blocked_roles(Status status, std::string message) {
       evidence.push_back(fmt::format("{}: {}{}", a->label, where,
                                      a->last_call().empty() ? "" : fmt::format(" (inside {})", a->last_call())));
     }
-  for (const auto& f : hang.findings) evidence.push_back(f);
-  return CheckOutcome::with(status, std::move(message), evidence);
+  for (const auto& f : hang.findings)
+    if (f != hang.root_cause) evidence.push_back(f);
+  if (!hang.root_cause.empty()) evidence.insert(evidence.begin(), "root cause: " + hang.root_cause);
+  CheckOutcome outcome = CheckOutcome::with(status, std::move(message), evidence);
+  outcome.hang_cause = hang.cause_kind;
+  return outcome;
 }
 
 Result<MessageLog> Scene::message_log() {

@@ -60,18 +60,18 @@ namespace {
 // A fork bomb hangs with hundreds of processes: keep the report readable.
 constexpr std::size_t kMaxProcessLines = 12;
 
-std::vector<std::string> hang_evidence(const RunOutcome& out) {
-  std::vector<std::string> evidence;
-  if (!out.hang) return evidence;
-  const auto& procs = out.hang->processes;
-  for (std::size_t i = 0; i < procs.size() && i < kMaxProcessLines; ++i) evidence.push_back(procs[i].description);
-  if (procs.size() > kMaxProcessLines)
-    evidence.push_back(fmt::format("... and {} more processes", procs.size() - kMaxProcessLines));
-  for (const auto& f : out.hang->findings) evidence.push_back(f);
-  return evidence;
-}
-
 }  // namespace
+
+void add_hang_evidence(CheckOutcome& outcome, const HangReport& hang) {
+  if (!hang.root_cause.empty()) outcome.evidence.push_back("root cause: " + hang.root_cause);
+  const auto& procs = hang.processes;
+  for (std::size_t i = 0; i < procs.size() && i < kMaxProcessLines; ++i) outcome.evidence.push_back(procs[i].description);
+  if (procs.size() > kMaxProcessLines)
+    outcome.evidence.push_back(fmt::format("... and {} more processes", procs.size() - kMaxProcessLines));
+  for (const auto& f : hang.findings)
+    if (f != hang.root_cause) outcome.evidence.push_back(f);
+  outcome.hang_cause = hang.cause_kind;
+}
 
 std::optional<CheckOutcome> abnormal_ending(const RunOutcome& out, const std::string& what) {
   switch (out.ending) {
@@ -80,10 +80,18 @@ std::optional<CheckOutcome> abnormal_ending(const RunOutcome& out, const std::st
     case Ending::killed:
       return std::nullopt;  // the check asked for it and judges by itself
     case Ending::timed_out: {
-      auto outcome = CheckOutcome::with(
-          Status::timeout, fmt::format("{} did not finish within {} ms", what, out.wall.count()),
-          hang_evidence(out));
+      auto outcome = CheckOutcome::with(Status::timeout, fmt::format("{} did not finish within {} ms", what, out.wall.count()));
+      if (out.hang) add_hang_evidence(outcome, *out.hang);
       if (outcome.evidence.empty()) outcome.evidence.push_back("no process was blocked: busy or sleeping");
+      return outcome;
+    }
+    case Ending::hung: {
+      auto outcome = CheckOutcome::with(
+          Status::hung,
+          fmt::format("{} hung: every process waited on another and none progressed for {} ms (ended after {} ms, "
+                      "before its wall limit)",
+                      what, out.stalled.count(), out.wall.count()));
+      if (out.hang) add_hang_evidence(outcome, *out.hang);
       return outcome;
     }
     case Ending::signaled: {

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <functional>
+#include <future>
+#include <map>
+#include <mutex>
 
 #include <chrono>
 
@@ -110,6 +113,138 @@ void note_schedule(TestResult& r, const TestContext& ctx) {
   r.exact_replay = false;
 }
 
+// ---- the wall limit a test runs under ------------------------------------------------------------
+
+using Millis = std::chrono::milliseconds;
+
+// How long the reference takes over a test on this machine now: the test run with the reference
+// in every role, timed. Kept for a minute for every submission graded under the same lab spec,
+// isolation and schedule (the jobs of a batch share it; a loaded machine is measured again soon).
+class ReferencePace {
+ public:
+  static ReferencePace& shared() {
+    static ReferencePace pace;
+    return pace;
+  }
+  // The measured duration and how long ago, or nullopt when the reference's run did not pass
+  // (the test then keeps lab.toml's wall limit). `measure` runs only when nothing fresh is kept;
+  // threads asking for the same test at once wait for one measurement.
+  std::optional<std::pair<Millis, Millis>> get(const std::string& key, const std::function<std::optional<Millis>()>& measure) {
+    std::shared_future<std::optional<Entry>> pending;
+    std::promise<std::optional<Entry>> mine;
+    bool measure_here = false;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = kept_.find(key);
+      if (it == kept_.end() || (it->second.valid() && is_stale(it->second))) {
+        pending = mine.get_future().share();
+        kept_[key] = pending;
+        measure_here = true;
+      } else {
+        pending = it->second;
+      }
+    }
+    if (measure_here) {
+      std::optional<Entry> entry;
+      if (auto d = measure()) entry = Entry{*d, Clock::now()};
+      mine.set_value(entry);
+    }
+    const std::optional<Entry> entry = pending.get();
+    if (!entry) return std::nullopt;
+    return std::pair{entry->duration, std::chrono::duration_cast<Millis>(Clock::now() - entry->measured)};
+  }
+
+ private:
+  struct Entry {
+    Millis duration;
+    Clock::time_point measured;
+  };
+  static bool is_stale(const std::shared_future<std::optional<Entry>>& f) {
+    if (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
+    const auto& e = f.get();
+    return !e || Clock::now() - e->measured > kFresh;
+  }
+  static constexpr auto kFresh = std::chrono::seconds(60);
+  std::mutex mutex_;
+  std::map<std::string, std::shared_future<std::optional<Entry>>> kept_;
+};
+
+// The test as the reference's own run plays it: every program the reference's.
+TestSpec reference_only(const LabSpec& lab, const TestSpec& test) {
+  TestSpec copy = test;
+  for (const auto& [program, spec] : lab.programs) copy.roles[program] = Impl::reference;
+  return copy;
+}
+
+SyncMode schedule_for(const LabSpec& lab, const TestSpec& test, const GradeOptions& options) {
+  if (!lab.build.interpose_sync) return SyncMode::native;
+  return options.schedule.value_or(test.schedule.value_or(lab.build.schedule));
+}
+
+// Runs the reference's own run of `test` in a cell of its own: its duration when it passed.
+std::optional<Millis> time_reference_run(const LabSpec& lab, const TestSpec& test, Sandbox& box,
+                                         const GradeOptions& options, const BuiltImpl& reference,
+                                         const std::filesystem::path& tools, std::uint64_t seed) {
+  const TestSpec own = reference_only(lab, test);
+  auto opened = box.open_cell({.limits = own.limits});
+  if (!opened) return std::nullopt;
+  TestContext ctx{lab, own, box, *opened, seed, std::mt19937_64(seed), reference.bin_dir, reference.bin_dir, tools,
+                  false};
+  ctx.schedule = schedule_for(lab, test, options);
+  Trace trace;
+  ctx.trace = &trace;
+  const auto started = Clock::now();
+  CheckOutcome outcome;
+  try {
+    outcome = (*CheckRegistry::instance().find(test.check))(ctx);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const auto took = std::chrono::duration_cast<Millis>(Clock::now() - started);
+  opened->close();
+  if (outcome.status != Status::passed) return std::nullopt;
+  return std::max(took, Millis{1});
+}
+
+// The limits a test's run gets, and the words for the report on where its wall limit came from.
+struct RunLimits {
+  Limits limits;
+  std::string note;
+};
+
+RunLimits limits_for(const LabSpec& lab, const TestSpec& test, Sandbox& box, const GradeOptions& options,
+                     const BuiltImpl& reference, const std::filesystem::path& tools, std::uint64_t seed) {
+  RunLimits run{test.limits, {}};
+  const Millis cap = test.limits.wall;
+  if (options.full_limits) {
+    run.limits.hang_grace = Millis{0};
+    run.note = fmt::format("wall limit {} ms (lab.toml's, --full-limits)", cap.count());
+    return run;
+  }
+  if (test.limits.wall_reference_factor <= 0) return run;
+  const std::string key = fmt::format("{}\n{}\n{}\n{}\n{}", lab.id, lab.spec_hash, test.name,
+                                      to_string(box.isolation().level), to_string(schedule_for(lab, test, options)));
+  const auto pace = ReferencePace::shared().get(
+      key, [&] { return time_reference_run(lab, test, box, options, reference, tools, seed); });
+  if (!pace) {
+    run.note = fmt::format("wall limit {} ms (lab.toml's cap: the reference's own run of this test did not pass, "
+                           "so no limit was derived from it)", cap.count());
+    return run;
+  }
+  const Limits& l = test.limits;
+  const auto scaled = Millis{static_cast<Millis::rep>(l.wall_reference_factor * pace->first.count())};
+  run.limits.wall = std::min(cap, std::max(l.wall_floor, scaled + l.wall_extra));
+  const std::string reference_part = fmt::format("{:g} x the reference's own run of this test ({} ms, measured {:.0f} s before)",
+                                                 l.wall_reference_factor, pace->first.count(),
+                                                 std::chrono::duration<double>(pace->second).count());
+  run.note = l.wall_extra.count() > 0
+                 ? fmt::format("wall limit {} ms = {} + {} ms, at most {} ms", run.limits.wall.count(), reference_part,
+                               l.wall_extra.count(), cap.count())
+                 : fmt::format("wall limit {} ms = the larger of {} and {} ms, at most {} ms", run.limits.wall.count(),
+                               reference_part, l.wall_floor.count(), cap.count());
+  return run;
+}
+
 TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const GradeOptions& options,
                    const BuiltImpl& student, const BuiltImpl& reference, const std::filesystem::path& tools) {
   TestResult r = result_skeleton(test);
@@ -120,17 +255,21 @@ TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const
     return r;
   }
   const std::uint64_t seed = test_seed(options.seed, test.name);
+  const RunLimits limits = limits_for(lab, test, box, options, reference, tools, seed);
+  TestSpec limited = test;
+  limited.limits = limits.limits;
+  r.limit_note = limits.note;
   // One cell per test: every role of the test runs in it, and nothing of it outlives the test.
-  auto opened = box.open_cell({.limits = test.limits});
+  auto opened = box.open_cell({.limits = limited.limits});
   if (!opened) {
     r.status = Status::error;
     r.message = "could not open the test's sandbox cell: " + opened.error().message;
     return r;
   }
   Cell& cell = *opened;
-  TestContext ctx{lab, test, box, cell, seed, std::mt19937_64(seed), student.bin_dir, reference.bin_dir, tools,
+  TestContext ctx{lab, limited, box, cell, seed, std::mt19937_64(seed), student.bin_dir, reference.bin_dir, tools,
                   options.verbose};
-  if (lab.build.interpose_sync) ctx.schedule = options.schedule.value_or(test.schedule.value_or(lab.build.schedule));
+  ctx.schedule = schedule_for(lab, test, options);
   Trace trace;
   ctx.trace = &trace;
   ctx.student_forbidden_uses = student.forbidden_used;
@@ -144,6 +283,7 @@ TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const
   r.message = std::move(outcome.message);
   r.evidence = std::move(outcome.evidence);
   r.output = std::move(outcome.output);
+  r.hang_cause = std::move(outcome.hang_cause);
   if (lab.build.interpose_sync) note_schedule(r, ctx);
   note_cell_report(r, cell.close());
   r.score = r.status == Status::passed ? test.points : 0;
@@ -165,10 +305,10 @@ std::uint64_t test_seed(std::uint64_t run_seed, std::string_view test_name) {
 }
 
 TestResult confirm_verdict(TestResult first, const std::function<TestResult()>& rerun, std::uint64_t seed, int runs) {
-  // A timeout is not rerun: each rerun would cost the whole wall limit again, and its hang report
+  // A timeout or a hang is not rerun: each rerun would cost the whole wall limit again, and its hang report
   // (where every process was blocked) is its evidence.
   if (runs <= 0 || first.status == Status::passed || first.status == Status::build_failed ||
-      first.status == Status::skipped || first.status == Status::timeout)
+      first.status == Status::skipped || first.status == Status::timeout || first.status == Status::hung)
     return first;
   std::vector<Attempt> attempts{{seed, first.status, first.message}};
   for (int i = 0; i < runs; ++i) {

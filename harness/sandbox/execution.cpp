@@ -2,6 +2,8 @@
 // and the wall-clock deadline. Everything the loop learns lands in a RunOutcome.
 #include "harness/sandbox/execution.hpp"
 
+#include "harness/proc/stall.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
@@ -106,8 +108,9 @@ void read_stream(Stream& s, CapturedOutput& out, std::uint64_t cap) {
 
 class Loop {
  public:
-  Loop(RunRequest& req, RunContext& ctx, Io& io, SandboxedProcess& proc, RunOutcome& out)
-      : req_(req), ctx_(ctx), io_(io), proc_(proc), out_(out) {
+  Loop(const Launcher& where, RunRequest& req, RunContext& ctx, Io& io, SandboxedProcess& proc, RunOutcome& out)
+      : where_(where), req_(req), ctx_(ctx), io_(io), proc_(proc), out_(out),
+        stall_({.grace = req.spec.limits.hang_grace}) {
     for (const Stream& s : io_.streams) out_.captures[s.child_fd];
   }
 
@@ -129,7 +132,9 @@ class Loop {
         next_tick = Clock::now() + req_.tick_interval;
         continue;
       }
-      const auto wake = ticking ? std::min(deadline, next_tick) : deadline;
+      if (hung(now) && !target_exited(0)) return end_hung();
+      auto wake = ticking ? std::min(deadline, next_tick) : deadline;
+      if (judges_hangs()) wake = std::min(wake, now + stall_.options().sample_every);
       if (poll_once(wake)) return target_ended();
     }
   }
@@ -223,6 +228,7 @@ class Loop {
     // the same deadline, so the outcome does not depend on who was scheduled first.
     while (req_.wait_for_descendants && !proc_.processes().empty()) {
       if (Clock::now() >= deadline_) return time_out();
+      if (hung(Clock::now())) return end_hung();
       pump_streams(std::min(deadline_, Clock::now() + kSurvivorPoll));
     }
     proc_.kill_tree();
@@ -245,6 +251,35 @@ class Loop {
     return {};
   }
 
+  bool judges_hangs() const { return req_.spec.limits.hang_grace.count() > 0; }
+
+  // Whether the cell has been stalled for the grace, confirmed: nothing the grader holds (the
+  // input it still writes, a pipe a check feeds) is what a process waits on. The snapshots that
+  // confirmed it are kept for the hang report.
+  bool hung(Clock::time_point now) {
+    if (!judges_hangs() || !stall_.due(now)) return false;
+    const std::vector<pid_t> pids = where_.processes_beside(proc_);
+    if (!stall_.observe(look_at(pids), now)) return false;
+    const ProcInspector inspector;
+    hung_snapshots_ = inspector.snapshot_all(pids);
+    if (!waiting_on(hung_snapshots_, grader_held_objects()).empty()) {
+      stall_.reset();
+      return false;
+    }
+    return true;
+  }
+
+  Result<void> end_hung() {
+    const ProcInspector inspector;
+    out_.hang = inspector.diagnose_hang(hung_snapshots_);
+    out_.stalled = stall_.stalled_for();
+    proc_.kill_tree();
+    drain();
+    out_.ending = Ending::hung;
+    out_.wait_status = SIGKILL;
+    return {};
+  }
+
   Result<void> kill_on_request() {
     proc_.kill_tree();
     drain();
@@ -255,11 +290,14 @@ class Loop {
 
   static constexpr std::chrono::milliseconds kSurvivorPoll{2};
   Clock::time_point deadline_ = Clock::time_point::max();
+  const Launcher& where_;
   RunRequest& req_;
   RunContext& ctx_;
   Io& io_;
   SandboxedProcess& proc_;
   RunOutcome& out_;
+  StallDetector stall_;
+  std::vector<ProcessSnapshot> hung_snapshots_;
 };
 
 }  // namespace
@@ -278,7 +316,7 @@ Result<RunOutcome> run(Launcher& where, RunRequest request) {
   IPCG_TRY(SandboxedProcess proc, where.spawn(request.spec));
   io.child_ends.clear();  // the child has its copies; ours would hide EOF
   RunOutcome out;
-  Loop loop(request, ctx, io, proc, out);
+  Loop loop(where, request, ctx, io, proc, out);
   IPCG_CHECK(loop.run(start));
   out.wall = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   return out;

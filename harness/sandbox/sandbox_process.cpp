@@ -206,6 +206,16 @@ std::vector<pid_t> SandboxedProcess::processes() const {
   return pids;
 }
 
+std::vector<pid_t> Cell::processes() const {
+  std::vector<pid_t> pids;
+  if (!core_ || core_->keeper_reaped || core_->keeper < 0) return pids;
+  for (const internal::ProcStat& s : internal::subtrees(core_->keeper, internal::proc_children(core_->keeper))) {
+    pids.push_back(s.pid);
+    if (!core_->namespaces) core_->seen[s.pid] = s.start_time;
+  }
+  return pids;
+}
+
 void SandboxedProcess::kill_tree() {
   if (!impl_ || !impl_->cell) return;
   if (impl_->owns_cell) {

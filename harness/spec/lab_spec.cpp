@@ -14,6 +14,7 @@
 #include <cstring>
 #include <functional>
 #include <initializer_list>
+#include <regex>
 #include <sstream>
 
 #include "harness/core/unique_fd.hpp"
@@ -305,6 +306,7 @@ struct LimitKey {
   std::string_view key;
   std::int64_t max;
   void (*apply)(Limits&, std::int64_t);
+  std::int64_t min = 1;
 };
 
 const LimitKey kLimitKeys[] = {
@@ -320,10 +322,25 @@ const LimitKey kLimitKeys[] = {
      [](Limits& l, std::int64_t v) { l.memory_bytes = static_cast<std::uint64_t>(v) << 20; }},
     {"output_kb", 1 << 30,
      [](Limits& l, std::int64_t v) { l.output_bytes = static_cast<std::uint64_t>(v) << 10; }},
+    {"hang_grace_ms", 600'000, [](Limits& l, std::int64_t v) { l.hang_grace = std::chrono::milliseconds{v}; }, 0},
 };
 
+// `wall = "5x reference, at least 300 ms"` or `wall = "6x reference + 1000 ms"` (or the factor alone).
+bool parse_wall_policy(const std::string& text, Limits& limits) {
+  static const std::regex shape(
+      R"(^\s*([0-9]+(\.[0-9]+)?)\s*x\s+reference\s*(,\s*at\s+least\s+([0-9]+)\s*ms|\+\s*([0-9]+)\s*ms)?\s*$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, shape)) return false;
+  const double factor = std::stod(m[1].str());
+  if (factor < 1 || factor > 1000) return false;
+  limits.wall_reference_factor = factor;
+  limits.wall_floor = std::chrono::milliseconds{m[4].matched ? std::stoll(m[4].str()) : 0};
+  limits.wall_extra = std::chrono::milliseconds{m[5].matched ? std::stoll(m[5].str()) : 0};
+  return true;
+}
+
 std::vector<std::string_view> limit_key_names() {
-  std::vector<std::string_view> names;
+  std::vector<std::string_view> names{"wall"};
   for (const LimitKey& k : kLimitKeys) names.push_back(k.key);
   return names;
 }
@@ -333,13 +350,19 @@ Result<Limits> read_limits(const Section& section, Limits limits) {
   for (const LimitKey& k : kLimitKeys) {
     IPCG_TRY(auto value, section.integer(k.key));
     if (!value) continue;
-    if (*value <= 0 || *value > k.max) {
+    if (*value < k.min || *value > k.max) {
       return section.error_at(*section.get(k.key), section.path_of(k.key),
-                              "expected a positive integer no larger than " + std::to_string(k.max) +
-                                  ", got " + std::to_string(*value));
+                              std::string(k.min == 0 ? "expected an integer from 0" : "expected a positive integer") +
+                                  " no larger than " + std::to_string(k.max) + ", got " + std::to_string(*value));
     }
     k.apply(limits, *value);
   }
+  IPCG_TRY(auto wall, section.string("wall"));
+  if (wall && !parse_wall_policy(*wall, limits))
+    return section.error_at(*section.get("wall"), section.path_of("wall"),
+                            "expected \"<factor>x reference, at least <N> ms\" or \"<factor>x reference + <N> ms\" (factor 1 to 1000; "
+                            "wall_ms is the cap), got " +
+                                in_quotes(*wall));
   return limits;
 }
 

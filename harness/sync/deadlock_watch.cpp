@@ -35,18 +35,6 @@ bool read_memory(pid_t pid, std::uint64_t addr, void* out, std::size_t size) {
   return fd && ::pread(fd.get(), out, size, static_cast<off_t>(addr)) == static_cast<ssize_t>(size);
 }
 
-bool asleep_in_syscall(const ProcessSnapshot& s) { return (s.state == 'S' || s.state == 'D') && s.syscall.has_value(); }
-
-// A wait with a timeout ends by itself (sem_timedwait, pthread_cond_timedwait, semtimedop with a
-// timeout, a sleep): a process in one is not deadlocked, however long it waits; the wall limit
-// bounds it. Futex ops that never time out (wake, requeue) take no timeout argument either.
-bool waits_with_timeout(const ProcessSnapshot& s) {
-  const long nr = s.syscall.value_or(-1);
-  if (nr == SYS_nanosleep || nr == SYS_clock_nanosleep) return true;
-  if (nr == SYS_futex || nr == SYS_semtimedop) return s.syscall_args.size() >= 4 && s.syscall_args[3] != 0;
-  return false;
-}
-
 // The identity of the word at `addr` in `pid`: the same for every process that maps the same
 // object (device, inode, offset); a private mapping's word is that process's alone.
 // `pid` is the process's own (namespace) pid, as the interposer names its private words too.
@@ -90,7 +78,8 @@ std::string call_name(const std::optional<SyncActorRecord::Object>& waiting, con
 
 }  // namespace
 
-DeadlockWatch::DeadlockWatch(const SyncMonitor* monitor, Options options) : monitor_(monitor), options_(options) {}
+DeadlockWatch::DeadlockWatch(const SyncMonitor* monitor, Options options)
+    : monitor_(monitor), options_(options), stall_({.grace = options.grace, .sample_every = options.sample_every}) {}
 
 bool DeadlockWatch::observe(const Scene& scene) {
   std::vector<WatchedProcess> who;
@@ -106,29 +95,17 @@ bool DeadlockWatch::observe(const Scene& scene) {
 bool DeadlockWatch::observe(const std::vector<WatchedProcess>& processes) {
   if (fired_) return true;
   const auto now = Clock::now();
-  if (now - last_sample_ < options_.sample_every) return false;
-  last_sample_ = now;
+  if (!stall_.due(now)) return false;
   std::vector<pid_t> pids;
   for (const auto& w : processes) pids.push_back(w.pid);
   std::vector<ProcessSnapshot> snaps = proc_.snapshot_all(pids);
   for (const auto& s : snaps) host_pid_of_ns_pid_[s.ns_pid] = s.pid;
   remember_objects(snaps);
-
-  std::map<pid_t, Progress> progress;
-  bool all_asleep = !snaps.empty();
-  for (const auto& s : snaps) {
-    if (s.state == 'Z') continue;  // exited, not yet reaped: not a participant any more
-    all_asleep = all_asleep && asleep_in_syscall(s) && !waits_with_timeout(s);
-    progress[s.pid] = {s.state, s.utime_ticks + s.stime_ticks, s.voluntary_switches + s.involuntary_switches};
-  }
-  if (!all_asleep || progress.empty() || progress != last_progress_) {
-    last_progress_ = std::move(progress);
-    stalled_since_ = all_asleep && !last_progress_.empty() ? std::optional(now) : std::nullopt;
-    return false;
-  }
-  if (!stalled_since_) stalled_since_ = now;
-  stalled_for_ = std::chrono::duration_cast<std::chrono::milliseconds>(now - *stalled_since_);
-  if (stalled_for_ < options_.grace) return false;
+  // Stalled: every live process asleep in a wait only another can end (harness/proc/stall.hpp:
+  // by syscall number and arguments; a wait with a timeout ends by itself), none progressing.
+  std::vector<ProcessLook> looks;
+  for (const auto& s : snaps) looks.push_back(look_of(s));
+  if (!stall_.observe(looks, now)) return false;
   fired_ = true;
   build_graph(snaps, processes);
   return true;
@@ -276,7 +253,7 @@ CheckOutcome DeadlockWatch::outcome(const std::string& what) const {
   const bool circular = !find_cycle(graph_).empty();
   auto out = CheckOutcome::fail(
       fmt::format("deadlock: {} stopped making progress, every process asleep for {} ms{}; the test was ended at once",
-                  what, stalled_for_.count(), circular ? " in a circular wait" : ""),
+                  what, stall_.stalled_for().count(), circular ? " in a circular wait" : ""),
       explanation());
   return out;
 }

@@ -80,6 +80,7 @@ struct Case {
   fs::path dir;
   std::string description;
   std::string only;
+  std::vector<std::string> args;  // more grader arguments (--full-limits: the test is about a limit past the derived wall)
   std::set<std::string> fails;
   std::map<std::string, std::string> statuses;
   std::vector<std::string> mentions;
@@ -125,6 +126,7 @@ Case read_case(const fs::path& dir) {
   auto doc = toml::parse_file((dir / "expect.toml").string());
   c.description = doc["description"].value_or(std::string());
   c.only = doc["only"].value_or(std::string());
+  c.args = strings_of(doc, "args");
   for (auto& f : strings_of(doc, "fails")) c.fails.insert(f);
   if (auto* statuses = doc["statuses"].as_table())
     for (auto& [test, status] : *statuses) c.statuses[std::string(test.str())] = status.value_or(std::string());
@@ -529,6 +531,7 @@ TEST_P(HostileSubmission, IsContained) {
   std::vector<std::string> args{"run", c.lab, "--submission", c.dir.string(), "--format", "json",
                                 "--seed", "7", "--show-hidden"};
   if (!c.only.empty()) args.insert(args.end(), {"--only", c.only});
+  args.insert(args.end(), c.args.begin(), c.args.end());
   if (run.reduced) args.push_back("--reduced");
   const Finished f = run_grader_bounded(args, {"IPCG_HOSTILE_SECRET=" + token}, tmpdir, c.max_seconds);
 

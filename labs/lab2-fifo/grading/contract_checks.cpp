@@ -234,6 +234,7 @@ CheckOutcome idle(TestContext& ctx) {
   LAB2_CHECK(s.open());
   LAB2_CHECK(s.spawn_writer());  // idle means no request, not no writer (read() would return 0)
   auto req = s.server_request(true, 1);
+  req.spec.limits.hang_grace = std::chrono::milliseconds{0};  // asleep on purpose: watched over the window
   bool watching = false;
   req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
     auto server = snapshot_of(p.pid());

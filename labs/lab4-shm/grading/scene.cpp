@@ -31,13 +31,15 @@ Result<bool> Roles::run_until(const std::function<bool()>& done, Wait wait) {
   deadlock_.reset();
   DeadlockWatch watch(monitor());  // a fresh grace for every wait
   const bool watching = wait == Wait::on_each_other;
-  IPCG_TRY(bool finished, scene.run_until([&] { return done() || watch.fired(); },
-                                          [&] { if (watching) watch.observe(scene); }));
+  scene.judge_hangs(watching);  // a role waiting for the grader is not hung either
+  auto finished = scene.run_until([&] { return done() || watch.fired(); }, [&] { if (watching) watch.observe(scene); });
+  scene.judge_hangs(true);
+  if (!finished) return finished;
   if (watch.fired() && !done()) {
     deadlock_ = watch.outcome("the ring's roles");
     return false;
   }
-  return finished;
+  return *finished;
 }
 
 namespace {

@@ -76,11 +76,15 @@ CheckOutcome counting(TestContext& ctx) {
 
 // Waits until the waiter blocks in futex (a POSIX semaphore's wait), exits, reports being
 // inside, or spins: harness SpinWatch, its CPU time counted once it reported "waiting".
+// The holder waits for the grader meanwhile: asleep on purpose, not hung.
 Result<bool> wait_for_block(Scene& scene, Actor& waiter, SpinWatch& spin) {
-  return scene.run_until([&] {
+  scene.judge_hangs(false);
+  auto settled = scene.run_until([&] {
     return waiter.reported("inside") ||
            asleep_or_spinning(scene, waiter, {kSysFutex}, spin, waiter.reported("waiting"));
   });
+  scene.judge_hangs(true);
+  return settled;
 }
 
 // A reference holder is inside; the student's waiter calls cs_enter and must block in sem_wait

@@ -23,6 +23,7 @@
 #include "harness/labkit/labkit.hpp"
 #include "harness/msglog/message_log.hpp"
 #include "harness/proc/proc_inspector.hpp"
+#include "harness/proc/stall.hpp"
 #include "harness/runner/check.hpp"
 
 namespace ipcg {
@@ -51,8 +52,15 @@ class Scene {
   // Starts a role with stdin_data on fd 0, its stdout/stderr/control captured, the log on fd 4.
   Result<Actor*> start(std::string label, SpawnSpec spec, std::string stdin_data = "");
   // Runs until done() is true (checked every tick, after tick()) or the test's deadline: false
-  // when the deadline came first.
+  // when the deadline came first, or when the cell hung before it (every process waiting on
+  // another, none progressing, for the test's limits.hang_grace plus 250 ms, so that a check's
+  // own DeadlockWatch speaks first: harness/proc/stall.hpp), since
+  // then nothing can change any more. timed_out() then says which.
   Result<bool> run_until(const std::function<bool()>& done, const std::function<void()>& tick = {});
+  // A check that waits on purpose while every role sleeps (an idle worker watched over a window,
+  // a deadlock its own DeadlockWatch explains) turns hang judging off for those waits.
+  void judge_hangs(bool on) { judge_hangs_ = on; }
+  bool hung() const { return hung_for_.has_value(); }
   // Runs `tick` on every tick of every later run_until, before the call's own: a scheduler the
   // grader drives for the whole test (harness/sync PctScheduler), whatever the check waits for.
   void on_every_tick(std::function<void()> tick) { standing_ticks_.push_back(std::move(tick)); }
@@ -61,7 +69,8 @@ class Scene {
   const std::vector<std::unique_ptr<Actor>>& actors() const { return actors_; }
   // Snapshot of an actor's process while it runs (nullopt once gone).
   std::optional<ProcessSnapshot> snapshot(const Actor& a) const;
-  // The verdict when the deadline came: where each role was blocked.
+  // The verdict when run_until returned false: Status::hung when the cell hung, else a timeout;
+  // where each role was blocked either way.
   CheckOutcome timed_out(const std::string& what);
   // The same report of where each live role is blocked (harness/proc's hang report: pipes,
   // queues, sockets with their queued bytes and peers) under another verdict: a deadlock or stall
@@ -72,7 +81,11 @@ class Scene {
 
  private:
   void pump();
+  bool cell_hung();
   TestContext& ctx_;
+  StallDetector stall_;
+  bool judge_hangs_ = true;
+  std::optional<std::chrono::milliseconds> hung_for_;
   Clock::time_point deadline_;
   PipePair log_;
   std::string log_data_;

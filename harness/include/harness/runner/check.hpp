@@ -35,13 +35,15 @@ struct CheckOutcome {
   std::string message;
   std::vector<std::string> evidence;
   std::string output;  // captured student output worth showing
+  // A hang's root cause in words without pids (HangReport::cause_kind), for TestResult::hang_cause.
+  std::string hang_cause;
 
   static CheckOutcome pass() { return {}; }
   static CheckOutcome fail(std::string message, std::vector<std::string> evidence = {}) {
-    return {Status::failed, std::move(message), std::move(evidence), {}};
+    return {Status::failed, std::move(message), std::move(evidence), {}, {}};
   }
   static CheckOutcome with(Status s, std::string message, std::vector<std::string> evidence = {}) {
-    return {s, std::move(message), std::move(evidence), {}};
+    return {s, std::move(message), std::move(evidence), {}, {}};
   }
 };
 
@@ -87,9 +89,12 @@ struct TestContext {
 
 using CheckFn = std::function<CheckOutcome(TestContext&)>;
 
-// Maps a run that did not end normally to its verdict: timeout (with the hang report),
+// Maps a run that did not end normally to its verdict: timeout or hung (with the hang report),
 // crash by signal N, or death by the syscall filter. Returns nullopt for a normal exit.
 std::optional<CheckOutcome> abnormal_ending(const RunOutcome& out, const std::string& what);
+// The evidence of a hang, root cause first: each process's place (at most a dozen), then the
+// findings; and the cause in words for the report (outcome.hang_cause).
+void add_hang_evidence(CheckOutcome& outcome, const HangReport& hang);
 
 class CheckRegistry {
  public:

@@ -44,6 +44,10 @@ struct GradeOptions {
   // batch and kept on disk: IPCG_CACHE_DIR, /var/cache/ipcgrade as root, else ~/.cache/ipcgrade);
   // false builds it every time (`--no-build-cache`).
   bool build_cache = true;
+  // Every test waits for its lab.toml wall limit (`--full-limits`): no hang ended early
+  // (limits.hang_grace), no limit derived from the reference's own run (limits' `wall` policy).
+  // What grading cost before those existed; a TA's fallback if either is ever in doubt.
+  bool full_limits = false;
 };
 
 Result<LabResult> grade(const LabSpec& lab, const GradeOptions& options);
@@ -55,7 +59,8 @@ Result<void> grade_seeds(const LabSpec& lab, const GradeOptions& options, const 
                          const std::function<void(LabResult)>& on_result);
 
 // Reruns a test that did not pass (`rerun` runs it again) `runs` more times under its seed (not
-// a timeout: a rerun would cost the wall limit again, and the hang report is its evidence). If
+// a timeout or a hang: a rerun would cost the wall limit again, and the hang report is its
+// evidence). If
 // every run agrees, the seed replays the verdict and `first` comes back unchanged; if not, every
 // run is kept in attempts (the first run's verdict stands: the failure happened).
 TestResult confirm_verdict(TestResult first, const std::function<TestResult()>& rerun, std::uint64_t seed, int runs);

@@ -10,6 +10,11 @@
 //   IPCG_TRY(RunOutcome out, run(box, req));
 //   out.ended == Ending::exited && WEXITSTATUS(out.wait_status) == 0
 //   out.captures.at(1).data;   out.hang (set when the deadline hit: where each process was blocked)
+//
+// A tree that hangs (every process of the cell waiting on another, none progressing, for
+// spec.limits.hang_grace; nothing the grader holds could wake it) ends at once as Ending::hung
+// rather than at the wall limit. A check that waits on purpose while everything sleeps (an idle
+// server watched over a window) sets spec.limits.hang_grace to 0.
 #pragma once
 
 #include <chrono>
@@ -47,6 +52,8 @@ enum class Ending {
   signaled,  // the target died of a signal (wait_status has it; SIGSYS = the syscall filter,
              // SIGXCPU or SIGKILL = the CPU limit, SIGXFSZ = the file size limit)
   timed_out, // the wall-clock limit hit; the tree was killed after `hang` was recorded
+  hung,      // every process of the cell waited on another, none progressing, for the spec's
+             // limits.hang_grace (harness/proc/stall.hpp): killed at once after `hang` was recorded
   killed,    // on_tick asked to kill
 };
 
@@ -71,7 +78,8 @@ struct RunOutcome {
   int wait_status = 0;  // timed_out/killed: the SIGKILL status the grader's kill caused
   std::map<int, CapturedOutput> captures;  // by child fd: 1, 2 and the extras
   std::chrono::milliseconds wall{0};
-  std::optional<HangReport> hang;          // set when timed_out
+  std::optional<HangReport> hang;          // set when timed_out or hung
+  std::chrono::milliseconds stalled{0};    // hung: how long nothing progressed before the kill
   std::vector<pid_t> survivors;            // processes still alive when the target exited
 };
 

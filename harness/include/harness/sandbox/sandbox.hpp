@@ -152,6 +152,9 @@ class Launcher {
  public:
   virtual ~Launcher() = default;
   virtual Result<SandboxedProcess> spawn(const SpawnSpec& spec) = 0;
+  // Every live process that shares the place `spawned` runs in: a cell's processes, whoever
+  // spawned them; for a process in a cell of its own, its tree. What a hang is judged over.
+  virtual std::vector<pid_t> processes_beside(const SandboxedProcess& spawned) const { return spawned.processes(); }
 };
 
 class Cell : public Launcher {
@@ -176,6 +179,10 @@ class Cell : public Launcher {
   // cell's processes). Unprivileged on a host without /dev/mqueue, POSIX queues are not seen.
   // Filter by the test's IpcNames prefix to see only this test's. Fails once the cell is closed.
   Result<std::vector<IpcObject>> ipc_objects();
+  // Every live process of the cell now (host pids): whatever spawned it, and its descendants.
+  // Empty once the cell is closed.
+  std::vector<pid_t> processes() const;
+  std::vector<pid_t> processes_beside(const SandboxedProcess&) const override { return processes(); }
 
   struct Core;
   explicit Cell(std::shared_ptr<Core> core);

@@ -35,6 +35,17 @@ struct Limits {
   // The tree's memory cgroup limit (root only; "memory_mb" in lab.toml). Over it, the kernel's
   // OOM killer kills a process of the tree and RunOutcome::oom_killed says so.
   std::uint64_t memory_bytes = 256ull << 20;
+  // A test whose processes all wait on one another, none progressing, this long is hung and
+  // ended at once (harness/proc/stall.hpp) instead of at `wall`. 0: never; it waits for `wall`.
+  std::chrono::milliseconds hang_grace{300};
+  // `wall = "5x reference, at least 300 ms"`: the test's wall limit is the larger of the floor
+  // and the factor times the duration of the reference's own run of the test (on this machine,
+  // a minute ago at most), capped by `wall`. `wall = "6x reference + 1000 ms"` adds a fixed part
+  // instead: the time a check waits by itself on a wrong submission (a settle grace) does not
+  // grow with the reference's run. 0: `wall` alone.
+  double wall_reference_factor = 0;
+  std::chrono::milliseconds wall_floor{0};
+  std::chrono::milliseconds wall_extra{0};
 };
 
 // The compiler's defaults, for the keys a lab's [build.limits] leaves out: compiling is slower
@@ -49,6 +60,7 @@ inline Limits default_build_limits() {
   l.open_files = 256;
   l.output_bytes = 64ull << 10;
   l.memory_bytes = 1024ull << 20;
+  l.hang_grace = std::chrono::milliseconds{0};  // a compiler's children compute; never judged hung
   return l;
 }
 

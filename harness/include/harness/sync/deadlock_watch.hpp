@@ -33,6 +33,7 @@
 
 #include "harness/labkit/scene.hpp"
 #include "harness/proc/proc_inspector.hpp"
+#include "harness/proc/stall.hpp"
 #include "harness/runner/check.hpp"
 #include "harness/sync/sync.hpp"
 #include "harness/sync/wait_for.hpp"
@@ -62,29 +63,25 @@ class DeadlockWatch {
   // The graph as it was when the watch fired (empty before).
   const std::vector<WaitNode>& graph() const { return graph_; }
   std::vector<std::string> explanation() const { return explain_wait_for(graph_); }
-  std::chrono::milliseconds stalled_for() const { return stalled_for_; }
+  std::chrono::milliseconds stalled_for() const { return stall_.stalled_for(); }
   // The verdict: Status::failed, "deadlock: <what> stopped making progress ...", the explanation
   // as evidence.
   CheckOutcome outcome(const std::string& what) const;
 
  private:
   using Clock = std::chrono::steady_clock;
-  using Progress = std::tuple<char, std::uint64_t, std::uint64_t>;  // state, cpu ticks, switches
   void remember_objects(const std::vector<ProcessSnapshot>& snaps);
   void build_graph(const std::vector<ProcessSnapshot>& snaps, const std::vector<WatchedProcess>& who);
 
   const SyncMonitor* monitor_;
   Options options_;
   ProcInspector proc_;
-  Clock::time_point last_sample_{};
-  std::optional<Clock::time_point> stalled_since_;
-  std::map<pid_t, Progress> last_progress_;
+  StallDetector stall_;
   std::map<pid_t, pid_t> host_pid_of_ns_pid_;
   // (pid as the monitor knows it, address) -> the object's identity ("dev:inode:offset"), resolved
   // while that process lived, so a holder that died is still named.
   std::map<std::pair<pid_t, std::uint64_t>, std::string> identity_;
   bool fired_ = false;
-  std::chrono::milliseconds stalled_for_{0};
   std::vector<WaitNode> graph_;
 };
 

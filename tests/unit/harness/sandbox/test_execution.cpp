@@ -118,12 +118,43 @@ TEST_P(RunTest, OutputBeyondTheCapIsCountedAndMarked) {
   EXPECT_NE(c.display().find("[... truncated: 99000 more bytes]"), std::string::npos);
 }
 
+// A tree that cannot progress (a reader that keeps its own pipe's write end) ends once it has
+// been stalled for the grace, long before its wall limit, with where it was blocked.
+TEST_P(RunTest, AHungTreeEndsAtOnceWithItsHangReport) {
+  RunRequest req{.spec = {.argv = helper("selfpipe"), .limits = with_wall(10s)}};
+  req.spec.limits.hang_grace = 300ms;
+  const RunOutcome out = run_ok(std::move(req));
+  EXPECT_EQ(out.ending, Ending::hung);
+  EXPECT_GE(out.stalled, 300ms);
+  EXPECT_LT(out.wall, 3s);
+  ASSERT_TRUE(out.hang.has_value());
+  ASSERT_FALSE(out.hang->processes.empty());
+  EXPECT_NE(out.hang->processes.front().description.find("blocked in read"), std::string::npos)
+      << out.hang->summary();
+}
+
+// Never ended early: a reader of the input the grader still holds open, a sleeper, a wait an
+// alarm may end. Each runs to its wall limit.
+TEST_P(RunTest, WaitsTheGraderOrATimerMayEndAreNotHangs) {
+  RunRequest on_grader{.spec = {.argv = {"/bin/cat"}, .limits = with_wall(900ms)}, .keep_stdin_open = true};
+  RunRequest sleeper{.spec = {.argv = {"/bin/sleep", "5"}, .limits = with_wall(900ms)}};
+  RunRequest alarmed{.spec = {.argv = helper("selfpipe", {"alarm"}), .limits = with_wall(900ms)}};
+  for (RunRequest* req : {&on_grader, &sleeper, &alarmed}) {
+    req->spec.limits.hang_grace = 100ms;
+    const std::string what = req->spec.argv.back();
+    const RunOutcome out = run_ok(std::move(*req));
+    EXPECT_EQ(out.ending, Ending::timed_out) << what;
+    EXPECT_GE(out.wall, 900ms) << what;
+  }
+}
+
 // The deadline kills the whole tree, a setsid'd double-forked daemon included, and the hang is
 // recorded first.
 TEST_P(RunTest, WallTimeoutKillsTheTreeWithItsDaemon) {
   Census census;
   RunRequest req{.spec = {.argv = helper("daemon", {"stay"}), .limits = with_wall(700ms)},
                  .tick_interval = 10ms};
+  req.spec.limits.hang_grace = 0ms;  // the wall limit is what is tested
   req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
     census.take(p);
     return TickAction::keep_going;

@@ -97,6 +97,20 @@ int helper_daemon(const std::string& then) {
   for (;;) ::pause();
 }
 
+// The classic hang: a read of a pipe whose write end the reader itself keeps. With "alarm", a
+// SIGALRM handler and an alarm far off first: a wait an alarm may end, so never judged hung.
+void on_alarm(int) {}
+int helper_selfpipe(bool alarm) {
+  if (alarm) {
+    ::signal(SIGALRM, on_alarm);
+    ::alarm(100);
+  }
+  int p[2];
+  if (::pipe(p) != 0) return 2;
+  char c;
+  return ::read(p[0], &c, 1) == 1 ? 0 : 3;
+}
+
 int helper_fds() {
   DIR* dir = ::opendir("/proc/self/fd");
   std::vector<int> fds;
@@ -246,6 +260,7 @@ int run_helper(const std::vector<std::string>& a) {
   }
   if (name == "forkbomb") for (;;) ::fork();
   if (name == "daemon") return helper_daemon(a.at(1));
+  if (name == "selfpipe") return helper_selfpipe(a.size() > 1 && a[1] == "alarm");
   if (name == "fds") return helper_fds();
   if (name == "write_fds") return helper_write_fds({a.begin() + 1, a.end()});
   if (name == "loopback") return helper_loopback();
