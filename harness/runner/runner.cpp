@@ -4,13 +4,21 @@
 
 #include <algorithm>
 #include <functional>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
 #include <future>
+#include <thread>
 #include <map>
 #include <mutex>
 
 #include <chrono>
 
 #include "build.hpp"
+#include "build_cache.hpp"
+#include "harness/core/sha256.hpp"
 #include "submission.hpp"
 #include "harness/runner/check.hpp"
 #include "harness/sandbox/sandbox.hpp"
@@ -129,7 +137,10 @@ class ReferencePace {
   // The measured duration and how long ago, or nullopt when the reference's run did not pass
   // (the test then keeps lab.toml's wall limit). `measure` runs only when nothing fresh is kept;
   // threads asking for the same test at once wait for one measurement.
-  std::optional<std::pair<Millis, Millis>> get(const std::string& key, const std::function<std::optional<Millis>()>& measure) {
+  // `disk`: a folder where the measurement is also kept for the next grader process (a student's
+  // next `grader run` within the minute), or empty.
+  std::optional<std::pair<Millis, Millis>> get(const std::string& key, const std::filesystem::path& disk,
+                                               const std::function<std::optional<Millis>()>& measure) {
     std::shared_future<std::optional<Entry>> pending;
     std::promise<std::optional<Entry>> mine;
     bool measure_here = false;
@@ -145,8 +156,12 @@ class ReferencePace {
       }
     }
     if (measure_here) {
-      std::optional<Entry> entry;
-      if (auto d = measure()) entry = Entry{*d, Clock::now()};
+      std::optional<Entry> entry = load(disk, key);
+      if (!entry)
+        if (auto d = measure()) {
+          entry = Entry{*d, Clock::now()};
+          store(disk, key, *d);
+        }
       mine.set_value(entry);
     }
     const std::optional<Entry> entry = pending.get();
@@ -159,6 +174,46 @@ class ReferencePace {
     Millis duration;
     Clock::time_point measured;
   };
+  static std::filesystem::path file_for(const std::filesystem::path& disk, const std::string& key) {
+    return disk / "pace" / sha256_hex(key);
+  }
+  // A measurement another grader process kept less than kFresh ago (by the file's age).
+  static std::optional<Entry> load(const std::filesystem::path& disk, const std::string& key) {
+    if (disk.empty()) return std::nullopt;
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path file = file_for(disk, key);
+    const auto written = fs::last_write_time(file, ec);
+    if (ec) return std::nullopt;
+    const auto age = fs::file_time_type::clock::now() - written;
+    if (age < std::chrono::seconds(0) || age > kFresh) return std::nullopt;
+    std::ifstream in(file);
+    long long ms = 0;
+    if (!(in >> ms) || ms <= 0) return std::nullopt;
+    return Entry{Millis{ms}, Clock::now() - std::chrono::duration_cast<Clock::duration>(age)};
+  }
+  // Written whole or not at all (a temporary file renamed), in a folder only the grader's uid owns.
+  static void store(const std::filesystem::path& disk, const std::string& key, Millis d) {
+    if (disk.empty()) return;
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path dir = disk / "pace";
+    struct stat st {};
+    if (::stat(disk.c_str(), &st) != 0 || st.st_uid != ::geteuid() || (st.st_mode & 022) != 0) return;
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return;
+    if (::stat(dir.c_str(), &st) != 0 || st.st_uid != ::geteuid() || (st.st_mode & 077) != 0) return;
+    const fs::path file = file_for(disk, key);
+    const fs::path tmp = file.string() + ".tmp" + std::to_string(::getpid()) + "." +
+                         std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+    {
+      std::ofstream out(tmp);
+      out << d.count() << "\n";
+      if (!out) return;
+    }
+    fs::rename(tmp, file, ec);
+    if (ec) fs::remove(tmp, ec);
+  }
+
   static bool is_stale(const std::shared_future<std::optional<Entry>>& f) {
     if (f.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return false;
     const auto& e = f.get();
@@ -222,10 +277,14 @@ RunLimits limits_for(const LabSpec& lab, const TestSpec& test, Sandbox& box, con
     return run;
   }
   if (test.limits.wall_reference_factor <= 0) return run;
-  const std::string key = fmt::format("{}\n{}\n{}\n{}\n{}", lab.id, lab.spec_hash, test.name,
-                                      to_string(box.isolation().level), to_string(schedule_for(lab, test, options)));
+  const std::string key = fmt::format("{}\n{}\n{}\n{}\n{}\n{}", lab.id, lab.spec_hash, reference_build_key(reference.bin_dir),
+                                      test.name, to_string(box.isolation().level),
+                                      to_string(schedule_for(lab, test, options)));
+  // Kept on disk beside the reference's cached build (not with --no-build-cache), so that the
+  // next grader within the minute measures nothing either.
+  const std::filesystem::path disk = options.build_cache ? BuildCache::default_dir() : std::filesystem::path();
   const auto pace = ReferencePace::shared().get(
-      key, [&] { return time_reference_run(lab, test, box, options, reference, tools, seed); });
+      key, disk, [&] { return time_reference_run(lab, test, box, options, reference, tools, seed); });
   if (!pace) {
     run.note = fmt::format("wall limit {} ms (lab.toml's cap: the reference's own run of this test did not pass, "
                            "so no limit was derived from it)", cap.count());

@@ -602,5 +602,40 @@ TEST(LabSpecForbiddenSymbols, ReadFromTheBuildTableAndEmptyByDefault) {
   EXPECT_THAT(bad.error().message, ::testing::HasSubstr("forbidden_symbols"));
 }
 
+// ---- wall limits from the reference's own run, hang grace (issue 16) -----------------------------
+
+std::string lab_with_limits(const std::string& limits, const std::string& test_limits) {
+  return "[lab]\nnumber = 4\ntitle = \"Pipes\"\nmechanism = \"pipe\"\n[build]\nsources = [\"a.c\"]\n[limits]\n" + limits +
+         "[[tests]]\nname = \"first\"\nproperty = \"p\"\npoints = 1\ncheck = \"c\"\n" + test_limits +
+         "[[tests]]\nname = \"second\"\nproperty = \"q\"\npoints = 1\ncheck = \"c\"\n";
+}
+
+TEST(LabSpecWall, BothShapesAndTheHangGraceAreRead) {
+  TempTree tree;
+  auto spec = load_text(tree, lab_with_limits("wall_ms = 3000\nwall = \"6x reference + 1000 ms\"\nhang_grace_ms = 0\n",
+                                              "limits = { wall = \"2.5x reference, at least 400 ms\" }\n"));
+  ASSERT_TRUE(spec) << spec.error().message;
+  const Limits& first = spec->tests[0].limits;
+  EXPECT_EQ(first.wall_reference_factor, 2.5);
+  EXPECT_EQ(first.wall_floor, std::chrono::milliseconds(400));
+  EXPECT_EQ(first.wall_extra, std::chrono::milliseconds(0));
+  EXPECT_EQ(first.wall, std::chrono::milliseconds(3000));  // the lab's cap stays
+  const Limits& second = spec->tests[1].limits;
+  EXPECT_EQ(second.wall_reference_factor, 6);
+  EXPECT_EQ(second.wall_extra, std::chrono::milliseconds(1000));
+  EXPECT_EQ(second.hang_grace, std::chrono::milliseconds(0));
+}
+
+TEST(LabSpecWall, AMalformedPolicyNamesTheFileLineAndKey) {
+  TempTree tree;
+  for (const char* bad : {"\"fast\"", "\"0.5x reference\"", "\"6x reference, at most 400 ms\""}) {
+    auto spec = load_text(tree, lab_with_limits("wall_ms = 3000\n", std::string("limits = { wall = ") + bad + " }\n"));
+    ASSERT_FALSE(spec) << bad;
+    EXPECT_THAT(spec.error().message, HasSubstr("lab.toml:14:"));
+    EXPECT_THAT(spec.error().message, HasSubstr("tests[0].limits.wall"));
+    EXPECT_THAT(spec.error().message, HasSubstr("x reference, at least <N> ms"));
+  }
+}
+
 }  // namespace
 }  // namespace ipcg
