@@ -135,15 +135,7 @@ bool Scene::cell_hung() {
   if (hung_for_) return true;
   const auto now = Clock::now();
   if (!judge_hangs_ || ctx_.test.limits.hang_grace.count() == 0 || !stall_.due(now)) return false;
-  const std::vector<pid_t> pids = ctx_.cell.processes();
-  if (!stall_.observe(look_at(pids), now)) return false;
-  // Nothing the grader holds (a role's input not yet written, a pipe the check feeds) is what a
-  // role waits on: otherwise the grader may still wake it.
-  static const ProcInspector inspector;
-  if (!waiting_on(inspector.snapshot_all(pids), grader_held_objects()).empty()) {
-    stall_.reset();
-    return false;
-  }
+  if (!ipcg::cell_hung(stall_, ctx_.cell.processes(), now)) return false;
   hung_for_ = stall_.stalled_for();
   return true;
 }
@@ -185,11 +177,8 @@ CheckOutcome Scene::blocked_roles(Status status, std::string message) {
       evidence.push_back(fmt::format("{}: {}{}", a->label, where,
                                      a->last_call().empty() ? "" : fmt::format(" (inside {})", a->last_call())));
     }
-  for (const auto& f : hang.findings)
-    if (f != hang.root_cause) evidence.push_back(f);
-  if (!hang.root_cause.empty()) evidence.insert(evidence.begin(), "root cause: " + hang.root_cause);
-  CheckOutcome outcome = CheckOutcome::with(status, std::move(message), evidence);
-  outcome.hang_cause = hang.cause_kind;
+  CheckOutcome outcome = CheckOutcome::with(status, std::move(message));
+  add_hang_evidence(outcome, hang, std::move(evidence));
   return outcome;
 }
 

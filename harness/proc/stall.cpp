@@ -237,4 +237,17 @@ std::vector<pid_t> waiting_on(const std::vector<ProcessSnapshot>& tree, const He
   return out;
 }
 
+bool cell_hung(StallDetector& stall, const std::vector<pid_t>& pids, StallDetector::Clock::time_point now,
+               std::vector<ProcessSnapshot>* confirmed) {
+  if (!stall.observe(look_at(pids), now)) return false;
+  const ProcInspector inspector;
+  std::vector<ProcessSnapshot> snapshots = inspector.snapshot_all(pids);
+  if (!waiting_on(snapshots, grader_held_objects()).empty()) {
+    stall.reset();
+    return false;
+  }
+  if (confirmed) *confirmed = std::move(snapshots);
+  return true;
+}
+
 }  // namespace ipcg

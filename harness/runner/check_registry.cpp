@@ -63,11 +63,17 @@ constexpr std::size_t kMaxProcessLines = 12;
 }  // namespace
 
 void add_hang_evidence(CheckOutcome& outcome, const HangReport& hang) {
-  if (!hang.root_cause.empty()) outcome.evidence.push_back("root cause: " + hang.root_cause);
+  std::vector<std::string> lines;
   const auto& procs = hang.processes;
-  for (std::size_t i = 0; i < procs.size() && i < kMaxProcessLines; ++i) outcome.evidence.push_back(procs[i].description);
+  for (std::size_t i = 0; i < procs.size() && i < kMaxProcessLines; ++i) lines.push_back(procs[i].description);
   if (procs.size() > kMaxProcessLines)
-    outcome.evidence.push_back(fmt::format("... and {} more processes", procs.size() - kMaxProcessLines));
+    lines.push_back(fmt::format("... and {} more processes", procs.size() - kMaxProcessLines));
+  add_hang_evidence(outcome, hang, std::move(lines));
+}
+
+void add_hang_evidence(CheckOutcome& outcome, const HangReport& hang, std::vector<std::string> process_lines) {
+  if (!hang.root_cause.empty()) outcome.evidence.push_back("root cause: " + hang.root_cause);
+  for (auto& line : process_lines) outcome.evidence.push_back(std::move(line));
   for (const auto& f : hang.findings)
     if (f != hang.root_cause) outcome.evidence.push_back(f);
   outcome.hang_cause = hang.cause_kind;

@@ -236,6 +236,15 @@ SyncMode schedule_for(const LabSpec& lab, const TestSpec& test, const GradeOptio
   return options.schedule.value_or(test.schedule.value_or(lab.build.schedule));
 }
 
+// The test's check on `ctx`; an exception it throws is the grader's error, not a verdict.
+CheckOutcome call_check(const TestSpec& test, TestContext& ctx) {
+  try {
+    return (*CheckRegistry::instance().find(test.check))(ctx);
+  } catch (const std::exception& e) {
+    return CheckOutcome::with(Status::error, std::string("internal error in check: ") + e.what());
+  }
+}
+
 // Runs the reference's own run of `test` in a cell of its own: its duration when it passed.
 std::optional<Millis> time_reference_run(const LabSpec& lab, const TestSpec& test, Sandbox& box,
                                          const GradeOptions& options, const BuiltImpl& reference,
@@ -249,12 +258,7 @@ std::optional<Millis> time_reference_run(const LabSpec& lab, const TestSpec& tes
   Trace trace;
   ctx.trace = &trace;
   const auto started = Clock::now();
-  CheckOutcome outcome;
-  try {
-    outcome = (*CheckRegistry::instance().find(test.check))(ctx);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+  const CheckOutcome outcome = call_check(test, ctx);
   const auto took = std::chrono::duration_cast<Millis>(Clock::now() - started);
   opened->close();
   if (outcome.status != Status::passed) return std::nullopt;
@@ -332,12 +336,7 @@ TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const
   Trace trace;
   ctx.trace = &trace;
   ctx.student_forbidden_uses = student.forbidden_used;
-  CheckOutcome outcome;
-  try {
-    outcome = (*CheckRegistry::instance().find(test.check))(ctx);
-  } catch (const std::exception& e) {
-    outcome = CheckOutcome::with(Status::error, std::string("internal error in check: ") + e.what());
-  }
+  CheckOutcome outcome = call_check(test, ctx);
   r.status = outcome.status;
   r.message = std::move(outcome.message);
   r.evidence = std::move(outcome.evidence);

@@ -257,16 +257,8 @@ class Loop {
   // input it still writes, a pipe a check feeds) is what a process waits on. The snapshots that
   // confirmed it are kept for the hang report.
   bool hung(Clock::time_point now) {
-    if (!judges_hangs() || !stall_.due(now)) return false;
-    const std::vector<pid_t> pids = where_.processes_beside(proc_);
-    if (!stall_.observe(look_at(pids), now)) return false;
-    const ProcInspector inspector;
-    hung_snapshots_ = inspector.snapshot_all(pids);
-    if (!waiting_on(hung_snapshots_, grader_held_objects()).empty()) {
-      stall_.reset();
-      return false;
-    }
-    return true;
+    return judges_hangs() && stall_.due(now) &&
+           cell_hung(stall_, where_.processes_beside(proc_), now, &hung_snapshots_);
   }
 
   Result<void> end_hung() {

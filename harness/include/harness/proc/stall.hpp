@@ -101,4 +101,10 @@ HeldObjects grader_held_objects();
 // may end when the grader acts, so the tree is not hung. Empty: nothing outside can wake them.
 std::vector<pid_t> waiting_on(const std::vector<ProcessSnapshot>& tree, const HeldObjects& outside);
 
+// One look at a cell's live processes (the caller lists them once stall.due()), confirmed from the grader's side: true
+// when `stall` fired and no process waits on something the grader holds (else the grace starts
+// again). The snapshots that confirmed it land in `confirmed`, for the hang report.
+bool cell_hung(StallDetector& stall, const std::vector<pid_t>& pids, StallDetector::Clock::time_point now,
+               std::vector<ProcessSnapshot>* confirmed = nullptr);
+
 }  // namespace ipcg

@@ -95,6 +95,8 @@ std::optional<CheckOutcome> abnormal_ending(const RunOutcome& out, const std::st
 // The evidence of a hang, root cause first: each process's place (at most a dozen), then the
 // findings; and the cause in words for the report (outcome.hang_cause).
 void add_hang_evidence(CheckOutcome& outcome, const HangReport& hang);
+// The same with the caller's own line per process (a scene names its roles) instead.
+void add_hang_evidence(CheckOutcome& outcome, const HangReport& hang, std::vector<std::string> process_lines);
 
 class CheckRegistry {
  public:
