@@ -237,9 +237,10 @@ Result<std::optional<AfterCall>> run_to_gate_after(TestContext& ctx, RunRequest 
   return after;
 }
 
-void settle_after_exit(SandboxedProcess& p, const std::function<bool(SandboxedProcess&)>& look) {
+void settle_after_exit(SandboxedProcess& p, std::chrono::milliseconds grace,
+                       const std::function<bool(SandboxedProcess&)>& look) {
   Grace settle;
-  while (!look(p) && !settle.expired(kSettleGrace))
+  while (!look(p) && !settle.expired(grace))
     std::this_thread::sleep_for(kPollInterval);  // polling /proc for the stops, bounded
 }
 

@@ -280,7 +280,8 @@ RunLimits limits_for(const LabSpec& lab, const TestSpec& test, Sandbox& box, con
     run.note = fmt::format("wall limit {} ms (lab.toml's, --full-limits)", cap.count());
     return run;
   }
-  if (test.limits.wall_reference_factor <= 0) return run;
+  const Limits& l = test.limits;
+  if (l.wall_reference_factor <= 0 && l.settle_reference_factor <= 0) return run;
   const std::string key = fmt::format("{}\n{}\n{}\n{}\n{}\n{}", lab.id, lab.spec_hash, reference_build_key(reference.bin_dir),
                                       test.name, to_string(box.isolation().level),
                                       to_string(schedule_for(lab, test, options)));
@@ -294,17 +295,38 @@ RunLimits limits_for(const LabSpec& lab, const TestSpec& test, Sandbox& box, con
                            "so no limit was derived from it)", cap.count());
     return run;
   }
-  const Limits& l = test.limits;
-  const auto scaled = Millis{static_cast<Millis::rep>(l.wall_reference_factor * pace->first.count())};
-  run.limits.wall = std::min(cap, std::max(l.wall_floor, scaled + l.wall_extra));
-  const std::string reference_part = fmt::format("{:g} x the reference's own run of this test ({} ms, measured {:.0f} s before)",
-                                                 l.wall_reference_factor, pace->first.count(),
-                                                 std::chrono::duration<double>(pace->second).count());
-  run.note = l.wall_extra.count() > 0
-                 ? fmt::format("wall limit {} ms = {} + {} ms, at most {} ms", run.limits.wall.count(), reference_part,
-                               l.wall_extra.count(), cap.count())
-                 : fmt::format("wall limit {} ms = the larger of {} and {} ms, at most {} ms", run.limits.wall.count(),
-                               reference_part, l.wall_floor.count(), cap.count());
+  const std::string reference_run = fmt::format("the reference's own run of this test ({} ms, measured {:.0f} s before)",
+                                                pace->first.count(),
+                                                std::chrono::duration<double>(pace->second).count());
+  const auto times_reference = [&](double factor) {
+    return Millis{static_cast<Millis::rep>(factor * static_cast<double>(pace->first.count()))};
+  };
+  std::string settle_note;
+  if (l.settle_reference_factor > 0) {
+    run.limits.settle_grace = std::min(l.settle_grace, std::max(l.settle_floor, times_reference(l.settle_reference_factor)));
+    settle_note = fmt::format("; settle grace {} ms ({:g} x the reference's run, at least {} ms, at most {} ms)",
+                              run.limits.settle_grace.count(), l.settle_reference_factor, l.settle_floor.count(),
+                              l.settle_grace.count());
+  }
+  if (l.wall_reference_factor <= 0) {
+    run.note = fmt::format("wall limit {} ms (lab.toml's){}", cap.count(), settle_note);
+    return run;
+  }
+  const std::string reference_part = fmt::format("{:g} x {}", l.wall_reference_factor, reference_run);
+  const Millis scaled = times_reference(l.wall_reference_factor);
+  if (l.wall_plus_settle) {
+    run.limits.wall = std::min(cap, scaled + run.limits.settle_grace);
+    run.note = fmt::format("wall limit {} ms = {} + the settle grace ({} ms), at most {} ms{}", run.limits.wall.count(),
+                           reference_part, run.limits.settle_grace.count(), cap.count(), settle_note);
+  } else if (l.wall_extra.count() > 0) {
+    run.limits.wall = std::min(cap, scaled + l.wall_extra);
+    run.note = fmt::format("wall limit {} ms = {} + {} ms, at most {} ms{}", run.limits.wall.count(), reference_part,
+                           l.wall_extra.count(), cap.count(), settle_note);
+  } else {
+    run.limits.wall = std::min(cap, std::max(l.wall_floor, scaled));
+    run.note = fmt::format("wall limit {} ms = the larger of {} and {} ms, at most {} ms{}", run.limits.wall.count(),
+                           reference_part, l.wall_floor.count(), cap.count(), settle_note);
+  }
   return run;
 }
 
@@ -322,6 +344,7 @@ TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const
   TestSpec limited = test;
   limited.limits = limits.limits;
   r.limit_note = limits.note;
+  r.wall_limit_seconds = std::chrono::duration<double>(limits.limits.wall).count();
   // One cell per test: every role of the test runs in it, and nothing of it outlives the test.
   auto opened = box.open_cell({.limits = limited.limits});
   if (!opened) {
@@ -368,6 +391,10 @@ TestResult confirm_verdict(TestResult first, const std::function<TestResult()>& 
   if (runs <= 0 || first.status == Status::passed || first.status == Status::build_failed ||
       first.status == Status::skipped || first.status == Status::timeout || first.status == Status::hung)
     return first;
+  // Nor is a failure that took longer than one wall limit: a run of it ended at its limit, or it
+  // waited out settle graces, so a rerun would cost as much again (a spinning submission's
+  // four-run EINTR test: 3 x 7 s).
+  if (first.wall_limit_seconds > 0 && first.duration_seconds > first.wall_limit_seconds) return first;
   std::vector<Attempt> attempts{{seed, first.status, first.message}};
   for (int i = 0; i < runs; ++i) {
     const TestResult again = rerun();

@@ -323,24 +323,54 @@ const LimitKey kLimitKeys[] = {
     {"output_kb", 1 << 30,
      [](Limits& l, std::int64_t v) { l.output_bytes = static_cast<std::uint64_t>(v) << 10; }},
     {"hang_grace_ms", 600'000, [](Limits& l, std::int64_t v) { l.hang_grace = std::chrono::milliseconds{v}; }, 0},
+    {"settle_ms", 600'000, [](Limits& l, std::int64_t v) { l.settle_grace = std::chrono::milliseconds{v}; }},
 };
 
-// `wall = "5x reference, at least 300 ms"` or `wall = "6x reference + 1000 ms"` (or the factor alone).
-bool parse_wall_policy(const std::string& text, Limits& limits) {
+// "<factor>x reference", then ", at least <N> ms", "+ <N> ms" or "+ settle" as `allow` says.
+struct ReferencePolicy {
+  double factor = 0;
+  std::optional<std::chrono::milliseconds> floor, extra;
+  bool plus_settle = false;
+};
+
+std::optional<ReferencePolicy> parse_reference_policy(const std::string& text) {
   static const std::regex shape(
-      R"(^\s*([0-9]+(\.[0-9]+)?)\s*x\s+reference\s*(,\s*at\s+least\s+([0-9]+)\s*ms|\+\s*([0-9]+)\s*ms)?\s*$)");
+      R"(^\s*([0-9]+(\.[0-9]+)?)\s*x\s+reference\s*(,\s*at\s+least\s+([0-9]+)\s*ms|\+\s*([0-9]+)\s*ms|\+\s*(settle))?\s*$)");
   std::smatch m;
-  if (!std::regex_match(text, m, shape)) return false;
-  const double factor = std::stod(m[1].str());
-  if (factor < 1 || factor > 1000) return false;
-  limits.wall_reference_factor = factor;
-  limits.wall_floor = std::chrono::milliseconds{m[4].matched ? std::stoll(m[4].str()) : 0};
-  limits.wall_extra = std::chrono::milliseconds{m[5].matched ? std::stoll(m[5].str()) : 0};
+  if (!std::regex_match(text, m, shape)) return std::nullopt;
+  ReferencePolicy policy;
+  policy.factor = std::stod(m[1].str());
+  if (policy.factor < 1 || policy.factor > 1000) return std::nullopt;
+  if (m[4].matched) policy.floor = std::chrono::milliseconds{std::stoll(m[4].str())};
+  if (m[5].matched) policy.extra = std::chrono::milliseconds{std::stoll(m[5].str())};
+  policy.plus_settle = m[6].matched;
+  return policy;
+}
+
+// `wall = "5x reference, at least 300 ms"`, `"6x reference + 1000 ms"`, `"6x reference + settle"`
+// (or the factor alone).
+bool parse_wall_policy(const std::string& text, Limits& limits) {
+  const auto policy = parse_reference_policy(text);
+  if (!policy) return false;
+  limits.wall_reference_factor = policy->factor;
+  limits.wall_floor = policy->floor.value_or(std::chrono::milliseconds{0});
+  limits.wall_extra = policy->extra.value_or(std::chrono::milliseconds{0});
+  limits.wall_plus_settle = policy->plus_settle;
+  return true;
+}
+
+// `settle = "10x reference, at least 300 ms"` (or the factor alone): nothing added, since the
+// settle grace is itself the part a wall limit adds.
+bool parse_settle_policy(const std::string& text, Limits& limits) {
+  const auto policy = parse_reference_policy(text);
+  if (!policy || policy->extra || policy->plus_settle) return false;
+  limits.settle_reference_factor = policy->factor;
+  limits.settle_floor = policy->floor.value_or(std::chrono::milliseconds{0});
   return true;
 }
 
 std::vector<std::string_view> limit_key_names() {
-  std::vector<std::string_view> names{"wall"};
+  std::vector<std::string_view> names{"wall", "settle"};
   for (const LimitKey& k : kLimitKeys) names.push_back(k.key);
   return names;
 }
@@ -360,9 +390,14 @@ Result<Limits> read_limits(const Section& section, Limits limits) {
   IPCG_TRY(auto wall, section.string("wall"));
   if (wall && !parse_wall_policy(*wall, limits))
     return section.error_at(*section.get("wall"), section.path_of("wall"),
-                            "expected \"<factor>x reference, at least <N> ms\" or \"<factor>x reference + <N> ms\" (factor 1 to 1000; "
-                            "wall_ms is the cap), got " +
+                            "expected \"<factor>x reference, at least <N> ms\", \"<factor>x reference + <N> ms\" or "
+                            "\"<factor>x reference + settle\" (factor 1 to 1000; wall_ms is the cap), got " +
                                 in_quotes(*wall));
+  IPCG_TRY(auto settle, section.string("settle"));
+  if (settle && !parse_settle_policy(*settle, limits))
+    return section.error_at(*section.get("settle"), section.path_of("settle"),
+                            "expected \"<factor>x reference, at least <N> ms\" (factor 1 to 1000; settle_ms is the cap), got " +
+                                in_quotes(*settle));
   return limits;
 }
 

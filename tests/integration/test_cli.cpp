@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -124,6 +125,32 @@ TEST(Cli, TextEvidenceNamesPidFdAndEnd) {
   EXPECT_NE(run.out.find("pid "), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("fd "), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("write end"), std::string::npos) << run.out;
+}
+
+// lab1's `wall = "6x reference + settle"` with `settle = "5x reference, at least 300 ms"` (cap
+// settle_ms 1000, wall_ms 3000): a spinning submission's test stops at the derived limit, and
+// the report's arithmetic is the lab.toml's policy; --full-limits gives back the cap.
+TEST(Cli, ASpinnerStopsAtTheWallLimitDerivedFromTheReferenceRunPlusItsSettleGrace) {
+  const std::vector<std::string> base{"run", "lab1", "--submission", kSource + "/tests/submissions/lab1/loops_forever",
+                                      "--only", "pipeline_returns_last_status", "--format", "json", "--no-build-cache"};
+  auto run = run_grader(base);
+  ASSERT_EQ(run.exit_code, 1) << run.err;
+  const auto test = nlohmann::json::parse(run.out)["tests"][0];
+  EXPECT_EQ(test["status"], "timeout");
+  const std::string note = test["limit_note"];
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(note, m, std::regex(R"(^wall limit (\d+) ms = 6 x the reference's own run of this test \((\d+) ms.*\+ the settle grace \((\d+) ms\), at most 3000 ms)")))
+      << note;
+  const long wall = std::stol(m[1]), reference = std::stol(m[2]), settle = std::stol(m[3]);
+  EXPECT_EQ(settle, std::clamp(5 * reference, 300L, 1000L)) << note;
+  EXPECT_EQ(wall, std::min(6 * reference + settle, 3000L)) << note;
+
+  auto full = base;
+  full.push_back("--full-limits");
+  auto capped = run_grader(full);
+  ASSERT_EQ(capped.exit_code, 1) << capped.err;
+  EXPECT_EQ(nlohmann::json::parse(capped.out)["tests"][0]["limit_note"], "wall limit 3000 ms (lab.toml's, --full-limits)");
+  EXPECT_TRUE(leftover_children().empty());
 }
 
 TEST(Cli, ReducedIsolationIsSaidWithItsReason) {

@@ -83,7 +83,7 @@ void ResponderGate::tick(SandboxedProcess& p) {
                        is_blocked(*caller);
   for (const auto& s : snaps) {
     if (!is_gated(s, "respond") || s.state != 'T') continue;
-    if (!settled && !unsettled_.expired(kSettleGrace)) return;
+    if (!settled && !unsettled_.expired()) return;
     unsettled_.reset();
     ::kill(s.pid, SIGCONT);
   }

@@ -40,9 +40,10 @@ DriverReport lab1_driver_report(const RunOutcome& out);
 // only once the caller (the process under test, the run's target) has settled: blocked in a
 // system call, stopped or gone. When a reply comes then no longer depends on the scheduler, so a
 // parent that races its child (non-blocking reads, a request sent early) gets one verdict. A
-// caller that never blocks (busy polling) is let go after kSettleGrace.
+// caller that never blocks (busy polling) is let go after the test's settle grace.
 class ResponderGate {
  public:
+  explicit ResponderGate(const TestContext& ctx) : unsettled_(settle_grace(ctx)) {}
   void tick(SandboxedProcess& p);
 
  private:

@@ -136,7 +136,7 @@ std::optional<CheckOutcome> judge_own_children(TestContext& ctx, RunRequest req,
   RunOutcome out;
   RunContext rc;
   std::optional<ProcessSnapshot> waiting_for_any;
-  ResponderGate gate;
+  ResponderGate gate(ctx);
   auto watch = [&](SandboxedProcess& p) {
     gate.tick(p);
     for (const auto& s : live_snapshots(p))
@@ -216,7 +216,7 @@ CheckOutcome own_children(TestContext& ctx) {
 // once. Returns a note when the caller never waited.
 class InterruptEachWait {
  public:
-  explicit InterruptEachWait(std::size_t stages) : stages_(stages) {}
+  InterruptEachWait(std::size_t stages, std::chrono::milliseconds grace) : stages_(stages), grace_(grace) {}
 
   void tick(SandboxedProcess& p) {
     auto snaps = live_snapshots(p);
@@ -241,7 +241,7 @@ class InterruptEachWait {
     if (blocked_in(*caller, {kSysWait4, kSysWaitid})) {
       ::kill(caller->pid, SIGUSR1);
       ++sent_;
-    } else if (grace_.expired(kSettleGrace)) {  // it does not wait where we can see it: go on
+    } else if (grace_.expired()) {  // it does not wait where we can see it: go on
       note_ = fmt::format("the parent pid {} was not blocked in wait when stage {} was released", caller->pid, released_ + 1);
       ::kill(order_[released_++].pid, SIGCONT);
       grace_.reset();
@@ -265,7 +265,7 @@ std::optional<CheckOutcome> judge_pipeline_eintr(TestContext& ctx, const Stages&
                                                  bool interrupt) {
   RunOutcome out;
   RunContext rc;
-  InterruptEachWait interrupter(stages.size());
+  InterruptEachWait interrupter(stages.size(), settle_grace(ctx));
   auto req = pipeline_request(ctx, {"--gate-after", "--eintr"}, stages, interrupt, "x\n");
   GateWatch watch;
   if (interrupt) watch.each_tick = [&](SandboxedProcess& p) { interrupter.tick(p); };
@@ -322,7 +322,7 @@ std::optional<CheckOutcome> judge_conversation_eintr(TestContext& ctx, const std
       const bool waiting = caller && (at_exit ? blocked_in(*caller, {kSysWait4, kSysWaitid})
                                               : blocked_in(*caller, {kSysRead, kSysReadv, kSysPoll, kSysSelect,
                                                                      kSysPselect6, kSysPpoll}));
-      if (!waiting && !grace.expired(kSettleGrace)) return TickAction::keep_going;
+      if (!waiting && !grace.expired(settle_grace(ctx))) return TickAction::keep_going;
       if (waiting && caller && interrupt) {
         ::kill(caller->pid, SIGUSR1);
         ++sent;
@@ -466,7 +466,7 @@ CheckOutcome stage_signals(TestContext& ctx) {
     look(p);
     return TickAction::keep_going;
   };
-  req.on_exit = [&](SandboxedProcess& p) { settle_after_exit(p, look); };  // a caller that never waits
+  req.on_exit = [&](SandboxedProcess& p) { settle_after_exit(p, settle_grace(ctx), look); };  // a caller that never waits
   IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.cell, std::move(req)));
   std::sort(seen.begin(), seen.end(), [](const auto& a, const auto& b) { return a.pid < b.pid; });
   for (std::size_t i = 0; i < seen.size(); ++i)

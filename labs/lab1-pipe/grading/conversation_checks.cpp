@@ -131,7 +131,7 @@ CheckOutcome conversation(TestContext& ctx) {
   // How much the child has written (wchar), to explain a hang: a reply cut short leaves the
   // parent waiting for the rest of its line.
   std::map<pid_t, std::uint64_t> written;
-  ResponderGate gate;  // does nothing unless the child is a gated responder
+  ResponderGate gate(ctx);  // does nothing unless the child is a gated responder
   req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
     gate.tick(p);
     for (pid_t pid : p.processes())
@@ -217,7 +217,7 @@ std::optional<Stop> try_stop(const SandboxedProcess& p, StopAt at, std::uint64_t
   if (!parent) return stop;
   stop.parent = *parent;
   if (!parent_settled(*parent, *responder, at)) {
-    if (!grace.expired(kSettleGrace)) return std::nullopt;
+    if (!grace.expired()) return std::nullopt;
     stop.note = fmt::format("the parent pid {} was not blocked reading the reply (state {}, {})", parent->pid,
                             parent->state, parent->syscall ? syscall_name(*parent->syscall) : "no syscall");
   }
@@ -229,7 +229,7 @@ CheckOutcome alternation(TestContext& ctx) {
   std::vector<std::string> evidence, notes;
   std::size_t stops = 0;
   std::uint64_t last_rchar = 0;
-  Grace grace;
+  Grace grace{settle_grace(ctx)};
   auto req = parent_request(ctx, {ctx.tool("stage"), "--gate-each", "respond"}, requests);
   Trace unused;  // a check run outside the runner has no trace to fill
   ConversationTrace timeline(ctx.trace ? *ctx.trace : unused);
@@ -299,7 +299,7 @@ std::vector<std::string> duplex_findings(const Stop& stop, const RunContext& rc)
 CheckOutcome duplex_ends(TestContext& ctx) {
   const auto requests = requests_param(ctx);
   std::optional<std::vector<std::string>> findings;
-  Grace grace;
+  Grace grace{settle_grace(ctx)};
   auto req = parent_request(ctx, {ctx.tool("stage"), "--gate", "respond"}, requests);
   req.on_tick = [&](SandboxedProcess& p, const RunContext& rc) {
     auto stop = try_stop(p, StopAt::exec, 0, grace);

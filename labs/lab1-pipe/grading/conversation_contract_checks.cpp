@@ -24,7 +24,7 @@ CheckOutcome child_dies(TestContext& ctx) {
                             joined_lines(requests));
   RunOutcome out;
   RunContext rc;
-  ResponderGate gate;
+  ResponderGate gate(ctx);
   IPCG_TRY_OUTCOME(std::optional<AfterCall> after,
                    run_to_gate_after(ctx, std::move(req), out, rc, {.each_tick = [&](SandboxedProcess& p) { gate.tick(p); }}));
   const auto report = lab1_driver_report(out);
@@ -98,7 +98,7 @@ CheckOutcome across_calls(TestContext& ctx) {
     look(p);
     return TickAction::keep_going;
   };
-  req.on_exit = [&](SandboxedProcess& p) { settle_after_exit(p, look); };  // run_pipeline may not wait
+  req.on_exit = [&](SandboxedProcess& p) { settle_after_exit(p, settle_grace(ctx), look); };  // run_pipeline may not wait
   IPCG_TRY_OUTCOME(RunOutcome out, run(ctx.cell, std::move(req)));
   // What each pipe is, in the conversation's terms.
   std::map<std::uint64_t, std::string> names;
@@ -175,7 +175,7 @@ CheckOutcome client(TestContext& ctx) {
         // Blocked reading a request that is already there: it is about to wake, not settled.
         return !(blocked_in(c, {kSysRead, kSysReadv}) && unread_bytes(c.pid, 0).value_or(0) > 0);
       });
-      if (!settled && !grace.expired(kSettleGrace)) return TickAction::keep_going;
+      if (!settled && !grace.expired(settle_grace(ctx))) return TickAction::keep_going;
       grace.reset();
       ::kill(p.pid(), SIGCONT);
       return TickAction::keep_going;

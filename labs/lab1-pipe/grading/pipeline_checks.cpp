@@ -101,7 +101,7 @@ std::optional<GateView> try_gate(const SandboxedProcess& p, std::size_t n_stages
   if (const auto* parent = find_pid(snaps, p.pid()); parent && parent->state != 'Z') {
     view.parent = *parent;
     if (!blocked_in(*parent, {kSysWait4, kSysWaitid})) {
-      if (!grace.expired(kSettleGrace)) return std::nullopt;
+      if (!grace.expired()) return std::nullopt;
       view.note = fmt::format("the parent pid {} never blocked in wait; read while it was in state {}",
                               parent->pid, parent->state);
     }
@@ -112,7 +112,7 @@ std::optional<GateView> try_gate(const SandboxedProcess& p, std::size_t n_stages
 
 Result<GateView> observe_gate(TestContext& ctx, const Stages& stages, RunContext& run_context, RunOutcome& out) {
   std::optional<GateView> view;
-  Grace grace;
+  Grace grace{settle_grace(ctx)};
   auto req = driver_request(ctx, pipeline_argv(ctx, ctx.program("pipeline"), stages, true, false), test_input(ctx));
   req.on_tick = [&](SandboxedProcess& p, const RunContext& rc) {
     run_context = rc;
@@ -121,7 +121,7 @@ Result<GateView> observe_gate(TestContext& ctx, const Stages& stages, RunContext
   };
   // The parent exited (e.g. it never waits): the stages may still be on their way to the gate.
   req.on_exit = [&](SandboxedProcess& p) {
-    settle_after_exit(p, [&](SandboxedProcess& q) {
+    settle_after_exit(p, settle_grace(ctx), [&](SandboxedProcess& q) {
       view = try_gate(q, stages.size(), grace);
       return view.has_value();
     });

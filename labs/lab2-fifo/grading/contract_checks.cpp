@@ -86,7 +86,7 @@ Result<GatedRun> gated_client_run(TestContext& ctx, Session& s, int count, int b
     }
     if (stop_pending) {
       // The client settles (blocked waiting for its reply) before the grader looks at it.
-      if (client && !is_blocked(*client) && client->state != 'Z' && !settle.expired(kSettleGrace))
+      if (client && !is_blocked(*client) && client->state != 'Z' && !settle.expired(settle_grace(ctx)))
         return TickAction::keep_going;
       if (client && at_request) at_request(*client, server->pid);
       stop_pending = false;
@@ -164,7 +164,7 @@ CheckOutcome directions(TestContext& ctx) {
     LAB2_CHECK(s.spawn_writer());  // a trusted process, not judged here: only the server's fds are
     auto req = s.server_request(true, 1);
     bool seen = false, spawned = false;
-    ServerSettled ready;  // a server that never blocks (busy polling) is the idle test's business
+    ServerSettled ready(ctx);  // a server that never blocks (busy polling) is the idle test's business
     std::string error;
     req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
       s.pump();
@@ -285,7 +285,7 @@ CheckOutcome stale(TestContext& ctx) {
     LAB2_CHECK(s.spawn_writer());  // opens the FIFO the server reads, once it reads one
     auto req = s.server_request(true, 2);
     bool spawned = false;
-    ServerSettled ready;  // a server that never blocks (busy polling) is the idle test's business
+    ServerSettled ready(ctx);  // a server that never blocks (busy polling) is the idle test's business
     std::string error;
     req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
       s.pump();
@@ -386,7 +386,7 @@ CheckOutcome eintr(TestContext& ctx) {
     auto req = s.server_request(true, 2, {"--eintr"});
     int phase = 0;
     std::string error;
-    ServerSettled settled;
+    ServerSettled settled(ctx);
     req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
       s.pump();
       auto server = snapshot_of(p.pid());
@@ -424,7 +424,7 @@ CheckOutcome eintr(TestContext& ctx) {
       ::kill(c.pid, SIGUSR1);
       ++sent;
       Grace delivered;
-      while (!delivered.expired(kSettleGrace)) {  // bounded: the signal is delivered at once to a sleeper
+      while (!delivered.expired(settle_grace(ctx))) {  // bounded: the signal is delivered at once to a sleeper
         auto now = snapshot_of(c.pid);
         if (!now || !now->signals.is_pending(SIGUSR1)) break;
       }
@@ -452,7 +452,7 @@ CheckOutcome removed(TestContext& ctx) {
   LAB2_CHECK(s.spawn_writer());
   auto req = s.server_request(true, 4);
   int started = 0;
-  ServerSettled settled;
+  ServerSettled settled(ctx);
   std::string error;
   req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
     s.pump();

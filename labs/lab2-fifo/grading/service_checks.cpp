@@ -20,6 +20,7 @@ int param(const TestContext& ctx, const char* key, int fallback) { return ctx.te
 // Waits for the server to be ready: its request FIFO exists, the session's writer (if any) has
 // it open, and the server waits for input (ServerSettled: blocked, or polling).
 struct Ready {
+  explicit Ready(const TestContext& ctx) : settled(ctx) {}
   ServerSettled settled;
   bool operator()(Session& s, const ProcessSnapshot& server) {
     if (!fifo_exists(server.pid, s.request_fifo()) || !s.writer_opened()) return false;
@@ -53,7 +54,7 @@ CheckOutcome burst(TestContext& ctx) {
   LAB2_CHECK(s.spawn_writer());
   auto req = s.server_request(true, clients * count);
   int phase = 0;
-  Ready ready;
+  Ready ready(ctx);
   std::string error;
   req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
     s.pump();
@@ -128,8 +129,8 @@ Result<WaveResult> run_waves(TestContext& ctx, Session& s, bool student_server, 
   WaveResult result;
   if (writer) IPCG_CHECK(s.spawn_writer());
   auto req = s.server_request(student_server, max, std::move(server_opts));
-  Ready ready;
-  ServerSettled settled;
+  Ready ready(ctx);
+  ServerSettled settled(ctx);
   req.on_tick = [&](SandboxedProcess& p, const RunContext&) {
     s.pump();
     auto server = snapshot_of(p.pid());

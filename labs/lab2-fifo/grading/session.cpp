@@ -135,7 +135,7 @@ bool Session::clients_done() const {
 void Session::settle_clients() {
   Grace grace;
   pump();
-  while (!clients_done() && !grace.expired(kSettleGrace)) {
+  while (!clients_done() && !grace.expired(settle_grace(ctx_))) {
     std::this_thread::sleep_for(kPollInterval);  // bounded: clients finishing their last reply
     pump();
   }
@@ -158,7 +158,7 @@ bool ServerSettled::polling(const ProcessSnapshot& server) {
   const auto now = read_calls(server.pid);
   if (!reads_) reads_ = now.value_or(0);
   if (now && *now >= *reads_ + kPolls) return true;
-  return grace_.expired(kSettleGrace);
+  return grace_.expired();
 }
 
 bool ServerSettled::operator()(const ProcessSnapshot& server) {

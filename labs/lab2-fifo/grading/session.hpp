@@ -97,10 +97,11 @@ std::optional<ProcessSnapshot> snapshot_of(pid_t pid);
 // needs it (the first call marks that moment; reset() after acting): yes when it is blocked in a
 // call; for a server that polls instead of blocking (the idle test's business), once it has
 // completed kPolls read() calls since the mark, which a server waiting in read() never does; and
-// after kSettleGrace in any case (a server spinning without system calls).
+// after the test's settle grace in any case (a server spinning without system calls).
 class ServerSettled {
  public:
   static constexpr std::uint64_t kPolls = 2;
+  explicit ServerSettled(const TestContext& ctx) : grace_(settle_grace(ctx)) {}
   bool operator()(const ProcessSnapshot& server);
   // Polled kPolls times since the mark without blocking, or the grace passed.
   bool polling(const ProcessSnapshot& server);

@@ -75,6 +75,9 @@ struct TestResult {
   // The wall limit the test ran under and where it came from, when it ended on it or hung:
   // "wall limit 450 ms = 5 x the reference's 90 ms on this test (at least 300 ms, at most 3000 ms)".
   std::string limit_note;
+  // The wall limit each run of the test had, in seconds (0: not known). Not reported: it tells
+  // the runner whether a failure is worth running again (confirm_verdict).
+  double wall_limit_seconds = 0;
   // A hung or timed-out test: the root cause in one line, in words that do not name pids or fds
   // ("a stage keeps the write end of its own input pipe"), so that a report can say it once for
   // every test of a submission that hung the same way. Empty when unknown.

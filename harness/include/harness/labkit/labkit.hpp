@@ -35,8 +35,9 @@ inline constexpr long kSysRead = 0, kSysWrite = 1, kSysOpen = 2, kSysPoll = 7, k
                       kSysPselect6 = 270, kSysPpoll = 271, kSysMqTimedsend = 242, kSysMqTimedreceive = 243;
 // The driver's control fd (driver_kit.h's IPCG_CONTROL_FD).
 inline constexpr int kControlFd = 3;
-// How long to wait for a stopped tree to settle (the parent to block) before looking anyway.
-inline constexpr std::chrono::milliseconds kSettleGrace{1000};
+// How long to wait for a stopped tree to settle (the parent to block) before looking anyway:
+// the test's limits.settle_grace (lab.toml `settle_ms` / `settle`), which the wall limit allows for.
+inline std::chrono::milliseconds settle_grace(const TestContext& ctx) { return ctx.test.limits.settle_grace; }
 inline constexpr std::chrono::milliseconds kPollInterval{2};
 
 // Seeded printable text (lines when `newlines`): the same seed gives the same text anywhere.
@@ -116,8 +117,9 @@ Result<std::optional<AfterCall>> run_to_gate_after(TestContext& ctx, RunRequest 
                                                   GateWatch watch = {});
 
 // After the driver exited, keeps calling look (every kPollInterval) until it returns true or
-// kSettleGrace has passed: what it started may still be on its way to a gate.
-void settle_after_exit(SandboxedProcess& p, const std::function<bool(SandboxedProcess&)>& look);
+// `grace` (settle_grace(ctx)) has passed: what it started may still be on its way to a gate.
+void settle_after_exit(SandboxedProcess& p, std::chrono::milliseconds grace,
+                       const std::function<bool(SandboxedProcess&)>& look);
 
 // A new stop (SIGSTOP at a gate) of a process, told from the one before by its I/O counters: a
 // driver always reads or writes something between two gates.
@@ -132,13 +134,18 @@ class StopTracker {
 // Measures how long a condition has been waiting; starts on first call.
 class Grace {
  public:
+  Grace() = default;
+  // A grace of its own length, for expired() (e.g. Grace{settle_grace(ctx)}).
+  explicit Grace(std::chrono::milliseconds limit) : limit_(limit) {}
   bool expired(std::chrono::milliseconds limit) {
     if (!since_) since_ = Clock::now();
     return Clock::now() - *since_ > limit;
   }
+  bool expired() { return expired(limit_); }
   void reset() { since_.reset(); }
 
  private:
+  std::chrono::milliseconds limit_{0};
   std::optional<Clock::time_point> since_;
 };
 

@@ -41,11 +41,19 @@ struct Limits {
   // `wall = "5x reference, at least 300 ms"`: the test's wall limit is the larger of the floor
   // and the factor times the duration of the reference's own run of the test (on this machine,
   // a minute ago at most), capped by `wall`. `wall = "6x reference + 1000 ms"` adds a fixed part
-  // instead: the time a check waits by itself on a wrong submission (a settle grace) does not
-  // grow with the reference's run. 0: `wall` alone.
+  // instead, and `wall = "6x reference + settle"` adds the test's settle grace: the time a check
+  // waits by itself on a wrong submission. 0: `wall` alone.
   double wall_reference_factor = 0;
   std::chrono::milliseconds wall_floor{0};
   std::chrono::milliseconds wall_extra{0};
+  bool wall_plus_settle = false;
+  // How long a check waits by itself for a process to get where it can be seen (blocked in a
+  // call, at a gate) before it goes on without: a submission that polls or spins instead of
+  // blocking gets this long ("settle_ms"). `settle = "10x reference, at least 300 ms"` derives it
+  // from the reference's own run of the test like `wall`, `settle_ms` then the cap.
+  std::chrono::milliseconds settle_grace{1000};
+  double settle_reference_factor = 0;
+  std::chrono::milliseconds settle_floor{0};
 };
 
 // The compiler's defaults, for the keys a lab's [build.limits] leaves out: compiling is slower

@@ -65,6 +65,19 @@ TEST(ConfirmVerdict, ATimeoutIsNotRerun) {
   EXPECT_EQ(reruns.calls, 0u);
 }
 
+TEST(ConfirmVerdict, AFailureThatTookLongerThanItsWallLimitIsNotRerunButAQuickOneIs) {
+  Reruns reruns{{Status::failed, Status::failed}};
+  TestResult slow = with_status(Status::failed, "four runs, each to its limit");
+  slow.wall_limit_seconds = 1.5;
+  slow.duration_seconds = 6.1;
+  EXPECT_TRUE(confirm_verdict(slow, std::ref(reruns), 1, 2).attempts.empty());
+  EXPECT_EQ(reruns.calls, 0u);
+  TestResult quick = slow;
+  quick.duration_seconds = 0.2;
+  confirm_verdict(quick, std::ref(reruns), 1, 2);
+  EXPECT_EQ(reruns.calls, 2u);
+}
+
 TEST(ConfirmVerdict, ZeroRunsOrABuildFailureRunsNothing) {
   Reruns reruns{{Status::passed}};
   EXPECT_TRUE(confirm_verdict(with_status(Status::failed), std::ref(reruns), 1, 0).attempts.empty());

@@ -626,6 +626,36 @@ TEST(LabSpecWall, BothShapesAndTheHangGraceAreRead) {
   EXPECT_EQ(second.hang_grace, std::chrono::milliseconds(0));
 }
 
+TEST(LabSpecWall, TheSettleGraceIsReadFixedOrDerivedAndAWallMayAddIt) {
+  TempTree tree;
+  auto spec = load_text(tree, lab_with_limits("wall = \"6x reference + settle\"\nsettle_ms = 800\n"
+                                              "settle = \"5x reference, at least 300 ms\"\n",
+                                              "limits = { settle_ms = 200, wall = \"6x reference + 100 ms\" }\n"));
+  ASSERT_TRUE(spec) << spec.error().message;
+  const Limits& first = spec->tests[0].limits;
+  EXPECT_EQ(first.settle_grace, std::chrono::milliseconds(200));  // the test's own cap
+  EXPECT_EQ(first.settle_reference_factor, 5);                    // the lab's policy stays
+  EXPECT_FALSE(first.wall_plus_settle);                           // a test's wall replaces the lab's whole
+  EXPECT_EQ(first.wall_extra, std::chrono::milliseconds(100));
+  const Limits& second = spec->tests[1].limits;
+  EXPECT_TRUE(second.wall_plus_settle);
+  EXPECT_EQ(second.wall_extra, std::chrono::milliseconds(0));
+  EXPECT_EQ(second.settle_grace, std::chrono::milliseconds(800));
+  EXPECT_EQ(second.settle_floor, std::chrono::milliseconds(300));
+  EXPECT_EQ(Limits{}.settle_grace, std::chrono::milliseconds(1000));  // the documented default
+}
+
+TEST(LabSpecWall, ASettlePolicyAddsNothingAndNamesTheFileLineAndKeyWhenMalformed) {
+  TempTree tree;
+  for (const char* bad : {"\"5x reference + 100 ms\"", "\"5x reference + settle\"", "\"soon\""}) {
+    auto spec = load_text(tree, lab_with_limits("wall_ms = 3000\n", std::string("limits = { settle = ") + bad + " }\n"));
+    ASSERT_FALSE(spec) << bad;
+    EXPECT_THAT(spec.error().message, HasSubstr("lab.toml:14:"));
+    EXPECT_THAT(spec.error().message, HasSubstr("tests[0].limits.settle"));
+    EXPECT_THAT(spec.error().message, HasSubstr("settle_ms is the cap"));
+  }
+}
+
 TEST(LabSpecWall, AMalformedPolicyNamesTheFileLineAndKey) {
   TempTree tree;
   for (const char* bad : {"\"fast\"", "\"0.5x reference\"", "\"6x reference, at most 400 ms\""}) {
