@@ -3,7 +3,8 @@
 // LAB tests/submissions/LAB --jobs 2` with `--full-limits --no-build-cache` (every test waits for
 // its lab.toml wall limit, the reference built per submission: what grading cost before) and
 // without, under one seed; the wall times, their ratio, and every submission's scores and
-// per-test statuses compared (a `timeout` that became `hung` is the same verdict, renamed).
+// per-test statuses compared (a `timeout` that became `hung` is the same verdict, renamed), and
+// where each batch's job time went.
 // Run by hand: build/bin/bench_batch [lab ...] (default: every lab with samples). Not part of ctest.
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,6 +64,35 @@ std::map<std::string, std::string> verdicts(const fs::path& out) {
   return by_submission;
 }
 
+// Where a batch's job time went (summed over its jobs, from results.jsonl): building the
+// submissions, tests that ran to their limit or hung, every other test's first run, and the rest
+// (the reference's build and own runs, reruns of failures, cells opened and closed).
+struct Phases {
+  double total = 0, builds = 0, at_limit = 0, other_tests = 0;
+};
+
+Phases phases(const fs::path& out) {
+  Phases p;
+  std::ifstream in(out / "results.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    const auto r = nlohmann::json::parse(line, nullptr, false);
+    if (r.is_discarded()) continue;
+    p.total += r.value("duration_seconds", 0.0);
+    if (r.contains("build")) p.builds += r["build"].value("duration_seconds", 0.0);
+    for (const auto& t : r["tests"]) {
+      const std::string status = t.value("status", "");
+      (status == "timeout" || status == "hung" ? p.at_limit : p.other_tests) += t.value("duration_seconds", 0.0);
+    }
+  }
+  return p;
+}
+
+void print_phases(const char* which, const Phases& p) {
+  std::printf("    %-6s job time %6.1f s: submission builds %5.1f, tests at their limit or hung %6.1f, other tests %5.1f, "
+              "the rest (reference build and runs, reruns) %5.1f\n",
+              which, p.total, p.builds, p.at_limit, p.other_tests, p.total - p.builds - p.at_limit - p.other_tests);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -90,6 +120,8 @@ int main(int argc, char** argv) {
     differences += changed;
     std::printf("%-6s %11zu %9.1f %9.1f %6.2fx  %s\n", lab.c_str(), a.size(), before, after, before / after,
                 changed == 0 ? "the same" : (std::to_string(changed) + " differ").c_str());
+    print_phases("before", phases(tmp / "before"));
+    print_phases("after", phases(tmp / "after"));
     std::fflush(stdout);
   }
   fs::remove_all(tmp);

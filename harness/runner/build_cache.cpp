@@ -15,6 +15,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "harness/core/sha256.hpp"
 
@@ -429,6 +430,39 @@ int BuildCache::folder_fd() {
   lock.unlock();
   note_once(opened.error().message);
   return -1;
+}
+
+UniqueFd BuildCache::shelf_fd(const std::string& shelf) {
+  const int cache = folder_fd();
+  if (cache < 0 || !plain_name(shelf)) return UniqueFd();
+  if (::mkdirat(cache, shelf.c_str(), 0700) != 0 && errno != EEXIST) return UniqueFd();
+  UniqueFd dir = open_dir_at(cache, shelf);
+  struct stat st {};
+  if (!dir || ::fstat(dir.get(), &st) != 0 || st.st_uid != ::geteuid() || (st.st_mode & 077) != 0) return UniqueFd();
+  return dir;
+}
+
+std::optional<BuildCache::Record> BuildCache::read_record(const std::string& shelf, const std::string& name) {
+  constexpr std::size_t kMaxRecordBytes = 4096;
+  const UniqueFd dir = shelf_fd(shelf);
+  if (!dir || !plain_name(name)) return std::nullopt;
+  struct stat st {};
+  if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_uid != ::geteuid()) return std::nullopt;
+  auto text = read_at(dir.get(), name, kMaxRecordBytes);
+  if (!text) return std::nullopt;
+  const auto written = std::chrono::system_clock::time_point{std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::seconds{st.st_mtim.tv_sec} + std::chrono::nanoseconds{st.st_mtim.tv_nsec})};
+  return Record{std::move(*text), std::chrono::system_clock::now() - written};
+}
+
+void BuildCache::write_record(const std::string& shelf, const std::string& name, const std::string& text) {
+  const UniqueFd dir = shelf_fd(shelf);
+  if (!dir || !plain_name(name)) return;
+  // One temporary name per thread of this process, so that two writers never share one.
+  const std::string temp = fmt::format(".{}.{}.{}", name, ::getpid(), std::hash<std::thread::id>{}(std::this_thread::get_id()));
+  ::unlinkat(dir.get(), temp.c_str(), 0);
+  if (write_at(dir.get(), temp, text, 0600) && ::renameat(dir.get(), temp.c_str(), dir.get(), name.c_str()) == 0) return;
+  ::unlinkat(dir.get(), temp.c_str(), 0);
 }
 
 BuildCache::Entry BuildCache::claim(const std::string& key) {

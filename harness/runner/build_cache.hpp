@@ -12,11 +12,13 @@
 // its manifest, a store that fails: the reference is built, and why is said once on stderr.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -59,6 +61,17 @@ class BuildCache {
   // Says on stderr why the cache is not used, the first time only.
   void note_once(const std::string& why);
 
+  // Small records kept beside the builds, in the cache folder's `shelf` subfolder (created 0700,
+  // used only while it is ours and private): the reference's own-run timings. A record is written
+  // whole by rename; read back with its age, nullopt when missing, unreadable or in a folder that
+  // is not private. Never throws: a cache that cannot be used is only slower.
+  struct Record {
+    std::string text;
+    std::chrono::system_clock::duration age;
+  };
+  std::optional<Record> read_record(const std::string& shelf, const std::string& name);
+  void write_record(const std::string& shelf, const std::string& name, const std::string& text);
+
  private:
   using Entry = std::shared_ptr<const internal::CachedBuild>;
   // Waits while another thread works on `key`; returns its entry, or claims the key (null).
@@ -71,6 +84,8 @@ class BuildCache {
   // The cache folder, created 0700 or checked (ours, not writable by others) on first use; -1
   // when it cannot be used (said once).
   int folder_fd();
+  // Its subfolder `shelf`, created 0700, or an invalid fd when it is not ours and private.
+  UniqueFd shelf_fd(const std::string& shelf);
 
   std::filesystem::path dir_;
   mutable std::mutex mutex_;

@@ -4,13 +4,10 @@
 
 #include <algorithm>
 #include <functional>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
 #include <future>
-#include <thread>
 #include <map>
 #include <mutex>
 
@@ -137,9 +134,9 @@ class ReferencePace {
   // The measured duration and how long ago, or nullopt when the reference's run did not pass
   // (the test then keeps lab.toml's wall limit). `measure` runs only when nothing fresh is kept;
   // threads asking for the same test at once wait for one measurement.
-  // `disk`: a folder where the measurement is also kept for the next grader process (a student's
-  // next `grader run` within the minute), or empty.
-  std::optional<std::pair<Millis, Millis>> get(const std::string& key, const std::filesystem::path& disk,
+  // `disk`: the build cache whose "pace" shelf also keeps the measurement for the next grader
+  // process (a student's next `grader run` within the minute), or null.
+  std::optional<std::pair<Millis, Millis>> get(const std::string& key, BuildCache* disk,
                                                const std::function<std::optional<Millis>()>& measure) {
     std::shared_future<std::optional<Entry>> pending;
     std::promise<std::optional<Entry>> mine;
@@ -174,44 +171,17 @@ class ReferencePace {
     Millis duration;
     Clock::time_point measured;
   };
-  static std::filesystem::path file_for(const std::filesystem::path& disk, const std::string& key) {
-    return disk / "pace" / sha256_hex(key);
-  }
-  // A measurement another grader process kept less than kFresh ago (by the file's age).
-  static std::optional<Entry> load(const std::filesystem::path& disk, const std::string& key) {
-    if (disk.empty()) return std::nullopt;
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    const fs::path file = file_for(disk, key);
-    const auto written = fs::last_write_time(file, ec);
-    if (ec) return std::nullopt;
-    const auto age = fs::file_time_type::clock::now() - written;
-    if (age < std::chrono::seconds(0) || age > kFresh) return std::nullopt;
-    std::ifstream in(file);
+  // A measurement another grader process kept less than kFresh ago.
+  static std::optional<Entry> load(BuildCache* disk, const std::string& key) {
+    if (!disk) return std::nullopt;
+    const auto record = disk->read_record(kShelf, sha256_hex(key));
+    if (!record || record->age < std::chrono::seconds(0) || record->age > kFresh) return std::nullopt;
     long long ms = 0;
-    if (!(in >> ms) || ms <= 0) return std::nullopt;
-    return Entry{Millis{ms}, Clock::now() - std::chrono::duration_cast<Clock::duration>(age)};
+    if (std::sscanf(record->text.c_str(), "%lld", &ms) != 1 || ms <= 0) return std::nullopt;
+    return Entry{Millis{ms}, Clock::now() - std::chrono::duration_cast<Clock::duration>(record->age)};
   }
-  // Written whole or not at all (a temporary file renamed), in a folder only the grader's uid owns.
-  static void store(const std::filesystem::path& disk, const std::string& key, Millis d) {
-    if (disk.empty()) return;
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    const fs::path dir = disk / "pace";
-    struct stat st {};
-    if (::stat(disk.c_str(), &st) != 0 || st.st_uid != ::geteuid() || (st.st_mode & 022) != 0) return;
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return;
-    if (::stat(dir.c_str(), &st) != 0 || st.st_uid != ::geteuid() || (st.st_mode & 077) != 0) return;
-    const fs::path file = file_for(disk, key);
-    const fs::path tmp = file.string() + ".tmp" + std::to_string(::getpid()) + "." +
-                         std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
-    {
-      std::ofstream out(tmp);
-      out << d.count() << "\n";
-      if (!out) return;
-    }
-    fs::rename(tmp, file, ec);
-    if (ec) fs::remove(tmp, ec);
+  static void store(BuildCache* disk, const std::string& key, Millis d) {
+    if (disk) disk->write_record(kShelf, sha256_hex(key), std::to_string(d.count()) + "\n");
   }
 
   static bool is_stale(const std::shared_future<std::optional<Entry>>& f) {
@@ -220,6 +190,7 @@ class ReferencePace {
     return !e || Clock::now() - e->measured > kFresh;
   }
   static constexpr auto kFresh = std::chrono::seconds(60);
+  static constexpr const char* kShelf = "pace";
   std::mutex mutex_;
   std::map<std::string, std::shared_future<std::optional<Entry>>> kept_;
 };
@@ -287,7 +258,7 @@ RunLimits limits_for(const LabSpec& lab, const TestSpec& test, Sandbox& box, con
                                       to_string(schedule_for(lab, test, options)));
   // Kept on disk beside the reference's cached build (not with --no-build-cache), so that the
   // next grader within the minute measures nothing either.
-  const std::filesystem::path disk = options.build_cache ? BuildCache::default_dir() : std::filesystem::path();
+  BuildCache* disk = options.build_cache ? &BuildCache::shared() : nullptr;
   const auto pace = ReferencePace::shared().get(
       key, disk, [&] { return time_reference_run(lab, test, box, options, reference, tools, seed); });
   if (!pace) {

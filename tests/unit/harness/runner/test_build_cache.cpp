@@ -216,5 +216,36 @@ TEST(BuildCache, AFolderItCannotUseFallsBackToBuilding) {
   EXPECT_TRUE(fs::is_empty(foreign));
 }
 
+// The records kept beside the builds (the reference's own-run timings): read back by a later
+// grader with their age; never read from a shelf or file that is not private to this uid.
+TEST(BuildCacheRecord, AWrittenRecordIsReadBackByALaterGraderWithItsAge) {
+  TempDir dir;
+  BuildCache(dir.path / "cache").write_record("pace", "abc", "26\n");
+  BuildCache later(dir.path / "cache");
+  const auto record = later.read_record("pace", "abc");
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->text, "26\n");
+  EXPECT_GE(record->age, std::chrono::system_clock::duration::zero());
+  EXPECT_LT(record->age, std::chrono::hours(1));
+  EXPECT_FALSE(later.read_record("pace", "missing"));
+  EXPECT_FALSE(later.read_record("pace", "../cache/pace/abc"));  // a name, never a path
+  later.write_record("pace", "abc", "30\n");                    // replaced whole
+  EXPECT_EQ(later.read_record("pace", "abc")->text, "30\n");
+  EXPECT_EQ((fs::status(dir.path / "cache" / "pace").permissions() & fs::perms::all), fs::perms::owner_all);
+}
+
+TEST(BuildCacheRecord, AShelfOthersMayWriteOrALinkedRecordIsNeverRead) {
+  TempDir dir;
+  BuildCache cache(dir.path / "cache");
+  cache.write_record("pace", "abc", "26\n");
+  std::ofstream(dir.path / "planted") << "1\n";
+  fs::create_symlink(dir.path / "planted", dir.path / "cache" / "pace" / "linked");
+  EXPECT_FALSE(cache.read_record("pace", "linked"));
+  fs::permissions(dir.path / "cache" / "pace", fs::perms::group_write | fs::perms::others_write, fs::perm_options::add);
+  EXPECT_FALSE(cache.read_record("pace", "abc"));
+  cache.write_record("pace", "new", "1\n");
+  EXPECT_FALSE(fs::exists(dir.path / "cache" / "pace" / "new"));
+}
+
 }  // namespace
 }  // namespace ipcg
