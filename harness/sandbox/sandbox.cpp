@@ -57,7 +57,8 @@ struct Sandbox::Impl {
     internal::CellIdentity id;
     id.box_dir = box_dir.string();
     if (root) id.readonly = root->readonly_mappings();
-    id.slot = slot.has_value();
+    using Count = internal::CellIdentity::ProcessCount;
+    id.process_count = slot ? Count::per_role : powers.user_namespace ? Count::cell_wide : Count::user_wide;
     if (slot) {
       id.change_ids = true;
       id.student_uid = slot->uid;

@@ -194,7 +194,14 @@ struct CellIdentity {
   bool change_ids = false;  // root: roles take the slot's uids
   uid_t student_uid = 0, reference_uid = 0;
   gid_t student_gid = 0, reference_gid = 0;
-  bool slot = false;        // RLIMIT_NPROC can count a uid of our own
+  // What RLIMIT_NPROC counts for the cell's processes (the kernel counts per uid, and in a user
+  // namespace per uid of that namespace), and so what a role's allowance becomes.
+  enum class ProcessCount {
+    user_wide,      // the caller's uid on the host (reduced, not root): its tasks now + the keeper
+    per_role,       // a slot uid per role (root): the role's processes alone
+    cell_wide,      // one uid in the cell's user namespace: both roles and the keeper
+  };
+  ProcessCount process_count = ProcessCount::user_wide;
 };
 
 }  // namespace ipcg::internal

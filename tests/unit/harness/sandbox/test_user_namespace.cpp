@@ -160,6 +160,7 @@ TEST_F(UserNamespaceCell, CannotSignalAProcessOutside) {
   expect_report(as_nobody([](int out) -> std::string {
     const pid_t outside = ::fork();
     if (outside == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlives the test, whatever ends it
       ::pause();
       ::_exit(0);
     }
