@@ -27,9 +27,10 @@ namespace {
 constexpr const char* kReducedMeans = "no namespaces; isolation is rlimits, seccomp and process-group kill";
 // What sharing one uid between roles costs, and what still holds (docs/threat-model.md).
 constexpr const char* kSharedUidMeans =
-    "roles share one uid: a student process can signal a reference process of its test and read "
-    "its /proc files (memory, descriptors) and program; namespaces, the read-only root, seccomp "
-    "and rlimits still keep it from the host, the keeper and other cells";
+    "roles share one uid: a student process can signal a reference process of its test, read its "
+    "/proc files (memory, descriptors), read or replace the reference's program and sources, and "
+    "fill the work folder; namespaces, the read-only root, seccomp and rlimits still keep it from "
+    "the host's processes and files, the keeper and other cells";
 
 constexpr unsigned long kCellNamespaces = CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS;
 
