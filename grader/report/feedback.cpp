@@ -37,7 +37,10 @@ std::size_t boundary_before(std::string_view text, std::size_t want) {
 }  // namespace
 
 std::string isolation_line(const IsolationInfo& iso, Lang lang) {
-  std::string line(message(lang, iso.level == IsolationLevel::full ? Msg::isolation_full : Msg::isolation_reduced));
+  const Msg level = iso.level == IsolationLevel::full ? Msg::isolation_full
+                    : iso.namespaces()                  ? Msg::isolation_without_role_uids
+                                                        : Msg::isolation_reduced;
+  std::string line(message(lang, level));
   if (!iso.setting.empty()) line += fmt::format(" ({})", display_one_line(iso.setting));
   if (!iso.reason.empty()) line += " — " + display_one_line(iso.reason);
   return line;

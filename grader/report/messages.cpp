@@ -26,6 +26,8 @@ constexpr std::size_t kMessageCount = static_cast<std::size_t>(Msg::count_);
 constexpr std::array<CatalogueRow, kMessageCount> kCatalogue = {{
     {Msg::submission, "submission", 1, "submission: {}", "제출물: {}"},
     {Msg::isolation_full, "isolation_full", 0, "isolation: full", "격리: 완전"},
+    {Msg::isolation_without_role_uids, "isolation_without_role_uids", 0,
+     "isolation: user namespace without role uids", "격리: 역할별 uid 없는 사용자 네임스페이스"},
     {Msg::isolation_reduced, "isolation_reduced", 0, "isolation: reduced", "격리: 축소"},
     {Msg::seed_line, "seed_line", 1, "seed: {0}  (rerun with --seed {0})", "시드: {0}  (재실행: --seed {0})"},
     {Msg::build_ok, "build_ok", 1, "build: ok ({})", "빌드: 성공 ({})"},

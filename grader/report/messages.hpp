@@ -36,6 +36,7 @@ enum class Msg {
   // header
   submission,         // "submission: {path}"
   isolation_full,     // "isolation: full"; the setting and reason follow as given
+  isolation_without_role_uids,  // "isolation: user namespace without role uids"
   isolation_reduced,  // "isolation: reduced"
   seed_line,          // "seed: {seed}  (rerun with --seed {seed})"
   build_ok,           // "build: ok ({duration})"

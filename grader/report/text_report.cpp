@@ -111,8 +111,8 @@ void write_header(Context& cx, const LabResult& r) {
   cx.os << cx.paint(kBanner, Colour::green) << ' ' << title << '\n';
   if (!r.submission.empty())
     cx.os << kInfo << ' ' << tr(cx.lang(), Msg::submission, display_one_line(r.submission)) << '\n';
-  const bool reduced = r.isolation.level == IsolationLevel::reduced;
-  cx.os << cx.paint(kInfo, reduced ? Colour::yellow : Colour::none) << ' '
+  const bool less_than_full = r.isolation.level != IsolationLevel::full;
+  cx.os << cx.paint(kInfo, less_than_full ? Colour::yellow : Colour::none) << ' '
         << isolation_line(r.isolation, cx.lang()) << '\n';
   cx.os << kInfo << ' ' << tr(cx.lang(), Msg::seed_line, r.seed) << '\n';
 }

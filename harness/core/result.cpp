@@ -21,7 +21,14 @@ std::string_view to_string(Status s) {
 
 std::string_view to_string(Visibility v) { return v == Visibility::visible ? "visible" : "hidden"; }
 
-std::string_view to_string(IsolationLevel l) { return l == IsolationLevel::full ? "full" : "reduced"; }
+std::string_view to_string(IsolationLevel l) {
+  switch (l) {
+    case IsolationLevel::full: return "full";
+    case IsolationLevel::user_namespace_without_role_uids: return "user_namespace_without_role_uids";
+    case IsolationLevel::reduced: return "reduced";
+  }
+  return "reduced";
+}
 
 bool LabResult::all_passed() const {
   return build.ok && std::all_of(tests.begin(), tests.end(), [](const TestResult& t) {

@@ -644,6 +644,9 @@ int main(int argc, char** argv) {
   const int signal_fd = keeper_signals(k);
   read_filters(k);
   if (!k.namespaces) check(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0, k.report_fd, Step::keeper_subreaper);
+  // Not dumpable: a cell process of the keeper's own uid (a user namespace without role uids)
+  // may then neither read its memory nor open its descriptors through /proc/1.
+  ::prctl(PR_SET_DUMPABLE, 0);
   ::close(k.report_fd);  // EOF: the cell is ready
   keeper_loop(k, signal_fd, static_cast<pid_t>(::syscall(SYS_getpid)));
 }

@@ -42,7 +42,7 @@ enum class Step : int32_t {
   mount_private, open_source, mount_root, make_dir, make_file, make_symlink, bind, remount_bind,
   mount_tmpfs, mount_mqueue, pivot_root, mount_proc, remount_root, loopback_up, hostname, fork_target,
   target_parent_death, target_signals, map_fds, chdir, setsid, rlimit, setgroups, setgid,
-  setuid, no_new_privs, seccomp, exec, exec_keeper, keeper_arguments, read_filters, keep_descriptors,
+  setuid, no_new_privs, seccomp, exec, exec_keeper, keeper_arguments, read_filters, keep_descriptors, map_ids,
 };
 
 struct StepFailure {

@@ -34,8 +34,9 @@ std::once_flag g_subreaper_once;
 
 struct Sandbox::Impl {
   IsolationInfo isolation;
+  internal::CellPowers powers;
   std::optional<internal::Slot> slot;  // root only
-  std::optional<internal::RootPlan> root;  // full only
+  std::optional<internal::RootPlan> root;  // with namespaces only
   std::filesystem::path host_dir;
   std::filesystem::path box_dir;
   UniqueFd work_fd;  // the host work folder, for *at() calls
@@ -45,7 +46,6 @@ struct Sandbox::Impl {
   // Makes the next cell while the current one is in use; stopped before anything start() uses.
   std::unique_ptr<internal::CellPreparer> cells;
 
-  bool full() const { return isolation.level == IsolationLevel::full; }
 
   // The slot's student and reference uids (root); empty when the box runs as the caller.
   std::vector<uid_t> role_uids() const {
@@ -57,7 +57,8 @@ struct Sandbox::Impl {
     internal::CellIdentity id;
     id.box_dir = box_dir.string();
     if (root) id.readonly = root->readonly_mappings();
-    id.slot = slot.has_value();
+    using Count = internal::CellIdentity::ProcessCount;
+    id.process_count = slot ? Count::per_role : powers.user_namespace ? Count::cell_wide : Count::user_wide;
     if (slot) {
       id.change_ids = true;
       id.student_uid = slot->uid;
@@ -68,23 +69,23 @@ struct Sandbox::Impl {
     return id;
   }
 
-  // A cgroup for the cell (root only), and in reduced mode the owners whose IPC objects it sweeps.
+  // A cgroup for the cell where ours may have children (root, or a subtree delegated to us: a
+  // systemd user session's), else a note that says why not; in reduced mode also the owners
+  // whose IPC objects the cell sweeps.
   Result<std::unique_ptr<internal::CellExtras>> extras(const Limits& limits, internal::KeeperPlan& plan) const {
     auto extras = std::make_unique<internal::CellExtras>();
-    if (::geteuid() == 0) {
-      const internal::CgroupLimits cg{limits.memory_bytes > 0 ? static_cast<std::uint64_t>(limits.memory_bytes) : 0,
-                                      limits.processes > 0 ? 2 * static_cast<std::int64_t>(limits.processes) + 1 : 0};
-      IPCG_TRY(internal::CgroupCreation made, internal::CellCgroup::create(internal::unique_cgroup_name(), cg));
-      if (made.cgroup) {
-        IPCG_TRY(std::vector<UniqueFd> procs, made.cgroup->open_procs_files());
-        for (UniqueFd& fd : procs) plan.cgroup_procs.push_back(fd.release());
-        extras->cgroup_note = "cgroups: " + fmt::format("{}", fmt::join(made.cgroup->paths(), ", "));
-        extras->cgroup = std::move(made.cgroup);
-      } else {
-        extras->cgroup_note = "no cgroups: " + made.why_not;
-      }
+    const internal::CgroupLimits cg{limits.memory_bytes > 0 ? static_cast<std::uint64_t>(limits.memory_bytes) : 0,
+                                    limits.processes > 0 ? 2 * static_cast<std::int64_t>(limits.processes) + 1 : 0};
+    IPCG_TRY(internal::CgroupCreation made, internal::CellCgroup::create(internal::unique_cgroup_name(), cg));
+    if (made.cgroup) {
+      IPCG_TRY(std::vector<UniqueFd> procs, made.cgroup->open_procs_files());
+      for (UniqueFd& fd : procs) plan.cgroup_procs.push_back(fd.release());
+      extras->cgroup_note = "cgroups: " + fmt::format("{}", fmt::join(made.cgroup->paths(), ", "));
+      extras->cgroup = std::move(made.cgroup);
+    } else {
+      extras->cgroup_note = "no cgroups: " + made.why_not;
     }
-    if (!full()) {
+    if (!powers.namespaces) {
       const auto uids = role_uids();
       extras->owners = uids.empty() ? std::set<uid_t>{::getuid()} : std::set<uid_t>(uids.begin(), uids.end());
     }
@@ -93,13 +94,18 @@ struct Sandbox::Impl {
 
   Result<std::shared_ptr<Cell::Core>> start(const Limits& limits) const {
     internal::KeeperPlan plan;
-    plan.namespaces = full();
+    plan.namespaces = powers.namespaces;
     if (plan.namespaces) plan.mounts = root->steps();
+    if (powers.user_namespace) {
+      plan.user_namespace = true;
+      plan.uid_map = internal::one_id_map(internal::kCellUid, ::geteuid());
+      plan.gid_map = internal::one_id_map(internal::kCellUid, ::getegid());
+    }
     plan.keeper_exe_fd = keeper_exe.get();
     plan.filters_fd = filter_file.get();
     IPCG_TRY(auto extra, extras(limits, plan));
     // Reduced mode: every process of these uids dies with the cell.
-    return internal::start_cell(plan, identity(), full() ? std::vector<uid_t>{} : role_uids(), std::move(extra));
+    return internal::start_cell(plan, identity(), plan.namespaces ? std::vector<uid_t>{} : role_uids(), std::move(extra));
   }
 
   ~Impl() {
@@ -112,33 +118,36 @@ struct Sandbox::Impl {
 
 Result<Sandbox> Sandbox::create(const SandboxConfig& config) {
   auto impl = std::make_unique<Impl>();
-  impl->isolation = detect_isolation(config.allow_namespaces);
+  internal::Isolation isolation = internal::decide_isolation(config.allow_namespaces);
+  impl->isolation = std::move(isolation.info);
+  impl->powers = isolation.powers;
   impl->cells = std::make_unique<internal::CellPreparer>(
       [impl = impl.get()](const Limits& limits) { return impl->start(limits); }, config.prepare_cells);
   // A set safe only in the cell's own network namespace is left out where there is none.
   IPCG_TRY(SeccompFilter lab_filter,
            SeccompFilter::compile(SeccompFilter::sets_for_network(
-               config.syscall_sets, impl->isolation.level == IsolationLevel::full)));
+               config.syscall_sets, impl->powers.namespaces)));
   IPCG_TRY(SeccompFilter build_filter, SeccompFilter::compile(config.build_syscall_sets));  // SpawnSpec::build
   IPCG_TRY(impl->keeper_exe, internal::open_keeper_executable());
   const SeccompFilter* const filters[internal::kFilterCount] = {&lab_filter, &build_filter};
   IPCG_TRY(impl->filter_file, internal::make_filter_file(filters));
-  if (::geteuid() == 0) {
+  if (impl->powers.role_uids) {
     IPCG_TRY(impl->slot, internal::claim_slot());
     internal::sweep_dead_graders_cgroups();  // a grader killed outright leaves its cells' cgroups
   }
   IPCG_TRY(impl->host_dir, internal::make_work_dir(config.work_parent));
   impl->work_fd = UniqueFd(::open(impl->host_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!impl->work_fd) return sys_fail("open " + impl->host_dir.string());
-  impl->box_dir = impl->full() ? std::filesystem::path(kBoxDir) : impl->host_dir;
-  if (impl->full()) {
+  impl->box_dir = impl->powers.namespaces ? std::filesystem::path(kBoxDir) : impl->host_dir;
+  if (impl->powers.namespaces) {
     // The box's /etc, staged once per Sandbox in a root-owned folder of the work folder.
     const std::filesystem::path etc_dir = impl->host_dir / ".etc";
     IPCG_CHECK(internal::RootPlan::stage_etc(etc_dir));
-    IPCG_TRY(impl->root, internal::RootPlan::build(impl->host_dir, etc_dir, config.readonly_paths));
+    IPCG_TRY(impl->root, internal::RootPlan::build(impl->host_dir, etc_dir, config.readonly_paths,
+                                                   !impl->powers.user_namespace));
   }
   // Backstop: if a keeper dies early, its orphans come to the grader rather than to init.
-  if (!impl->full()) std::call_once(g_subreaper_once, [] { ::prctl(PR_SET_CHILD_SUBREAPER, 1); });
+  if (!impl->powers.namespaces) std::call_once(g_subreaper_once, [] { ::prctl(PR_SET_CHILD_SUBREAPER, 1); });
   return Sandbox(std::move(impl));
 }
 
@@ -152,7 +161,7 @@ const std::filesystem::path& Sandbox::host_work_dir() const { return impl_->host
 const std::filesystem::path& Sandbox::box_work_dir() const { return impl_->box_dir; }
 
 std::filesystem::path Sandbox::to_box(const std::filesystem::path& host_path) const {
-  if (!impl_->full()) return host_path;
+  if (!impl_->powers.namespaces) return host_path;
   const std::vector<internal::PathMapping> work = {{impl_->host_dir, impl_->box_dir}};
   if (auto inside = internal::map_to_box(work, host_path)) return *inside;
   return internal::map_to_box(impl_->root->readonly_mappings(), host_path).value_or(host_path);

@@ -242,7 +242,8 @@ Result<std::shared_ptr<Cell::Core>> start_cell(KeeperPlan& plan, CellIdentity id
   argv.push_back(nullptr);
   plan.keeper_argv = argv.data();
   const unsigned long flags =
-      plan.namespaces ? CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWUTS : 0;
+      (plan.namespaces ? CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWUTS : 0) |
+      (plan.user_namespace ? CLONE_NEWUSER : 0);
   // Unprivileged, the owner is this user: what existed before the cell is not the cell's (FIFOs
   // in /tmp for ipc_objects only: close sweeps no file of the user's).
   if (extras && !plan.namespaces && slot_uids.empty()) {

@@ -14,6 +14,8 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>  // the ST_* flags of statfs::f_flags
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -76,13 +78,31 @@ unsigned long remount_flags(MountStep::Kind kind) {
   }
 }
 
+// The flags of the host mount a bind comes from that a remount must repeat: in a user
+// namespace the kernel locks them (EPERM on a remount that would clear one). As root, keeping
+// them changes nothing that matters: they only take rights away.
+unsigned long kept_flags(int source_fd) {
+  struct statfs fs {};
+  if (::fstatfs(source_fd, &fs) != 0) return 0;
+  unsigned long flags = 0;
+  if (fs.f_flags & ST_NOSUID) flags |= MS_NOSUID;
+  if (fs.f_flags & ST_NODEV) flags |= MS_NODEV;
+  if (fs.f_flags & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (fs.f_flags & ST_RDONLY) flags |= MS_RDONLY;
+  if (fs.f_flags & ST_NOATIME) flags |= MS_NOATIME;
+  if (fs.f_flags & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (fs.f_flags & ST_RELATIME) flags |= MS_RELATIME;
+  return flags;
+}
+
 // A bind through the source's descriptor, then a remount: MS_BIND ignores the other flags.
 void bind_step(const KeeperPlan& p, const MountStep& m, int source_fd, size_t i) {
   char source[32];
   fd_path(source, source_fd);
+  const unsigned long flags = remount_flags(m.kind) | kept_flags(source_fd);
   check_step(::mount(source, m.target, nullptr, MS_BIND, nullptr) == 0, p.report_fd, Step::bind, i);
   ::close(source_fd);
-  check_step(::mount(nullptr, m.target, nullptr, MS_REMOUNT | MS_BIND | remount_flags(m.kind), nullptr) == 0,
+  check_step(::mount(nullptr, m.target, nullptr, MS_REMOUNT | MS_BIND | flags, nullptr) == 0,
              p.report_fd, Step::remount_bind, i);
 }
 
@@ -122,16 +142,17 @@ void run_step(const KeeperPlan& p, const MountStep& m, int source_fd, size_t i) 
 }
 
 // pivot_root(".", "."): the old root ends up stacked on the new one and is detached at once,
-// so no path of the host stays reachable from the cell.
+// so no path of the host stays reachable from the cell. /proc is mounted before: in a user
+// namespace the kernel mounts a proc only while the host's is still there to compare with.
 void enter_root(const KeeperPlan& p) {
   const int r = p.report_fd;
   check(::chdir(kStageRoot) == 0, r, Step::pivot_root);
+  // hidepid=2: a process sees only its own uid's entries in /proc (the keeper's are root's).
+  check(::mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") == 0, r,
+        Step::mount_proc);
   check(::syscall(SYS_pivot_root, ".", ".") == 0, r, Step::pivot_root);
   check(::umount2(".", MNT_DETACH) == 0, r, Step::pivot_root);
   check(::chdir("/") == 0, r, Step::pivot_root);
-  // hidepid=2: a process sees only its own uid's entries in /proc (the keeper's are root's).
-  check(::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") == 0, r,
-        Step::mount_proc);
   check(::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) == 0, r,
         Step::remount_root);
 }
@@ -170,7 +191,23 @@ void keeper_join_cgroups(const KeeperPlan& p) {
   }
 }
 
+// Writes one of the plan's id maps (or "deny") into /proc/self/<file>.
+void write_self(const KeeperPlan& p, const char* path, const char* text, size_t length) {
+  const int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  check(fd >= 0 && ::write(fd, text, length) == static_cast<ssize_t>(length), p.report_fd, Step::map_ids);
+  ::close(fd);
+}
+
+// Not root: our uid and gid become kCellUid inside (the only ids an unprivileged user may map).
+// setgroups must be denied before the gid map; nobody in the cell needs it.
+void keeper_user_namespace(const KeeperPlan& p) {
+  write_self(p, "/proc/self/uid_map", p.uid_map.data(), p.uid_map.size());
+  write_self(p, "/proc/self/setgroups", "deny", 4);
+  write_self(p, "/proc/self/gid_map", p.gid_map.data(), p.gid_map.size());
+}
+
 void keeper_namespaces(const KeeperPlan& p) {
+  if (p.user_namespace) keeper_user_namespace(p);
   keeper_mounts(p);
   keeper_loopback(p);
   check(::sethostname("ipcgrade", 8) == 0, p.report_fd, Step::hostname);
@@ -243,7 +280,7 @@ std::string_view to_string(Step step) {
       "setsid", "setrlimit", "setgroups", "setresgid", "setresuid", "set no_new_privs",
       "install the seccomp filter", "exec", "exec the sandbox keeper (ipcg-keeper)",
       "start the keeper (its arguments)", "read the syscall filters",
-      "keep the keeper's descriptors across exec",
+      "keep the keeper's descriptors across exec", "map the user namespace's ids",
   };
   const auto i = static_cast<size_t>(step);
   return i < std::size(names) ? names[i] : "unknown step";

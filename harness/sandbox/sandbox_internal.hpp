@@ -37,6 +37,34 @@
 
 namespace ipcg::internal {
 
+// What this process may do to isolate a cell: the whole difference between root's cells and an
+// unprivileged user's (isolation.cpp decides it once per Sandbox). Everything else, the root
+// plan, rlimits, filters and the keeper, is the same for both.
+struct CellPowers {
+  bool namespaces = false;      // IPC, PID, mount, network and UTS namespaces per cell
+  // Not root: those namespaces sit in a new user namespace that maps only our own uid and gid
+  // (to kCellUid), so /dev nodes are bound from the host (mknod needs the host's root) and a
+  // bind keeps the flags the host's mount has (the kernel locks them).
+  bool user_namespace = false;
+  bool role_uids = false;       // roles run as the slot's uids (root)
+};
+
+// The uid and gid every process of a cell has inside a user namespace of its own (what our
+// uid and gid map to). Not 0: no process of the cell but the set-up child before its exec ever
+// holds a capability, and the first slot's uid is what a student process sees as root does.
+constexpr uid_t kCellUid = 61000;
+
+// "<inside> <outside> 1\n": a uid_map or gid_map line that maps one id.
+inline std::string one_id_map(unsigned inside, unsigned outside) {
+  return std::to_string(inside) + " " + std::to_string(outside) + " 1\n";
+}
+
+struct Isolation {
+  IsolationInfo info;
+  CellPowers powers;
+};
+Isolation decide_isolation(bool allow_namespaces);
+
 // What a cell owns besides its keeper: cgroups, and in reduced mode the IPC objects that existed
 // before it opened (cgroup.cpp, leaks.cpp).
 struct CellExtras {
@@ -81,6 +109,10 @@ std::string_view to_string(Step step);
 // The child shares the grader's memory and runs only async-signal-safe calls: it only reads this.
 struct KeeperPlan {
   bool namespaces = false;
+  // namespaces inside a new user namespace: the child writes these maps for itself first
+  // ("<inside> <outside> 1\n", made by the grader: the child may not allocate).
+  bool user_namespace = false;
+  std::string uid_map, gid_map;
   pid_t grader_pid = 0;
   int control_fd = -1;     // the keeper's end of the control socket
   int report_fd = -1;      // write end of the CLOEXEC report pipe (a StepFailure, or EOF when ready)
@@ -111,8 +143,9 @@ constexpr const char* kReadonlyRoot = "/run/ipcgrade/ro";
 class RootPlan {
  public:
   // etc_dir: a host folder holding the box's /etc (stage_etc), bound read-only in one step.
+  // make_device_nodes: /dev nodes by mknod (root), else bound from the host's /dev.
   static Result<RootPlan> build(const std::filesystem::path& work_dir, const std::filesystem::path& etc_dir,
-                                const std::vector<std::filesystem::path>& readonly_paths);
+                                const std::vector<std::filesystem::path>& readonly_paths, bool make_device_nodes);
   // Copies the few /etc entries a box needs (not shadow, not the host's configuration) into dir.
   static Result<void> stage_etc(const std::filesystem::path& dir);
   const std::vector<MountStep>& steps() const { return steps_; }
@@ -126,7 +159,7 @@ class RootPlan {
   bool covered(const std::string& path) const;  // already inside a bound folder
   void system_entry(const std::string& path);
   void readonly_entry(const std::filesystem::path& path, size_t index);
-  void dev_tree();
+  void dev_tree(bool make_device_nodes);
 
   std::deque<std::string> strings_;
   std::vector<MountStep> steps_;
@@ -161,7 +194,14 @@ struct CellIdentity {
   bool change_ids = false;  // root: roles take the slot's uids
   uid_t student_uid = 0, reference_uid = 0;
   gid_t student_gid = 0, reference_gid = 0;
-  bool slot = false;        // RLIMIT_NPROC can count a uid of our own
+  // What RLIMIT_NPROC counts for the cell's processes (the kernel counts per uid, and in a user
+  // namespace per uid of that namespace), and so what a role's allowance becomes.
+  enum class ProcessCount {
+    user_wide,      // the caller's uid on the host (reduced, not root): its tasks now + the keeper
+    per_role,       // a slot uid per role (root): the role's processes alone
+    cell_wide,      // one uid in the cell's user namespace: both roles and the keeper
+  };
+  ProcessCount process_count = ProcessCount::user_wide;
 };
 
 }  // namespace ipcg::internal

@@ -105,15 +105,22 @@ std::optional<std::filesystem::path> map_to_box(const std::vector<PathMapping>& 
 
 // /dev is a tiny tmpfs of its own with the nodes made by mknod: one mount instead of a bind
 // and a remount per node (mount calls dominate the cost of a cell).
-void RootPlan::dev_tree() {
+// In a user namespace mknod is refused and a tmpfs ignores device nodes: each node is then a
+// bind of the host's.
+void RootPlan::dev_tree(bool make_device_nodes) {
   add(MountStep::make_dir, "/dev");
   add(MountStep::dev_tmpfs, "/dev", "size=64k,nr_inodes=64,mode=0755");
   for (const char* node : kDevNodes) {
     const std::string path = std::string("/dev/") + node;
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) continue;
-    add(MountStep::dev_node, path);
-    steps_.back().rdev = st.st_rdev;
+    if (make_device_nodes) {
+      add(MountStep::dev_node, path);
+      steps_.back().rdev = st.st_rdev;
+    } else {
+      add(MountStep::make_file, path);
+      add(MountStep::bind_device, path, path);
+    }
   }
   add(MountStep::make_symlink, "/dev/fd", "/proc/self/fd");
   add(MountStep::make_symlink, "/dev/stdin", "/proc/self/fd/0");
@@ -146,7 +153,7 @@ Result<void> RootPlan::stage_etc(const std::filesystem::path& dir) {
 }
 
 Result<RootPlan> RootPlan::build(const std::filesystem::path& work_dir, const std::filesystem::path& etc_dir,
-                                 const std::vector<std::filesystem::path>& readonly_paths) {
+                                 const std::vector<std::filesystem::path>& readonly_paths, bool make_device_nodes) {
   RootPlan plan;
   for (const char* path : kSystemPaths) plan.system_entry(path);
   plan.add(MountStep::make_dir, "/etc");
@@ -159,7 +166,7 @@ Result<RootPlan> RootPlan::build(const std::filesystem::path& work_dir, const st
   plan.add(MountStep::tmpfs, "/tmp", kTmpfsOptions);
   plan.add(MountStep::make_dir, "/tmp/box");
   plan.add(MountStep::bind_work, "/tmp/box", work_dir.string());
-  plan.dev_tree();
+  plan.dev_tree(make_device_nodes);
   plan.add(MountStep::make_dir, "/proc");
   for (size_t i = 0; i < readonly_paths.size(); ++i) plan.readonly_entry(readonly_paths[i], i);
   if (plan.steps_.size() > kMaxMountSteps)

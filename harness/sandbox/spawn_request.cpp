@@ -59,16 +59,26 @@ ResourceLimit clamp(int resource, rlim_t soft, rlim_t hard, bool privileged) {
   return {resource, soft, hard};
 }
 
-// Zero or negative limits mean "no limit". RLIMIT_NPROC counts every task of the real uid, so
-// without a slot uid it is the user's current count plus the keeper plus the allowance.
-std::vector<ResourceLimit> resource_limits(const Limits& l, bool slot) {
+// The RLIMIT_NPROC that gives a role `allowance` processes (CellIdentity::ProcessCount). In a
+// cell of one uid the roles share the count: each gets its allowance, as with a uid per role.
+rlim_t process_limit(rlim_t allowance, CellIdentity::ProcessCount count) {
+  if (allowance == RLIM_INFINITY) return allowance;
+  switch (count) {
+    case CellIdentity::ProcessCount::per_role: return allowance;
+    case CellIdentity::ProcessCount::cell_wide: return 2 * allowance + 1;
+    case CellIdentity::ProcessCount::user_wide: break;
+  }
+  return allowance + static_cast<rlim_t>(count_user_tasks(::getuid())) + 1;
+}
+
+// Zero or negative limits mean "no limit".
+std::vector<ResourceLimit> resource_limits(const Limits& l, CellIdentity::ProcessCount count) {
   const bool root = ::geteuid() == 0;
   auto cap = [](auto v) { return v > 0 ? static_cast<rlim_t>(v) : RLIM_INFINITY; };
   const rlim_t cpu = cap(l.cpu_seconds);
   // The soft CPU limit sends SIGXCPU; the hard one, a second later, SIGKILL.
   const rlim_t cpu_hard = cpu == RLIM_INFINITY ? cpu : cpu + 1;
-  rlim_t nproc = cap(l.processes);
-  if (!slot && nproc != RLIM_INFINITY) nproc += count_user_tasks(::getuid()) + 1;
+  const rlim_t nproc = process_limit(cap(l.processes), count);
   return {clamp(RLIMIT_CPU, cpu, cpu_hard, root),
           clamp(RLIMIT_AS, cap(l.address_space_bytes), cap(l.address_space_bytes), root),
           clamp(RLIMIT_NPROC, nproc, nproc, root),
@@ -115,7 +125,7 @@ Result<std::vector<char>> encode_spawn_request(const CellIdentity& id, const Spa
   const bool reference = spec.role == Role::reference || spec.role == Role::reference_build;
   req.uid = reference ? id.reference_uid : id.student_uid;
   req.gid = reference ? id.reference_gid : id.student_gid;
-  const auto limits = resource_limits(spec.limits, id.slot);
+  const auto limits = resource_limits(spec.limits, id.process_count);
   req.n_limits = static_cast<std::int32_t>(std::min(limits.size(), kMaxLimits));
   std::copy_n(limits.begin(), req.n_limits, req.limits);
   req.n_fds = static_cast<std::int32_t>(spec.fds.size());

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,10 +33,41 @@ void drain(int out_fd, int err_fd, std::string& out, std::string& err) {
   }
 }
 
+bool write_text(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  const bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  if (fd >= 0) ::close(fd);
+  return ok;
+}
+
+// In the forked child, as root: the rest runs in a grandchild in a new user namespace that maps
+// the host's ids 0..65534 as they are (written from here, where root may map any range), with no
+// user namespace allowed inside it. Returns in the grandchild; this child exits with its status.
+bool forbid_user_namespaces() {
+  int ready[2], mapped[2];
+  if (::pipe(ready) != 0 || ::pipe(mapped) != 0) return false;
+  const pid_t pid = ::fork();
+  if (pid < 0) return false;
+  char byte = 0;
+  if (pid == 0) {
+    const bool unshared = ::unshare(CLONE_NEWUSER) == 0;
+    if (::write(ready[1], &byte, unshared ? 1 : 0) < 0 || !unshared || ::read(mapped[0], &byte, 1) != 1) return false;
+    return write_text("/proc/sys/user/max_user_namespaces", "0");
+  }
+  const std::string proc = "/proc/" + std::to_string(pid);
+  if (::read(ready[0], &byte, 1) == 1 && write_text(proc + "/uid_map", "0 0 65535\n") &&
+      write_text(proc + "/gid_map", "0 0 65535\n"))
+    (void)!::write(mapped[1], &byte, 1);
+  ::close(mapped[1]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
 }  // namespace
 
 GraderRun run_grader(const std::vector<std::string>& args, const std::vector<std::string>& extra_env,
-                     const std::string& grader, int as_uid) {
+                     const std::string& grader, RunAs as) {
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return {};
@@ -53,8 +85,9 @@ GraderRun run_grader(const std::vector<std::string>& args, const std::vector<std
   if (pid == 0) {
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
-    if (as_uid >= 0 && (::setgroups(0, nullptr) != 0 || ::setresgid(as_uid, as_uid, as_uid) != 0 ||
-                        ::setresuid(as_uid, as_uid, as_uid) != 0))
+    if (as.user_namespaces_forbidden && !forbid_user_namespaces()) ::_exit(125);
+    if (as.uid >= 0 && (::setgroups(0, nullptr) != 0 || ::setresgid(as.uid, as.uid, as.uid) != 0 ||
+                        ::setresuid(as.uid, as.uid, as.uid) != 0))
       ::_exit(126);
     ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);

@@ -19,9 +19,18 @@ struct GraderRun {
   std::string err;
 };
 
-// `grader` defaults to the build's binary; `as_uid` (when root) runs it as that user and group.
+// Who runs the grader (when the test is root): a user and group, optionally in a user namespace
+// of its own whose user.max_user_namespaces is 0, as `sysctl user.max_user_namespaces=0` would
+// make the host, but only for this grader: the host's value is never touched (root here may
+// lack CAP_SYS_RESOURCE, and tests run beside it in parallel).
+struct RunAs {
+  int uid = -1;
+  bool user_namespaces_forbidden = false;
+};
+
+// `grader` defaults to the build's binary; `as` (when root) runs it as that user and group.
 GraderRun run_grader(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {},
-                     const std::string& grader = IPCG_GRADER, int as_uid = -1);
+                     const std::string& grader = IPCG_GRADER, RunAs as = {});
 // Processes whose parent is this test process (after run_grader returned: leaks of the grader).
 std::vector<pid_t> leftover_children();
 std::string read_file(const std::string& path);

@@ -176,32 +176,71 @@ TEST(Cli, BuildFailureIsAVerdictWithCompilerOutput) {
   EXPECT_EQ(j["score"], 0);
 }
 
-// A student's laptop: no root. The grader and its data are copied where any user can read them,
-// then run as nobody; it must grade, and say the isolation is reduced and why.
-TEST(Cli, GradesUnprivilegedWithReducedIsolation) {
-  if (::geteuid() != 0) GTEST_SKIP() << "already unprivileged: every other test covers this setting";
-  const fs::path root = fs::temp_directory_path() / ("ipcg-unpriv-" + std::to_string(::getpid()));
-  const std::string build = IPCG_BINARY_DIR;
-  fs::create_directories(root / "share" / "ipcgrade");
-  fs::copy(build + "/bin", root / "bin", fs::copy_options::recursive);
-  fs::copy(build + "/libexec", root / "libexec", fs::copy_options::recursive);
-  fs::copy(kSource + "/labs", root / "share" / "ipcgrade" / "labs", fs::copy_options::recursive);
-  fs::copy(kSource + "/reference", root / "share" / "ipcgrade" / "reference", fs::copy_options::recursive);
-  for (const auto& entry : fs::recursive_directory_iterator(root))
-    fs::permissions(entry.path(), fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
-  fs::permissions(root, fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
-  constexpr int kNobody = 65534;
-  auto run = run_grader({"run", "lab1", "--submission", (root / "share/ipcgrade/reference/lab1-pipe").string(),
-                         "--only", "stages_hold_only_their_ends", "--format", "json"},
-                        {"TMPDIR=/tmp"}, (root / "bin" / "grader").string(), kNobody);
-  fs::remove_all(root);
-  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
-  auto j = nlohmann::json::parse(run.out);
+// A student's laptop: no root. The grader and its data are copied where any user can read them
+// (the checkout may not be), then run as nobody.
+class Unprivileged : public ::testing::Test {
+ protected:
+  static constexpr int kNobody = 65534;
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "already unprivileged: every other test covers this setting";
+    const std::string build = IPCG_BINARY_DIR;
+    fs::create_directories(root_ / "share" / "ipcgrade");
+    fs::create_directories(root_ / "bin");
+    fs::copy(build + "/bin/grader", root_ / "bin" / "grader");
+    fs::copy(build + "/libexec", root_ / "libexec", fs::copy_options::recursive);
+    fs::copy(kSource + "/labs", root_ / "share" / "ipcgrade" / "labs", fs::copy_options::recursive);
+    fs::copy(kSource + "/reference", root_ / "share" / "ipcgrade" / "reference", fs::copy_options::recursive);
+    for (const auto& entry : fs::recursive_directory_iterator(root_))
+      fs::permissions(entry.path(), fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+    fs::permissions(root_, fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  // lab1's reference, one test, as nobody; the JSON report.
+  nlohmann::json grade(std::vector<std::string> extra, ipcg::testing::RunAs as = {.uid = kNobody}) {
+    std::vector<std::string> args = {"run", "lab1", "--submission",
+                                     (root_ / "share/ipcgrade/reference/lab1-pipe").string(),
+                                     "--only", "stages_hold_only_their_ends", "--format", "json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto run = run_grader(args, {"TMPDIR=/tmp"}, (root_ / "bin" / "grader").string(), as);
+    if (run.exit_code == 125) return {{"skip", "no user namespace of the test's own to forbid them in"}};
+    EXPECT_EQ(run.exit_code, 0) << run.err << run.out;
+    EXPECT_TRUE(leftover_children().empty());
+    return run.exit_code == 0 ? nlohmann::json::parse(run.out) : nlohmann::json::object();
+  }
+  const fs::path root_ = fs::temp_directory_path() / ("ipcg-unpriv-" + std::to_string(::getpid()));
+};
+
+// Where the kernel lets a user make user namespaces (Debian 12's default), each cell is one, and
+// the report says the roles share a uid and what that costs.
+TEST_F(Unprivileged, GradesInAUserNamespaceWithoutRoleUids) {
+  auto j = grade({});
+  ASSERT_TRUE(j.contains("isolation"));
+  if (j["isolation"]["setting"] == "user namespaces refused")
+    GTEST_SKIP() << "this host refuses unprivileged user namespaces: " << j["isolation"]["reason"];
+  EXPECT_EQ(j["isolation"]["level"], "user_namespace_without_role_uids");
+  EXPECT_EQ(j["isolation"]["setting"], "unprivileged");
+  EXPECT_NE(j["isolation"]["reason"].get<std::string>().find("roles share one uid"), std::string::npos);
+  EXPECT_EQ(j["score"], j["max_score"]);
+}
+
+TEST_F(Unprivileged, FallsBackToReducedWhenUserNamespacesAreForbidden) {
+  auto j = grade({}, {.uid = kNobody, .user_namespaces_forbidden = true});
+  if (j.contains("skip")) GTEST_SKIP() << j["skip"];
+  ASSERT_TRUE(j.contains("isolation"));
+  EXPECT_EQ(j["isolation"]["level"], "reduced");
+  EXPECT_EQ(j["isolation"]["setting"], "user namespaces refused");
+  EXPECT_NE(j["isolation"]["reason"].get<std::string>().find("user.max_user_namespaces is 0"), std::string::npos)
+      << j["isolation"]["reason"];
+  EXPECT_EQ(j["score"], j["max_score"]);
+}
+
+TEST_F(Unprivileged, GradesWithReducedIsolationOnRequest) {
+  auto j = grade({"--reduced"});
+  ASSERT_TRUE(j.contains("isolation"));
   EXPECT_EQ(j["isolation"]["level"], "reduced");
   EXPECT_EQ(j["isolation"]["setting"], "unprivileged");
   EXPECT_FALSE(j["isolation"]["reason"].get<std::string>().empty());
   EXPECT_EQ(j["score"], j["max_score"]);
-  EXPECT_TRUE(leftover_children().empty());
 }
 
 // ---- the report's language (docs/i18n.md) -----------------------------------------------------

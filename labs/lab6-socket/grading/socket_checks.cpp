@@ -522,7 +522,7 @@ CheckOutcome refused(TestContext& ctx) {
 // student code could reach the host's loopback services, so the sandbox refuses AF_INET.
 CheckFn own_network_only(CheckFn check) {
   return [check = std::move(check)](TestContext& ctx) {
-    if (ctx.test.params.value("tcp", false) && ctx.sandbox.isolation().level != IsolationLevel::full)
+    if (ctx.test.params.value("tcp", false) && !ctx.sandbox.isolation().namespaces())
       return CheckOutcome::with(Status::skipped, "not tested in reduced isolation: TCP runs only in the cell's own "
                                                  "network namespace (full isolation), where loopback is all there is");
     return check(ctx);

@@ -32,13 +32,20 @@ std::string_view to_string(Status s);
 enum class Visibility { visible, hidden };
 std::string_view to_string(Visibility v);
 
-enum class IsolationLevel { full, reduced };
+// full: the cell's own namespaces and a uid per role (root, or a user namespace with subordinate
+// uids); user_namespace_without_role_uids: the same namespaces inside a user namespace of an
+// unprivileged user, every role one uid; reduced: no namespaces (docs/threat-model.md).
+enum class IsolationLevel { full, user_namespace_without_role_uids, reduced };
 std::string_view to_string(IsolationLevel l);
 
 struct IsolationInfo {
   IsolationLevel level = IsolationLevel::reduced;
-  std::string setting;  // "root" / "unprivileged" / "container without namespaces"
-  std::string reason;   // why reduced; empty when full
+  // How it was reached: "root" / "user namespace" (full); "unprivileged" (without role uids);
+  // reduced: why, in a few words ("unprivileged", "user namespaces refused", ...).
+  std::string setting;
+  std::string reason;   // what is missing and what that costs; empty when full
+  // Each cell has its own IPC, PID, mount, network and UTS namespaces.
+  bool namespaces() const { return level != IsolationLevel::reduced; }
 };
 
 // One run of a test under one seed, when the runner ran it more than once (reruns under other

@@ -1,7 +1,7 @@
 // The sandbox: every process that runs student code (the compiler included) starts here.
 //
 //   IPCG_TRY(auto box, Sandbox::create({.syscall_sets = lab.syscall_sets}));
-//   box.isolation();                       // full (root + namespaces) or reduced, with the reason
+//   box.isolation();                       // full (root), user namespace without role uids, or reduced, with the reason
 //   IPCG_TRY(auto cell, box.open_cell({.limits = test.limits}));   // one per test
 //   SpawnSpec spec{.argv = {box.to_box(bin).string(), "arg"}, .limits = test.limits};
 //   spec.fds = {{stdin_read.get(), 0}, {stdout_write.get(), 1}, {stderr_write.get(), 2}};
@@ -14,11 +14,15 @@
 // of /usr and the /lib*, /bin, /sbin links or folders, a minimal /etc,
 // SandboxConfig::readonly_paths under /run/ipcgrade/ro; fresh size- and inode-capped tmpfs /tmp and /dev/shm; an mqueue
 // mount; /proc of the cell's pid namespace with hidepid=2; a /dev of null, zero, full, random,
-// urandom, tty; the work folder at /tmp/box; loopback up; hostname "ipcgrade". When root, the
-// cell joins memory and pids cgroups made from CellOptions::limits.
-// Reduced (not root, or namespaces refused): the same minus namespaces, mounts and cgroups (and
-// minus the uid change when not root); the keeper is then a child subreaper, so orphans still
-// re-parent to it. isolation() says why. Never a silent downgrade.
+// urandom, tty; the work folder at /tmp/box; loopback up; hostname "ipcgrade". The cell joins
+// memory and pids cgroups made from CellOptions::limits where ours may have children (root, or a
+// delegated subtree).
+// Not root, where the kernel allows unprivileged user namespaces: the same cell inside a new user
+// namespace that maps only our uid and gid (to 61000), so every role runs as that one uid
+// (IsolationLevel::user_namespace_without_role_uids; the reason says what that costs).
+// Reduced (namespaces refused, or not wanted): the same minus namespaces, mounts (and minus the
+// uid change when not root); the keeper is then a child subreaper, so orphans still re-parent to
+// it. isolation() says why. Never a silent downgrade.
 //
 // The keeper forks each spawned process (vfork-style: no page-table copy), which then gets
 // setsid, rlimits, its role's uid/gid (student and reference roles differ, so a student process
@@ -225,7 +229,7 @@ class Sandbox : public Launcher {
   std::unique_ptr<Impl> impl_;
 };
 
-// Probes what this host allows (root? namespaces?) without changing anything.
+// Probes what this host allows (root? namespaces? user namespaces?) without changing anything.
 IsolationInfo detect_isolation(bool allow_namespaces = true);
 
 }  // namespace ipcg

@@ -704,3 +704,28 @@ TEST(HangCause, JunitCountsAHungTestAsAnErrorWithItsLimit) {
 
 }  // namespace
 }  // namespace ipcg
+
+namespace ipcg {
+namespace {
+
+using namespace report_fixture;
+
+// Each isolation level names itself and how it was reached (docs/report-format.md), in the text
+// line and in the JSON alike.
+TEST(IsolationLine, NamesEveryLevelAndHowItWasReached) {
+  EXPECT_EQ(isolation_line({IsolationLevel::full, "root", ""}), "isolation: full (root)");
+  EXPECT_EQ(isolation_line({IsolationLevel::user_namespace_without_role_uids, "unprivileged", "roles share one uid"}),
+            "isolation: user namespace without role uids (unprivileged) — roles share one uid");
+  EXPECT_EQ(isolation_line({IsolationLevel::reduced, "user namespaces refused", "user.max_user_namespaces is 0"}),
+            "isolation: reduced (user namespaces refused) — user.max_user_namespaces is 0");
+  EXPECT_EQ(isolation_line({IsolationLevel::user_namespace_without_role_uids, "unprivileged", ""}, Lang::ko),
+            "격리: 역할별 uid 없는 사용자 네임스페이스 (unprivileged)");
+  LabResult r = mixed_result();
+  r.isolation = {IsolationLevel::user_namespace_without_role_uids, "unprivileged", "roles share one uid"};
+  const auto json = nlohmann::json::parse(json_report(r));
+  EXPECT_EQ(json["isolation"]["level"], "user_namespace_without_role_uids");
+  EXPECT_EQ(json["isolation"]["setting"], "unprivileged");
+}
+
+}  // namespace
+}  // namespace ipcg
