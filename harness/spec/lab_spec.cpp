@@ -326,7 +326,8 @@ const LimitKey kLimitKeys[] = {
     {"settle_ms", 600'000, [](Limits& l, std::int64_t v) { l.settle_grace = std::chrono::milliseconds{v}; }},
 };
 
-// "<factor>x reference", then ", at least <N> ms", "+ <N> ms" or "+ settle" as `allow` says.
+// "<factor>x reference", then optionally ", at least <N> ms", "+ <N> ms" or "+ settle"; each
+// key's parser refuses the parts it does not allow.
 struct ReferencePolicy {
   double factor = 0;
   std::optional<std::chrono::milliseconds> floor, extra;
