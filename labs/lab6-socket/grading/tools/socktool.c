@@ -6,7 +6,9 @@
  *   socktool trickle ADDR ID FRAMES SEED MIN MAX  the same, one byte per write; each byte is
  *                                                 sent once the server read the one before
  *   socktool mega    ADDR SIZE SEED               one frame of SIZE bytes in one write() call
- *   socktool flood   ADDR FRAMES SIZE SEED        every request written, only then the replies read
+ *   socktool flood   ADDR FRAMES SIZE SEED        every request written, only then the replies read;
+ *                                                 at least FRAMES, more than the kernel's socket
+ *                                                 buffers can hold
  *   socktool swarm   ADDR CLIENTS FRAMES SEED     a silent client first (2 bytes of a header, then
  *                                                 nothing), then CLIENTS at once
  *   socktool churn   ADDR COUNT SEED              COUNT connections one after another
@@ -18,7 +20,8 @@
  *   socktool exists  PATH                          "exists" or "absent" on stdout
  *   socktool unlink  PATH...                       removes the socket files of its own uid
  *
- * ADDR: unix:PATH or tcp:PORT (127.0.0.1). Reports on fd 3: "connected <n>", "ok <client> <k>",
+ * ADDR: unix:PATH or tcp:PORT (127.0.0.1). Reports on fd 3: "connected <n>", "flood <frames> <size>
+ * <bytes the kernel's buffers can hold>", "ok <client> <k>",
  * "served <client> <ms>", "differs <client> <k> <offset> <want> <got>", "length <client> <k>
  * <sent> <got>", "error <step> <errno>", "done ...". Exit 0 when everything was as it must be. */
 #include "../drivers/lab6_driver.h"
@@ -58,13 +61,20 @@ static double now_ms(void) {
 
 static int family_of(const char *addr) { return strncmp(addr, "unix:", 5) == 0 ? AF_UNIX : AF_INET; }
 
-static int open_connection(const char *addr) {
+/* buffer_bytes > 0: this end's send and receive buffers are fixed at that size (doubled by the
+ * kernel) before the connection exists, so the kernel does not grow them. */
+static int open_connection_with_buffers(const char *addr, int buffer_bytes) {
     int family;
     const char *path;
     unsigned short port;
     if (lab6_parse_address(addr, &family, &path, &port) != 0) { errno = EINVAL; return -1; }
     int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
+    if (buffer_bytes > 0 && (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer_bytes, sizeof buffer_bytes) != 0 ||
+                             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes) != 0)) {
+        close(fd);
+        return -1;
+    }
     int rc;
     if (family == AF_UNIX) {
         struct sockaddr_un un = {.sun_family = AF_UNIX};
@@ -78,6 +88,8 @@ static int open_connection(const char *addr) {
     if (rc != 0) { close(fd); return -1; }
     return fd;
 }
+
+static int open_connection(const char *addr) { return open_connection_with_buffers(addr, 0); }
 
 /* The request being sent, for "dropped" when the server closes the connection under it. */
 static unsigned sending_client, sending_frame;
@@ -209,18 +221,60 @@ static int mega(const char *addr, size_t size, uint64_t seed) {
     return 0;
 }
 
+/* The largest value of a sysctl file ("a b c": c), or fallback when it cannot be read. */
+static long sysctl_max(const char *file, long fallback) {
+    FILE *f = fopen(file, "re");
+    long v[3] = {0, 0, 0};
+    int n = f ? fscanf(f, "%ld %ld %ld", &v[0], &v[1], &v[2]) : 0;
+    if (f) fclose(f);
+    if (n < 1) return fallback;
+    long most = v[0];
+    for (int i = 1; i < n; i++)
+        if (v[i] > most) most = v[i];
+    return most;
+}
+
+/* The most request and reply bytes the kernel can hold between this client (its buffers fixed at
+ * client_buffer) and any server in this network namespace, whatever the server sets with
+ * SO_SNDBUF/SO_RCVBUF or the kernel grows to: past it, a server that stops reading while it
+ * blocks in a send can never get out. A TCP receive buffer grows to tcp_rmem's maximum, a send
+ * buffer to tcp_wmem's; a socket option asks for up to twice core.rmem_max/wmem_max. On a UNIX
+ * stream socket the bytes in flight are charged to the sender's send buffer. Unreadable files
+ * count as 64 MiB each. */
+static long kernel_buffer_bound(const char *addr, int client_buffer) {
+    const long fallback = 64L << 20;
+    const long opt_snd = 2 * sysctl_max("/proc/sys/net/core/wmem_max", fallback);
+    const long opt_rcv = 2 * sysctl_max("/proc/sys/net/core/rmem_max", fallback);
+    const long client = 2L * 2 * client_buffer;  /* its send and receive buffers, doubled */
+    if (family_of(addr) == AF_UNIX) return client + opt_snd;
+    const long tcp_snd = sysctl_max("/proc/sys/net/ipv4/tcp_wmem", fallback);
+    const long tcp_rcv = sysctl_max("/proc/sys/net/ipv4/tcp_rmem", fallback);
+    return client + (tcp_snd > opt_snd ? tcp_snd : opt_snd) + (tcp_rcv > opt_rcv ? tcp_rcv : opt_rcv);
+}
+
+/* At least `frames` requests, and more when the kernel's buffers could hold them all: a server
+ * that blocks in send() while the client is still writing deadlocks whatever the buffers grew
+ * to, so the verdict does not depend on how fast they grew. Frames are made again from the seed
+ * to check the replies: tens of megabytes are never held at once. */
 static int flood(const char *addr, unsigned frames, size_t size, uint64_t seed) {
     progress_step = 16384;
-    int fd = open_connection(addr);
+    enum { CLIENT_BUFFER = 64 << 10 };
+    const long bound = kernel_buffer_bound(addr, CLIENT_BUFFER);
+    const unsigned needed = (unsigned)(bound / (long)(HEADER + size)) + 3;
+    if (needed > frames) frames = needed;
+    report("flood %u %zu %ld\n", frames, size, bound);
+    int fd = open_connection_with_buffers(addr, CLIENT_BUFFER);
     if (fd < 0) fail("connect");
-    char **f = calloc(frames, sizeof *f);
     for (unsigned k = 0; k < frames; k++) {
-        f[k] = frame_of(size, seed, 0, k);
-        send_all(fd, f[k], HEADER + size);
+        char *f = frame_of(size, seed, 0, k);
+        send_all(fd, f, HEADER + size);
+        free(f);
         report("sent %u\n", k);
     }
     for (unsigned k = 0; k < frames; k++) {
-        check_reply(fd, f[k] + HEADER, size, 0, k);
+        char *f = frame_of(size, seed, 0, k);
+        check_reply(fd, f + HEADER, size, 0, k);
+        free(f);
         report("ok 0 %u\n", k);
     }
     close(fd);
