@@ -53,12 +53,8 @@ std::string Actor::last_call() const {
   return call;
 }
 
-// A check's own DeadlockWatch (300 ms) explains a deadlock it provoked in its own words: the
-// scene's judgement waits a little longer, so that the watch speaks first.
-constexpr std::chrono::milliseconds kAfterCheckWatches{250};
-
 Scene::Scene(TestContext& ctx)
-    : ctx_(ctx), stall_({.grace = ctx.test.limits.hang_grace + kAfterCheckWatches}),
+    : ctx_(ctx), stall_({.grace = ctx.test.limits.hang_grace + Limits::kCheckWatchLead}),
       deadline_(Clock::now() + ctx.test.limits.wall) {
   if (auto p = make_pipe()) {
     log_ = std::move(*p);
