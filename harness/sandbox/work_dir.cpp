@@ -16,7 +16,8 @@ namespace ipcg::internal {
 
 constexpr int kMaxRemoveDepth = 256;
 
-// The names in a folder, through a copy of its descriptor.
+// The names in a folder, through a copy of its descriptor. The copy shares the descriptor's
+// position: rewound first, so that a second listing through the same descriptor sees every name.
 std::vector<std::string> list_names(int dir_fd) {
   std::vector<std::string> names;
   const int copy = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
@@ -25,6 +26,7 @@ std::vector<std::string> list_names(int dir_fd) {
     if (copy >= 0) ::close(copy);
     return names;
   }
+  ::rewinddir(dir);
   while (dirent* entry = ::readdir(dir)) {
     const std::string_view n = entry->d_name;
     if (n != "." && n != "..") names.emplace_back(n);
