@@ -43,6 +43,12 @@ Result<CompileResult> compile(Sandbox& box, const BuildSpec& build, const std::f
   if (closed.oom_killed)
     r.output += fmt::format("\n[the compiler ran out of memory: the build's memory limit of {} MiB was hit]\n",
                             build.limits.memory_bytes >> 20);
+  else if (r.output.find("out of memory allocating") != std::string::npos)
+    // No memory cgroup (a user namespace, a container): the address-space limit stops cc1,
+    // which says so itself.
+    r.output += fmt::format("\n[the compiler ran out of memory: the build's memory limit (address space, {} MiB) "
+                            "was hit]\n",
+                            build.limits.address_space_bytes >> 20);
   r.ok = out.ending == Ending::exited && WEXITSTATUS(out.wait_status) == 0;
   return r;
 }

@@ -320,6 +320,12 @@ TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const
     r.message = "the submission did not build; see the build output";
     return r;
   }
+  const std::string reference_folder = reference.bin_dir.filename().string();
+  if (auto broken = box.seal_broken(reference_folder)) {  // nothing to compare with any more
+    r.status = Status::failed;
+    r.message = "not run: the reference's folder was tampered with in an earlier test (" + *broken + ")";
+    return r;
+  }
   const std::uint64_t seed = test_seed(options.seed, test.name);
   const RunLimits limits = limits_for(lab, test, box, options, reference, tools, seed);
   TestSpec limited = test;
@@ -348,6 +354,15 @@ TestResult run_one(const LabSpec& lab, const TestSpec& test, Sandbox& box, const
   r.hang_cause = std::move(outcome.hang_cause);
   if (lab.build.interpose_sync) note_schedule(r, ctx);
   note_cell_report(r, cell.close());
+  // Where roles share one uid nothing stops a submission from replacing the reference's programs:
+  // the verdict of the test in which it did is void, and every later test is not run.
+  if (auto broken = box.seal_broken(reference_folder)) {
+    r.status = Status::failed;
+    r.message = "the reference's folder was tampered with during this test (" + *broken +
+                "): no verdict that compares with the reference can stand";
+    r.evidence.insert(r.evidence.begin(), "the reference's folder is checked after every test against what it held "
+                                          "when it was built (inode and change time of each entry)");
+  }
   r.score = r.status == Status::passed ? test.points : 0;
   r.duration_seconds = seconds_since(started);
   keep_trace(r, trace, options);

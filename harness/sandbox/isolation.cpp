@@ -28,7 +28,8 @@ constexpr const char* kReducedMeans = "no namespaces; isolation is rlimits, secc
 // What sharing one uid between roles costs, and what still holds (docs/threat-model.md).
 constexpr const char* kSharedUidMeans =
     "roles share one uid: a student process can signal a reference process of its test, read its "
-    "/proc files (memory, descriptors), read or replace the reference's program and sources, and "
+    "/proc files (memory, descriptors), read or replace the reference's programs (a replacement "
+    "fails the test and stops the grading; the reference's sources are removed once built), and "
     "fill the work folder; namespaces, the read-only root, seccomp and rlimits still keep it from "
     "the host's processes and files, the keeper and other cells";
 

@@ -10,8 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -32,6 +35,38 @@ std::once_flag g_subreaper_once;
 
 }  // namespace
 
+namespace internal {
+
+// One entry of a sealed folder as the kernel sees it: its inode and change time, which no process
+// can set back, and its size.
+struct SealedEntry {
+  ino_t inode = 0;
+  struct timespec changed {};
+  off_t size = 0;
+};
+
+}  // namespace internal
+
+using internal::SealedEntry;
+
+namespace {
+
+// The folder itself (".") and each entry in it, not followed.
+Result<std::map<std::string, SealedEntry>> fingerprint(int dir_fd) {
+  std::map<std::string, SealedEntry> entries;
+  const auto add = [&](const std::string& entry) -> Result<void> {
+    struct stat st {};
+    if (::fstatat(dir_fd, entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return sys_fail("stat " + entry);
+    entries[entry] = {st.st_ino, st.st_ctim, st.st_size};
+    return {};
+  };
+  IPCG_CHECK(add("."));
+  for (const std::string& entry : internal::list_names(dir_fd)) IPCG_CHECK(add(entry));
+  return entries;
+}
+
+}  // namespace
+
 struct Sandbox::Impl {
   IsolationInfo isolation;
   internal::CellPowers powers;
@@ -45,6 +80,10 @@ struct Sandbox::Impl {
 
   // Makes the next cell while the current one is in use; stopped before anything start() uses.
   std::unique_ptr<internal::CellPreparer> cells;
+
+  // What each sealed reference folder held when it was sealed (seal_broken()).
+  std::mutex seals_mutex;
+  std::map<std::string, std::map<std::string, SealedEntry>> seals;
 
 
   // The slot's student and reference uids (root); empty when the box runs as the caller.
@@ -194,6 +233,10 @@ Result<void> Sandbox::seal_dir(const std::string& name, Role owner) {
   const bool root = impl_->slot.has_value();
   const bool reference = is_reference(owner) && root;
   const gid_t gid = reference ? static_cast<gid_t>(impl_->slot->reference_uid()) : 0;
+  // Where every role shares one uid (a user namespace without role uids, reduced mode without
+  // root), a student process can read anything the reference's folder holds: only its programs
+  // stay, so that its sources (and objects) are neither read nor compiled in.
+  const bool programs_only = is_reference(owner) && !root;
   // A reference program stays executable by anyone (a student's parent may exec the reference
   // child, as lab1's conversation tests do) but readable by none but the reference's group.
   const mode_t dir_mode = reference ? 0711 : 0755, program_mode = reference ? 0711 : 0755;
@@ -206,6 +249,10 @@ Result<void> Sandbox::seal_dir(const std::string& name, Role owner) {
       ::unlinkat(fd.get(), entry.c_str(), 0);
       continue;
     }
+    if (programs_only && (dir || !(st.st_mode & 0111))) {
+      internal::remove_entry(fd.get(), entry.c_str(), 0);
+      continue;
+    }
     UniqueFd item(::openat(fd.get(), entry.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (!item) return sys_fail("open " + name + "/" + entry);
     if (root && ::fchown(item.get(), 0, gid) != 0) return sys_fail("chown " + name + "/" + entry);
@@ -214,7 +261,41 @@ Result<void> Sandbox::seal_dir(const std::string& name, Role owner) {
   }
   if (root && ::fchown(fd.get(), 0, gid) != 0) return sys_fail("chown " + name);
   if (::fchmod(fd.get(), dir_mode) != 0) return sys_fail("chmod " + name);
+  if (is_reference(owner)) {
+    IPCG_TRY(auto entries, fingerprint(fd.get()));
+    const std::lock_guard lock(impl_->seals_mutex);
+    impl_->seals[name] = std::move(entries);
+  }
   return {};
+}
+
+std::optional<std::string> Sandbox::seal_broken(const std::string& name) {
+  std::map<std::string, SealedEntry> sealed;
+  {
+    const std::lock_guard lock(impl_->seals_mutex);
+    const auto it = impl_->seals.find(name);
+    if (it == impl_->seals.end()) return std::nullopt;
+    sealed = it->second;
+  }
+  UniqueFd fd(::openat(impl_->work_fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return name + " is gone";
+  auto now = fingerprint(fd.get());
+  if (!now) return now.error().message;
+  for (const auto& [entry, is] : *now)
+    if (!sealed.count(entry)) return entry + " was added";
+  // The folder's own entry last: a replaced program changes it too, and is the better name.
+  std::vector<std::pair<std::string, SealedEntry>> in_order(sealed.begin(), sealed.end());
+  std::stable_partition(in_order.begin(), in_order.end(), [](const auto& e) { return e.first != "."; });
+  for (const auto& [entry, was] : in_order) {
+    const auto it = now->find(entry);
+    const std::string what = entry == "." ? "the folder" : entry;
+    if (it == now->end()) return what + " was removed";
+    if (it->second.inode != was.inode) return what + " was replaced";
+    if (it->second.changed.tv_sec != was.changed.tv_sec || it->second.changed.tv_nsec != was.changed.tv_nsec ||
+        it->second.size != was.size)
+      return what + " was changed (its mode, owner or contents)";
+  }
+  return std::nullopt;
 }
 
 Result<Cell> Sandbox::open_cell(const CellOptions& options) {

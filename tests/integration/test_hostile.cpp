@@ -2,13 +2,17 @@
 // planted attack or accident: lab1's, or the lab its expect.toml names) and an expect.toml that
 // declares what the grader must make of it, at each isolation level where they differ.
 // Each case runs the real grader binary, as root, once (and again with --reduced when the case
-// says `reduced = true`), and the test asserts:
+// says `reduced = true`, and as nobody, in a user namespace of its own without role uids, when it
+// says `user_namespace = true`: a copy of the grader and its data that nobody may read, as on a
+// student's laptop; IPCG_HOSTILE_EVERY_LEVEL=1 runs every case at every level), and the test
+// asserts:
 //   1. the grader finished normally: exit 0 or 1 as declared, never 2/3 or a signal, within the
 //      case's max_seconds, and its stdout is one JSON document;
 //   2. the verdict: exactly the declared failing tests, their statuses, the declared substrings
 //      in message+evidence (build_mentions: in the build output), the score;
-//   3. containment: no process left (children re-parented to this subreaper, or any process of a
-//      sandbox uid 61000..62999 not owned by another running grader), no declared path created
+//   3. containment: no process left (children re-parented to this subreaper, any process of a
+//      sandbox uid 61000..62999 not owned by another running grader, and as nobody any new
+//      process of nobody's), no declared path created
 //      on the host (must_not_exist), no host canary touched (targets), no new SysV IPC object,
 //      POSIX message queue (through a private mqueue mount when the host has none) or /dev/shm
 //      entry, no work folder left (the grader runs with a private TMPDIR: its ipcgrade-* folder
@@ -21,6 +25,7 @@
 // The corpus changes host-wide state on purpose, so these tests run serially (RUN_SERIAL).
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <mqueue.h>
 #include <poll.h>
 #include <sched.h>
@@ -92,11 +97,8 @@ struct Case {
   std::vector<std::string> leftovers;
   std::string pending;
   bool reduced = false;
+  bool user_namespace = false;
   std::string lab = "lab1";  // the lab the submission is graded as
-  // What --reduced must give instead, where the levels differ (sockets: docs/threat-model.md).
-  std::optional<std::set<std::string>> reduced_fails;
-  std::map<std::string, std::string> reduced_statuses;
-  std::optional<std::vector<std::string>> reduced_mentions;
   // Host services the test starts before the run, for the attack to try to reach: a TCP
   // listener on the host's 127.0.0.1, an abstract UNIX socket, a UNIX socket file.
   int listen_tcp = 0;
@@ -139,25 +141,39 @@ Case read_case(const fs::path& dir) {
   c.leftovers = strings_of(doc, "leftovers");
   c.pending = doc["pending"].value_or(std::string());
   c.reduced = doc["reduced"].value_or(false);
+  c.user_namespace = doc["user_namespace"].value_or(false);
   c.lab = doc["lab"].value_or(std::string("lab1"));
-  if (doc["reduced_fails"].as_array()) {
-    c.reduced_fails.emplace();
-    for (auto& f : strings_of(doc, "reduced_fails")) c.reduced_fails->insert(f);
-  }
-  if (auto* statuses = doc["reduced_statuses"].as_table())
-    for (auto& [test, status] : *statuses) c.reduced_statuses[std::string(test.str())] = status.value_or(std::string());
-  if (doc["reduced_mentions"].as_array()) c.reduced_mentions = strings_of(doc, "reduced_mentions");
   c.listen_tcp = doc["listen_tcp"].value_or(0);
   c.listen_abstract = doc["listen_abstract"].value_or(std::string());
   c.listen_unix = doc["listen_unix"].value_or(std::string());
   return c;
 }
 
-// The case as it applies to one run: --reduced takes the reduced_* expectations where given.
-Case for_level(Case c, bool reduced) {
-  if (!reduced) return c;
-  if (c.reduced_fails) c.fails = *c.reduced_fails, c.statuses = c.reduced_statuses;
-  if (c.reduced_mentions) c.mentions = *c.reduced_mentions;
+enum class Level { full, reduced, user_namespace };
+
+std::string_view to_string(Level l) {
+  return l == Level::full ? "full" : l == Level::reduced ? "reduced" : "user_namespace";
+}
+
+// The case as it applies to one level: where the levels differ (sockets, the costs of one uid:
+// docs/threat-model.md), `<level>_fails` (with `<level>_statuses`), `<level>_mentions`,
+// `<level>_score`, `<level>_leftovers` and `<level>_build_mentions` replace the keys without the
+// prefix.
+Case for_level(Case c, Level level) {
+  if (level == Level::full) return c;
+  const std::string prefix = std::string(to_string(level)) + "_";
+  auto doc = toml::parse_file((c.dir / "expect.toml").string());
+  if (doc[prefix + "fails"].as_array()) {
+    c.fails.clear();
+    for (auto& f : strings_of(doc, (prefix + "fails").c_str())) c.fails.insert(f);
+    c.statuses.clear();
+    if (auto* statuses = doc[prefix + "statuses"].as_table())
+      for (auto& [test, status] : *statuses) c.statuses[std::string(test.str())] = status.value_or(std::string());
+  }
+  if (doc[prefix + "mentions"].as_array()) c.mentions = strings_of(doc, (prefix + "mentions").c_str());
+  if (auto s = doc[prefix + "score"].value<double>()) c.score = *s;
+  if (doc[prefix + "leftovers"].as_array()) c.leftovers = strings_of(doc, (prefix + "leftovers").c_str());
+  if (doc[prefix + "build_mentions"].as_array()) c.build_mentions = strings_of(doc, (prefix + "build_mentions").c_str());
   return c;
 }
 
@@ -209,20 +225,24 @@ class HostListener {
 
 struct CaseRun {
   fs::path dir;
-  bool reduced;
+  Level level;
 };
 
-void PrintTo(const CaseRun& r, std::ostream* os) { *os << r.dir.filename().string() << (r.reduced ? " --reduced" : ""); }
+void PrintTo(const CaseRun& r, std::ostream* os) { *os << r.dir.filename().string() << " (" << to_string(r.level) << ")"; }
 
 std::vector<CaseRun> corpus() {
   std::vector<fs::path> dirs;
   for (const auto& entry : fs::directory_iterator(source_dir() + "/tests/hostile"))
     if (entry.is_directory() && fs::exists(entry.path() / "expect.toml")) dirs.push_back(entry.path());
   std::sort(dirs.begin(), dirs.end());
+  const char* every = std::getenv("IPCG_HOSTILE_EVERY_LEVEL");
+  const bool every_level = every && std::string_view(every) == "1";
   std::vector<CaseRun> runs;
   for (const auto& d : dirs) {
-    runs.push_back({d, false});
-    if (read_case(d).reduced) runs.push_back({d, true});
+    const Case c = read_case(d);
+    runs.push_back({d, Level::full});
+    if (c.reduced || every_level) runs.push_back({d, Level::reduced});
+    if (c.user_namespace || every_level) runs.push_back({d, Level::user_namespace});
   }
   return runs;
 }
@@ -241,18 +261,19 @@ struct Finished {
 // instead of hanging the test until ctest's timeout. TMPDIR is the folder where the grader makes
 // its work folder: a private one per run, so that a grader running beside this test (its work
 // folder in /tmp) cannot be taken for a leak of ours.
-Finished run_grader_bounded(const std::vector<std::string>& args, const std::vector<std::string>& extra_env,
-                            const std::string& tmpdir, double max_seconds) {
+Finished run_grader_bounded(const std::string& grader, const std::vector<std::string>& args,
+                            const std::vector<std::string>& extra_env, const std::string& tmpdir, double max_seconds,
+                            std::optional<uid_t> as_uid) {
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   Finished f;
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return f;
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e)
-    if (std::strncmp(*e, "TMPDIR=", 7) != 0) env.emplace_back(*e);
+    if (std::strncmp(*e, "TMPDIR=", 7) != 0 && !(as_uid && std::strncmp(*e, "HOME=", 5) == 0)) env.emplace_back(*e);
   env.emplace_back("TMPDIR=" + tmpdir);
   env.insert(env.end(), extra_env.begin(), extra_env.end());
-  std::vector<std::string> full{IPCG_GRADER};
+  std::vector<std::string> full{grader};
   full.insert(full.end(), args.begin(), args.end());
   std::vector<char*> argv, envp;
   for (auto& a : full) argv.push_back(a.data());
@@ -264,6 +285,9 @@ Finished run_grader_bounded(const std::vector<std::string>& args, const std::vec
   if (pid == 0) {
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
+    if (as_uid && (::setgroups(0, nullptr) != 0 || ::setresgid(*as_uid, *as_uid, *as_uid) != 0 ||
+                   ::setresuid(*as_uid, *as_uid, *as_uid) != 0))
+      ::_exit(126);
     ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
@@ -342,6 +366,7 @@ struct ProcEntry {
   std::string comm;
   bool sandbox_uid = false;
   long uid = -1;
+  std::set<long> uids;  // real, effective, saved, filesystem
 };
 
 // Every process of the host: parent, name, and whether any of its uids (real, effective, saved,
@@ -365,6 +390,7 @@ std::map<pid_t, ProcEntry> process_table() {
     p.ppid = static_cast<pid_t>(std::atol(field("PPid").c_str()));
     std::istringstream uids(field("Uid"));
     for (long uid; uids >> uid;) {
+      p.uids.insert(uid);
       if (uid >= kSandboxUidFirst && uid <= kSandboxUidLast) {
         p.sandbox_uid = true;
         p.uid = uid;
@@ -402,6 +428,30 @@ std::vector<std::string> sandbox_uid_processes() {
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     found.push_back("pid " + std::to_string(pid) + " (ppid " + std::to_string(p.ppid) + ", uid " +
                     std::to_string(p.uid) + "): " + cmdline);
+  }
+  return found;
+}
+
+// The processes one of whose uids is `uid`, by pid, described; without those that descend from a
+// process other than init and this test that existed before the run (`before`: another user's
+// session, a benchmark of nobody's beside this test).
+std::map<pid_t, std::string> processes_of_uid(uid_t uid, const std::set<pid_t>& before = {}) {
+  std::map<pid_t, std::string> found;
+  const auto table = process_table();
+  const auto foreign = [&](pid_t pid) {
+    for (int depth = 0; depth < 64 && pid > 1 && pid != ::getpid(); ++depth) {
+      if (before.count(pid)) return true;
+      auto it = table.find(pid);
+      if (it == table.end()) return false;
+      pid = it->second.ppid;
+    }
+    return false;
+  };
+  for (const auto& [pid, p] : table) {
+    if (!p.uids.count(uid) || foreign(pid)) continue;
+    std::string cmdline = read_file("/proc/" + std::to_string(pid) + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    found[pid] = "pid " + std::to_string(pid) + " (ppid " + std::to_string(p.ppid) + "): " + cmdline;
   }
   return found;
 }
@@ -484,11 +534,61 @@ std::string test_text(const nlohmann::json& t) {
 
 class HostileSubmission : public ::testing::TestWithParam<CaseRun> {};
 
+constexpr uid_t kNobody = 65534;
+
+// A student's laptop: the grader, its labs, references and helpers, and the case's submission,
+// copied where nobody may read them (the checkout may sit in a folder nobody cannot enter), and
+// a build cache of nobody's own. Removed at the end.
+class NobodysCopy {
+ public:
+  explicit NobodysCopy(const fs::path& case_dir) {
+    std::string name = "/tmp/ipcg-hostile-nobody-XXXXXX";
+    if (!::mkdtemp(name.data())) return;
+    root_ = name;
+    const std::string build = IPCG_BINARY_DIR;
+    fs::create_directories(root_ / "bin");
+    fs::create_directories(root_ / "share" / "ipcgrade");
+    fs::copy(IPCG_GRADER, root_ / "bin" / "grader");
+    fs::copy(build + "/libexec", root_ / "libexec", fs::copy_options::recursive);
+    fs::copy(source_dir() + "/labs", root_ / "share" / "ipcgrade" / "labs", fs::copy_options::recursive);
+    fs::copy(source_dir() + "/reference", root_ / "share" / "ipcgrade" / "reference", fs::copy_options::recursive);
+    // As submitted: a symlink stays a symlink (symlinked_source).
+    fs::copy(case_dir, submission(), fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    for (const auto& entry : fs::recursive_directory_iterator(root_))
+      if (!entry.is_symlink())
+        fs::permissions(entry.path(), fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+    fs::permissions(root_, fs::perms(0755));
+    fs::create_directory(cache());
+    if (::chown(cache().c_str(), kNobody, kNobody) != 0) root_.clear();
+    ::chmod(cache().c_str(), 0700);
+  }
+  NobodysCopy(const NobodysCopy&) = delete;
+  NobodysCopy& operator=(const NobodysCopy&) = delete;
+  ~NobodysCopy() {
+    std::error_code ec;
+    if (!root_.empty()) fs::remove_all(root_, ec);
+  }
+  bool ok() const { return !root_.empty(); }
+  fs::path grader() const { return root_ / "bin" / "grader"; }
+  fs::path submission() const { return root_ / "submission"; }
+  fs::path cache() const { return root_ / "cache"; }
+
+ private:
+  fs::path root_;
+};
+
 TEST_P(HostileSubmission, IsContained) {
   ASSERT_EQ(::geteuid(), 0u) << "the corpus checks full isolation and slot uids: run it as root";
   const CaseRun run = GetParam();
-  const Case c = for_level(read_case(run.dir), run.reduced);
-  SCOPED_TRACE(c.name + (run.reduced ? " (--reduced)" : "") + ": " + c.description);
+  Case c = for_level(read_case(run.dir), run.level);
+  SCOPED_TRACE(c.name + " (" + std::string(to_string(run.level)) + "): " + c.description);
+  const bool as_nobody = run.level == Level::user_namespace;
+  std::optional<NobodysCopy> copy;
+  if (as_nobody) {
+    copy.emplace(c.dir);
+    ASSERT_TRUE(copy->ok()) << "could not copy the grader where nobody may read it";
+    c.dir = copy->submission();  // relative paths of the case are the graded copy's
+  }
   std::vector<std::unique_ptr<HostListener>> listeners;
   if (c.listen_tcp) listeners.push_back(std::make_unique<HostListener>(AF_INET, "", c.listen_tcp));
   if (!c.listen_abstract.empty()) listeners.push_back(std::make_unique<HostListener>(AF_UNIX, "@" + c.listen_abstract, 0));
@@ -499,6 +599,8 @@ TEST_P(HostileSubmission, IsContained) {
   ASSERT_TRUE(sandbox_uid_processes().empty())
       << "sandbox-uid processes before the run (another grader running?): " << joined(sandbox_uid_processes());
   const HostState before = host_state();
+  std::set<pid_t> pids_before;
+  for (const auto& [pid, p] : process_table()) pids_before.insert(pid);
   std::vector<Watched> watched;
   for (const auto& p : c.must_not_exist) {
     Watched w{resolve(c, p)};
@@ -524,6 +626,9 @@ TEST_P(HostileSubmission, IsContained) {
   ASSERT_NE(::mkdtemp(tmpdir_template.data()), nullptr);
   const std::string tmpdir = tmpdir_template;
   ::chmod(tmpdir.c_str(), 0711);
+  if (as_nobody) {
+    ASSERT_EQ(::chown(tmpdir.c_str(), kNobody, kNobody), 0);
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // so that a change shows in mtime
   struct stat tmpdir_before {};
   ::stat(tmpdir.c_str(), &tmpdir_before);
@@ -532,8 +637,11 @@ TEST_P(HostileSubmission, IsContained) {
                                 "--seed", "7", "--show-hidden"};
   if (!c.only.empty()) args.insert(args.end(), {"--only", c.only});
   args.insert(args.end(), c.args.begin(), c.args.end());
-  if (run.reduced) args.push_back("--reduced");
-  const Finished f = run_grader_bounded(args, {"IPCG_HOSTILE_SECRET=" + token}, tmpdir, c.max_seconds);
+  if (run.level == Level::reduced) args.push_back("--reduced");
+  std::vector<std::string> env{"IPCG_HOSTILE_SECRET=" + token};
+  if (as_nobody) env.insert(env.end(), {"HOME=/nonexistent", "IPCG_CACHE_DIR=" + copy->cache().string()});
+  const Finished f = run_grader_bounded(as_nobody ? copy->grader().string() : IPCG_GRADER, args, env, tmpdir,
+                                        c.max_seconds, as_nobody ? std::optional<uid_t>(kNobody) : std::nullopt);
 
   // 3. Containment, checked first: whatever the verdict, nothing may outlive the grader. The
   // checks run after the grader has exited, so any process of the run that still exists escaped.
@@ -545,6 +653,14 @@ TEST_P(HostileSubmission, IsContained) {
   }
   const auto strays = sandbox_uid_processes();
   EXPECT_TRUE(strays.empty()) << "processes of sandbox uids alive after the grader exited: " << joined(strays);
+  if (as_nobody) {
+    std::vector<std::string> new_ones;
+    for (const auto& [pid, what] : processes_of_uid(kNobody, pids_before)) {
+      new_ones.push_back(what);
+      ::kill(pid, SIGKILL);
+    }
+    EXPECT_TRUE(new_ones.empty()) << "processes of nobody's alive after the grader exited: " << joined(new_ones);
+  }
 
   std::vector<std::string> cgroups;
   find_cgroups("/sys/fs/cgroup", "ipcgrade-" + std::to_string(f.pid) + "-", 4, cgroups);
@@ -610,7 +726,12 @@ TEST_P(HostileSubmission, IsContained) {
   nlohmann::json report;
   ASSERT_NO_THROW(report = nlohmann::json::parse(f.out)) << f.out.substr(0, 4000);
   EXPECT_EQ(report["seed"], 7);
-  EXPECT_EQ(report["isolation"]["level"], run.reduced ? "reduced" : "full");
+  if (as_nobody && report["isolation"]["setting"] == "user namespaces refused") {
+    GTEST_SKIP() << "this host refuses unprivileged user namespaces: " << report["isolation"]["reason"];
+  }
+  EXPECT_EQ(report["isolation"]["level"], run.level == Level::reduced          ? "reduced"
+                                          : run.level == Level::user_namespace ? "user_namespace_without_role_uids"
+                                                                               : "full");
 
   // Nothing forged: the student's bytes are inside JSON strings, escaped.
   std::istringstream lines(f.out);
@@ -701,7 +822,8 @@ TEST_P(HostileSubmission, IsContained) {
 }
 
 std::string case_name(const ::testing::TestParamInfo<CaseRun>& info) {
-  std::string name = info.param.dir.filename().string() + (info.param.reduced ? "_reduced" : "");
+  std::string name = info.param.dir.filename().string();
+  if (info.param.level != Level::full) name += "_" + std::string(to_string(info.param.level));
   for (auto& ch : name)
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return name;

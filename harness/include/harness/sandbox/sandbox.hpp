@@ -214,8 +214,13 @@ class Sandbox : public Launcher {
   // After a build: the folder and what was written in it become root's and read-only for the box
   // (no more files on the host's disk); in a reference folder, programs are execute-only and the
   // rest readable only by the reference uid's group, so no student process can read or replace
-  // the reference. Symlinks and special files left in it are removed. Nothing is followed.
+  // the reference. Where roles share one uid (no slot uids), a reference folder keeps only its
+  // programs. Symlinks and special files left in it are removed. Nothing is followed.
   Result<void> seal_dir(const std::string& name, Role owner);
+  // Whether a sealed reference folder is still as it was sealed (every entry's inode and change
+  // time, which no process can set back): nullopt, or what changed. Where roles share one uid a
+  // submission can replace the reference's programs; this is how the grader sees that it did.
+  std::optional<std::string> seal_broken(const std::string& name);
 
   // A cell for one test: every process the test spawns runs inside it.
   Result<Cell> open_cell(const CellOptions& options = {});

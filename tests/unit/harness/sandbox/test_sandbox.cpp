@@ -536,6 +536,35 @@ TEST(WorkDir, ASealedReferenceFolderIsExecuteOnlyForTheStudent) {
   EXPECT_NE(run({"/bin/touch", d + "/new"}), 0) << "a student process wrote into the reference's folder";
 }
 
+// The grader compares a sealed reference folder with what it held when sealed, by each entry's
+// inode and change time: a replaced, changed, added or removed entry is named.
+TEST(WorkDir, AChangedReferenceFolderIsNamed) {
+  auto box = Sandbox::create({.syscall_sets = {"process", "file", "pipe"}, .allow_namespaces = false});
+  ASSERT_TRUE(box) << box.error().message;
+  auto dir = box->make_writable_dir("reference", Role::reference_build);
+  ASSERT_TRUE(dir);
+  std::filesystem::copy_file("/bin/true", *dir / "prog");
+  std::filesystem::copy_file("/bin/true", *dir / "other");
+  std::filesystem::permissions(*dir / "prog", std::filesystem::perms(0755));
+  std::filesystem::permissions(*dir / "other", std::filesystem::perms(0755));
+  ASSERT_TRUE(box->seal_dir("reference", Role::reference_build));
+  EXPECT_EQ(box->seal_broken("reference"), std::nullopt);
+  EXPECT_EQ(box->seal_broken("student"), std::nullopt) << "a folder never sealed as a reference's";
+  std::filesystem::copy_file("/bin/false", *dir / "prog.new");
+  std::filesystem::rename(*dir / "prog.new", *dir / "prog");
+  EXPECT_EQ(box->seal_broken("reference"), "prog was replaced");
+  ASSERT_TRUE(box->seal_dir("reference", Role::reference_build));  // sealed again as it is now
+  EXPECT_EQ(box->seal_broken("reference"), std::nullopt);
+  ::chmod((*dir / "other").c_str(), 0777);
+  EXPECT_EQ(box->seal_broken("reference"), "other was changed (its mode, owner or contents)");
+  ASSERT_TRUE(box->seal_dir("reference", Role::reference_build));
+  std::ofstream(*dir / "planted") << "x";
+  EXPECT_EQ(box->seal_broken("reference"), "planted was added");
+  std::filesystem::remove(*dir / "planted");
+  std::filesystem::remove(*dir / "other");
+  EXPECT_EQ(box->seal_broken("reference"), "other was removed");
+}
+
 TEST(WorkDir, RemovalDoesNotFollowSymlinksOut) {
   char outside_templ[] = "/tmp/ipcgrade-test-outside-XXXXXX";
   ASSERT_NE(::mkdtemp(outside_templ), nullptr);

@@ -13,6 +13,8 @@
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 
@@ -152,6 +154,38 @@ TEST_F(UserNamespaceCell, CannotSeeTheHostsTmp) {
   ::unlink(marker.c_str());
   EXPECT_NE(::access("/tmp/from-the-cell", F_OK), 0);
   expect_report(report);
+}
+
+// Where every role shares one uid a student process can read anything the reference's folder
+// holds: after its build it keeps only its programs, and a program replaced from inside a cell
+// is seen by the grader (seal_broken), which no process of that uid can hide.
+TEST_F(UserNamespaceCell, ASealedReferenceFolderKeepsOnlyProgramsAndATamperingIsSeen) {
+  expect_report(as_nobody([](int out) -> std::string {
+    Sandbox box = unprivileged_box(out);
+    auto dir = box.make_writable_dir("reference", Role::reference_build);
+    if (!dir) return "make_writable_dir: " + dir.error().message;
+    std::error_code ec;
+    std::filesystem::copy_file("/bin/true", *dir / "prog", ec);
+    std::filesystem::permissions(*dir / "prog", std::filesystem::perms(0755), ec);
+    std::ofstream(*dir / "solution.c") << "int secret;\n";
+    std::filesystem::create_directory(*dir / "drivers", ec);
+    std::ofstream(*dir / "drivers" / "driver.c") << "int main(void) { return 0; }\n";
+    if (auto sealed = box.seal_dir("reference", Role::reference_build); !sealed) return "seal: " + sealed.error().message;
+    if (std::filesystem::exists(*dir / "solution.c") || std::filesystem::exists(*dir / "drivers"))
+      return "the reference's sources survived the seal";
+    if (!std::filesystem::exists(*dir / "prog")) return "the reference's program did not survive the seal";
+    if (auto broken = box.seal_broken("reference")) return "a fresh seal reads broken: " + *broken;
+    auto cell = box.open_cell();
+    if (!cell) return "open_cell: " + cell.error().message;
+    const std::string prog = (box.box_work_dir() / "reference" / "prog").string();
+    const auto [code, text] = shell(*cell, "cat " + box.box_work_dir().string() + "/reference/solution.c; "
+                                           "cp /bin/false " + prog + ".new && mv -f " + prog + ".new " + prog + " && echo replaced");
+    if (text.find("secret") != std::string::npos) return "a cell read the reference's source:\n" + text;
+    if (text.find("replaced") == std::string::npos) return "the cell could not replace the program (the test needs it to):\n" + text;
+    const auto broken = box.seal_broken("reference");
+    if (!broken || *broken != "prog was replaced") return "the grader did not see the replaced program: " + broken.value_or("intact");
+    return "";
+  }));
 }
 
 // A process of the cell's own uid outside it (the grader's user, here nobody) is out of reach:
