@@ -77,6 +77,13 @@ std::string level_label(const ipcg::IsolationInfo& info) {
   return fmt::format("{} ({}), uid {}", ipcg::to_string(info.level), info.setting, ::geteuid());
 }
 
+// The label of a cell case: its level and whether its cells had cgroups (a closed cell's note
+// says "cgroups: <paths>" or "no cgroups: <why>").
+std::string cell_label(const Sandbox& box, const ipcg::CellReport& closed) {
+  const std::string& note = closed.cgroup;
+  return level_label(box.isolation()) + ", " + (note.empty() ? "cgroups unknown" : note.substr(0, note.find(':')));
+}
+
 // The box every cell case uses. `wanted`: the level the case is about; anything else is an error
 // (a case that silently ran at another level would make the table lie).
 ipcg::Result<Sandbox> make_box(const std::string& program, bool namespaces, bool prepare_cells,
@@ -97,7 +104,6 @@ std::optional<Sandbox> make_box(bool full, benchmark::State& state, bool prepare
     state.SkipWithError(box.error().message.c_str());
     return std::nullopt;
   }
-  state.SetLabel(level_label(box->isolation()));
   return std::optional<Sandbox>(std::move(*box));
 }
 
@@ -132,6 +138,7 @@ void SandboxedInExistingCell(benchmark::State& state) {
   if (!cell) return state.SkipWithError(cell.error().message.c_str());
   for (auto _ : state)
     if (!run_to_exit(*cell, state)) break;
+  state.SetLabel(cell_label(*box, cell->close()));
 }
 
 // A whole cell per process: create (namespaces, root, cgroups), run, tear down (leftover scan).
@@ -140,12 +147,14 @@ void SandboxedInExistingCell(benchmark::State& state) {
 void CellCreateRunTeardown(benchmark::State& state) {
   auto box = make_box(state.range(0) == 1, state, state.range(1) == 1);
   if (!box) return;
+  ipcg::CellReport closed;
   for (auto _ : state) {
     auto cell = box->open_cell();
     if (!cell) return state.SkipWithError(cell.error().message.c_str());
     if (!run_to_exit(*cell, state)) break;
-    cell->close();
+    closed = cell->close();
   }
+  state.SetLabel(cell_label(*box, closed));
 }
 
 void Bwrap(benchmark::State& state) {
@@ -171,46 +180,59 @@ void Unshare(benchmark::State& state) {
 
 using Clock = std::chrono::steady_clock;
 
-// Times n rounds of `once` (which returns "" or an error) and prints the protocol's lines.
+// The seconds n rounds of `once` (which returns "" or an error) took, or the first error.
+struct Timed {
+  double seconds = 0;
+  std::string error;
+};
+
 template <typename Once>
-int time_rounds(const std::string& label, long n, Once once) {
+Timed time_rounds(long n, Once once) {
   const auto start = Clock::now();
   for (long i = 0; i < n; ++i)
-    if (const std::string error = once(); !error.empty()) return std::printf("error %s\n", error.c_str()), 1;
-  const std::chrono::duration<double> took = Clock::now() - start;
-  std::printf("label %s\nseconds %.9f\n", label.c_str(), took.count());
+    if (std::string error = once(); !error.empty()) return {0, std::move(error)};
+  return {std::chrono::duration<double>(Clock::now() - start).count(), ""};
+}
+
+// The protocol's lines; the exit code.
+int report(const Timed& timed, const std::string& label) {
+  if (!timed.error.empty()) return std::printf("error %s\n", timed.error.c_str()), 1;
+  std::printf("label %s\nseconds %.9f\n", label.c_str(), timed.seconds);
   return 0;
 }
 
 int helper_main(const std::string& mode, const std::string& program, long n) {
   const std::string uid = fmt::format("uid {}", ::geteuid());
   if (mode == "fork_exec")
-    return time_rounds(uid, n, [&] { return fork_exec_wait({program}) == 0 ? "" : std::string("fork+exec failed"); });
+    return report(time_rounds(n, [&] { return fork_exec_wait({program}) == 0 ? "" : std::string("fork+exec failed"); }),
+                  uid);
   if (mode == "bwrap") {
     struct stat st {};
     const bool setuid = ::stat("/usr/bin/bwrap", &st) == 0 && (st.st_mode & S_ISUID);
     const auto argv = bwrap_argv(program);
-    return time_rounds(uid + (setuid ? ", setuid bwrap" : ", bwrap's own user namespace"), n,
-                       [&] { return fork_exec_wait(argv) == 0 ? "" : std::string("bwrap failed"); });
+    return report(time_rounds(n, [&] { return fork_exec_wait(argv) == 0 ? "" : std::string("bwrap failed"); }),
+                  uid + (setuid ? ", setuid bwrap" : ", bwrap's own user namespace"));
   }
   // A cell in the user-namespace mode: Sandbox::create decides by our euid (nobody's).
   const bool existing = mode == "cell", prepared = mode == "cell_prepared";
   if (!existing && !prepared && mode != "cell_cold") return std::printf("error unknown mode %s\n", mode.c_str()), 1;
   auto box = make_box(program, true, prepared, ipcg::IsolationLevel::user_namespace_without_role_uids);
   if (!box) return std::printf("error %s\n", box.error().message.c_str()), 1;
-  const std::string label = level_label(box->isolation());
   if (existing) {
     auto cell = box->open_cell();
     if (!cell) return std::printf("error %s\n", cell.error().message.c_str()), 1;
-    return time_rounds(label, n, [&] { return spawn_to_exit(*cell, program); });
+    const auto timed = time_rounds(n, [&] { return spawn_to_exit(*cell, program); });
+    return report(timed, cell_label(*box, cell->close()));
   }
-  return time_rounds(label, n, [&] {
+  ipcg::CellReport closed;
+  const auto timed = time_rounds(n, [&] {
     auto cell = box->open_cell();
     if (!cell) return cell.error().message;
     std::string error = spawn_to_exit(*cell, program);
-    cell->close();
+    closed = cell->close();
     return error;
   });
+  return report(timed, cell_label(*box, closed));
 }
 
 // Where nobody can run the helper from: this binary, the program and the keeper (found beside the
@@ -331,8 +353,12 @@ HelperRun run_as_nobody(const std::string& mode, long n) {
     else if (line.rfind("seconds ", 0) == 0) run.seconds = std::strtod(line.c_str() + 8, nullptr);
     else if (line.rfind("error ", 0) == 0) run.error = "as nobody: " + line.substr(6);
   }
+  // A signal most likely came from another process of the same uid: whatever else runs as nobody
+  // may signal it (a submission run as nobody in reduced isolation can kill(-1, SIGKILL)).
   if (run.error.empty() && (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || run.label.empty()))
-    run.error = "the helper run as nobody failed: " + text;
+    run.error = pid < 0               ? std::string("fork: ") + std::strerror(errno)
+                : WIFSIGNALED(status) ? fmt::format("the helper run as nobody was killed by signal {}", WTERMSIG(status))
+                                      : "the helper run as nobody failed: " + text;
   return run;
 }
 
