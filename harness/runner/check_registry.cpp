@@ -94,8 +94,8 @@ std::optional<CheckOutcome> abnormal_ending(const RunOutcome& out, const std::st
     case Ending::hung: {
       auto outcome = CheckOutcome::with(
           Status::hung,
-          fmt::format("{} hung: every process waited on another and none progressed for {} ms (ended after {} ms, "
-                      "before its wall limit)",
+          fmt::format("{} hung: every process waited on another and none progressed for {} ms (ended after {} ms; "
+                      "a hang is judged even when its wall limit comes first)",
                       what, out.stalled.count(), out.wall.count()));
       if (out.hang) add_hang_evidence(outcome, *out.hang);
       return outcome;

@@ -285,29 +285,19 @@ RunLimits limits_for(const LabSpec& lab, const TestSpec& test, Sandbox& box, con
   }
   const std::string reference_part = fmt::format("{:g} x {}", l.wall_reference_factor, reference_run);
   const Millis scaled = times_reference(l.wall_reference_factor);
-  Millis derived{0};
-  std::string formula;
   if (l.wall_plus_settle) {
-    derived = scaled + run.limits.settle_grace;
-    formula = fmt::format("{} + the settle grace ({} ms)", reference_part, run.limits.settle_grace.count());
+    run.limits.wall = std::min(cap, scaled + run.limits.settle_grace);
+    run.note = fmt::format("wall limit {} ms = {} + the settle grace ({} ms), at most {} ms{}", run.limits.wall.count(),
+                           reference_part, run.limits.settle_grace.count(), cap.count(), settle_note);
   } else if (l.wall_extra.count() > 0) {
-    derived = scaled + l.wall_extra;
-    formula = fmt::format("{} + {} ms", reference_part, l.wall_extra.count());
+    run.limits.wall = std::min(cap, scaled + l.wall_extra);
+    run.note = fmt::format("wall limit {} ms = {} + {} ms, at most {} ms{}", run.limits.wall.count(), reference_part,
+                           l.wall_extra.count(), cap.count(), settle_note);
   } else {
-    derived = std::max(l.wall_floor, scaled);
-    formula = fmt::format("the larger of {} and {} ms", reference_part, l.wall_floor.count());
+    run.limits.wall = std::min(cap, std::max(l.wall_floor, scaled));
+    run.note = fmt::format("wall limit {} ms = the larger of {} and {} ms, at most {} ms{}", run.limits.wall.count(),
+                           reference_part, l.wall_floor.count(), cap.count(), settle_note);
   }
-  // Never shorter than a hang takes to be judged: a hung test is reported hung, not timeout,
-  // whatever the reference's measured pace.
-  const Millis hang_judged = run.limits.hang_judged_within();
-  std::string raised;
-  if (derived < hang_judged) {
-    raised = fmt::format(" (= {} ms), raised to the {} ms a hang takes to be judged", derived.count(), hang_judged.count());
-    derived = hang_judged;
-  }
-  run.limits.wall = std::min(cap, derived);
-  run.note = fmt::format("wall limit {} ms = {}{}, at most {} ms{}", run.limits.wall.count(), formula, raised, cap.count(),
-                         settle_note);
   return run;
 }
 

@@ -124,7 +124,7 @@ class Loop {
     if (io_.stdin_left.empty()) finish_stdin();
     for (;;) {
       const auto now = Clock::now();
-      if (now >= deadline && !target_exited(0)) return time_out();
+      if (now >= deadline && !judging_a_stall(now) && !target_exited(0)) return time_out();
       if (ticking && now >= next_tick) {
         const TickAction action = req_.on_tick(proc_, ctx_);
         if (action == TickAction::kill) return kill_on_request();
@@ -134,6 +134,7 @@ class Loop {
       }
       if (hung(now) && !target_exited(0)) return end_hung();
       auto wake = ticking ? std::min(deadline, next_tick) : deadline;
+      if (now >= deadline) wake = now + stall_.options().sample_every;  // past it only while a stall is judged
       if (judges_hangs()) wake = std::min(wake, now + stall_.options().sample_every);
       if (poll_once(wake)) return target_ended();
     }
@@ -227,9 +228,10 @@ class Loop {
     // The target returned early (a parent that never waited): let what it started finish, within
     // the same deadline, so the outcome does not depend on who was scheduled first.
     while (req_.wait_for_descendants && !proc_.processes().empty()) {
-      if (Clock::now() >= deadline_) return time_out();
+      if (Clock::now() >= deadline_ && !judging_a_stall(Clock::now())) return time_out();
       if (hung(Clock::now())) return end_hung();
-      pump_streams(std::min(deadline_, Clock::now() + kSurvivorPoll));
+      const auto now = Clock::now();
+      pump_streams(now >= deadline_ ? now + kSurvivorPoll : std::min(deadline_, now + kSurvivorPoll));
     }
     proc_.kill_tree();
     drain();
@@ -252,6 +254,11 @@ class Loop {
   }
 
   bool judges_hangs() const { return req_.spec.limits.hang_grace.count() > 0; }
+  // Past the wall limit, a stall under way is judged before the run ends (StallDetector::judged_by).
+  bool judging_a_stall(Clock::time_point now) const {
+    const auto by = stall_.judged_by();
+    return judges_hangs() && by && now < *by;
+  }
 
   // Whether the cell has been stalled for the grace, confirmed: nothing the grader holds (the
   // input it still writes, a pipe a check feeds) is what a process waits on. The snapshots that

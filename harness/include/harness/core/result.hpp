@@ -18,7 +18,7 @@ enum class Status {
   failed,            // the property was violated; message + evidence say how
   timeout,           // the wall-clock or CPU limit ran out; the process tree was killed
   // Every process of the test was blocked with nothing left to wake it (a deadlock, a reader
-  // waiting for an EOF that cannot come), seen from /proc: ended at once, before its wall limit.
+  // waiting for an EOF that cannot come), seen from /proc: ended at once (a stall under way at the wall limit is judged first).
   hung,
   crashed,           // a student process died of a signal (not the syscall filter)
   killed_by_filter,  // a student process made a syscall the lab's policy kills (SIGSYS)

@@ -75,6 +75,14 @@ class StallDetector {
   // Starts over (after the caller found the stall was not one: the grader holds what it waits on).
   void reset() { stalled_since_.reset(); last_.clear(); }
   std::chrono::milliseconds stalled_for() const { return stalled_for_; }
+  // While a stall is under way: by when it will have been judged (its grace, and a look after it).
+  // A caller whose wall limit falls before waits until then, so that a tree that hangs near its
+  // limit reads hung, not timeout, whatever the limit was; a busy tree never stalls, so it
+  // still stops at the limit.
+  std::optional<Clock::time_point> judged_by() const {
+    if (!stalled_since_) return std::nullopt;
+    return *stalled_since_ + options_.grace + 2 * options_.sample_every;
+  }
   const Options& options() const { return options_; }
 
  private:

@@ -38,17 +38,6 @@ struct Limits {
   // A test whose processes all wait on one another, none progressing, this long is hung and
   // ended at once (harness/proc/stall.hpp) instead of at `wall`. 0: never; it waits for `wall`.
   std::chrono::milliseconds hang_grace{300};
-  // A scene judges a cell hung this long after hang_grace, so that a check's own DeadlockWatch
-  // (300 ms) explains a deadlock it provoked in its own words first (harness/labkit/scene.hpp).
-  static constexpr std::chrono::milliseconds kCheckWatchLead{250};
-  // How long a hung test runs before the grader has surely judged it hung: the grace, the check
-  // watches' lead and the stall detector's sampling. A wall limit derived from the reference's
-  // pace is never shorter, so that a hang is reported hung, not timeout, however fast the
-  // reference ran. 0 when hangs are not judged.
-  std::chrono::milliseconds hang_judged_within() const {
-    return hang_grace.count() > 0 ? hang_grace + kCheckWatchLead + std::chrono::milliseconds{200}
-                                  : std::chrono::milliseconds{0};
-  }
   // `wall = "5x reference, at least 300 ms"`: the test's wall limit is the larger of the floor
   // and the factor times the duration of the reference's own run of the test (on this machine,
   // a minute ago at most), capped by `wall`. `wall = "6x reference + 1000 ms"` adds a fixed part

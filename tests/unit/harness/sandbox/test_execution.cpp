@@ -133,6 +133,23 @@ TEST_P(RunTest, AHungTreeEndsAtOnceWithItsHangReport) {
       << out.hang->summary();
 }
 
+// A wall limit shorter than the hang grace (a limit derived from a quick reference's run): the
+// stall under way when it comes is judged first, so the tree reads hung, not timeout, whatever
+// the limit; a busy tree (a spinner never stalls) still times out.
+TEST_P(RunTest, AStallUnderWayAtTheWallLimitIsJudgedFirst) {
+  RunRequest req{.spec = {.argv = helper("selfpipe"), .limits = with_wall(100ms)}};
+  req.spec.limits.hang_grace = 300ms;
+  const RunOutcome out = run_ok(std::move(req));
+  EXPECT_EQ(out.ending, Ending::hung);
+  EXPECT_GE(out.stalled, 300ms);
+  ASSERT_TRUE(out.hang.has_value());
+
+  RunRequest spinner{.spec = {.argv = {"/bin/sh", "-c", "while :; do :; done"}, .limits = with_wall(100ms)}};
+  spinner.spec.limits.hang_grace = 300ms;
+  const RunOutcome busy = run_ok(std::move(spinner));
+  EXPECT_EQ(busy.ending, Ending::timed_out);
+}
+
 // Never ended early: a reader of the input the grader still holds open, a sleeper, a wait an
 // alarm may end. Each runs to its wall limit.
 TEST_P(RunTest, WaitsTheGraderOrATimerMayEndAreNotHangs) {
