@@ -59,9 +59,10 @@ std::optional<std::string> unfinished(const ShardFolder& folder) {
     if (!graded.count(name)) missing.push_back(name);
   const std::string cut = folder.cut_off_lines > 0 ? "; its results.jsonl ends in a line cut short" : "";
   if (!m.complete)
-    return fmt::format("{} did not finish (its task was killed or is still running): no grade yet for {}{}; rerun "
-                       "shard {}",
-                       label_of(folder), names_of(missing), cut, m.shard.index);
+    return fmt::format("{} did not finish (its task was killed or is still running): it should hold {}, no grade yet "
+                       "for {}{}; rerun shard {}",
+                       label_of(folder), names_of(m.submissions),
+                       missing.empty() ? "none" : fmt::format("{}", fmt::join(missing, ", ")), cut, m.shard.index);
   if (!missing.empty())
     return fmt::format("{} says it finished but results.jsonl lacks {}: rerun shard {}", label_of(folder),
                        names_of(missing), m.shard.index);

@@ -255,7 +255,9 @@ TEST(ShardManifest, AShardKilledMidWayIsNamedWithWhatItLacks) {
   const auto problems = shard_problems({finished(Shard{1, 2}, names), killed});
   ASSERT_EQ(problems.size(), 1u) << joined(problems);
   EXPECT_NE(problems[0].find("shard 2/2 (shards/2) did not finish"), std::string::npos) << problems[0];
-  EXPECT_NE(problems[0].find("no grade yet for " + lost), std::string::npos) << problems[0];
+  EXPECT_NE(problems[0].find("no grade yet for " + lost + ";"), std::string::npos) << problems[0];
+  for (const auto& name : killed.manifest->submissions)  // every one it should hold, graded or not
+    EXPECT_NE(problems[0].find(name), std::string::npos) << name << ": " << problems[0];
   EXPECT_NE(problems[0].find("cut short"), std::string::npos) << problems[0];
 
   ShardFolder damaged = finished(Shard{2, 2}, names);  // complete, but a row is gone since
