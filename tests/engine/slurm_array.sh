@@ -56,7 +56,13 @@ state="$(mktemp -d /tmp/ipcg-slurm.XXXXXX)"  # Slurm's and munge's files: no spa
 chmod 0755 "$state"                          # munged refuses a socket folder others cannot search
 course="$state/course ü"                     # the course's files, paths with a space as on any share
 mkdir -p "$state"/{etc,munge,ctld,spool,run,log} "$course"
-cgroups_before="$(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d \( -name 'slurm*' -o -name 'ipcgrade-*' \) | sort)"
+# The cgroup folders Slurm or the grader could leave: any at the top (proctrack/cgroup without a
+# cgroup.conf made "/sys/fs/cgroup/freezer(null)" here), slurm* and ipcgrade-* one below.
+cgroup_folders() {
+  { find /sys/fs/cgroup -mindepth 1 -maxdepth 1 -type d
+    find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d \( -name 'slurm*' -o -name 'ipcgrade-*' \); } | sort
+}
+cgroups_before="$(cgroup_folders)"
 munged_pid="" slurmctld_pid="" slurmd_pid=""
 
 stop() {  # stop PID NAME: TERM, then KILL at a deadline, then reap
@@ -73,10 +79,7 @@ our_jobs() { squeue -h -o %i 2>/dev/null; }
 # Processes still running in the cluster's folders, or slurmstepds (finished ones are zombies of
 # pid 1 for about half a second: not counted).
 leftovers() {
-  local p
-  for p in /proc/[0-9]*; do
-    [[ "$(readlink "$p/cwd" 2>/dev/null)" == "$state"* ]] && echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline")"
-  done
+  find /proc/[0-9]*/cwd -maxdepth 0 -lname "$state*" 2>/dev/null
   ps -eo pid=,stat=,comm= | awk '$3 == "slurmstepd" && $2 !~ /^Z/'
 }
 nothing_left() { [[ -z "$(leftovers)" ]]; }
@@ -98,24 +101,26 @@ cleanup() {
   stop "$slurmd_pid" slurmd
   stop "$slurmctld_pid" slurmctld
   stop "$munged_pid" munged
-  local deadline=$((SECONDS + 10))
+  local deadline=$((SECONDS + 10)) stopped=$SECONDS
   until nothing_left || ((SECONDS >= deadline)); do sleep 0.2; done
+  log "no job process left $((SECONDS - stopped)) s after the daemons stopped"
   if ! nothing_left; then
     log "FAIL: processes left behind:"; leftovers
     status=1
   fi
-  # A cgroup of a grader that is gone (ipcgrade-<pid>-*) or of Slurm that was not there before.
+  # A cgroup folder that was not there before: Slurm's (removed, being empty and ours), or one of a
+  # grader that is gone (ipcgrade-<pid>-*).
   local cgroup
   while read -r cgroup; do
     [[ -z "$cgroup" ]] && continue
     local pid="${cgroup##*/ipcgrade-}"
     pid="${pid%%-*}"
-    if [[ "$cgroup" == */slurm* ]] || ! kill -0 "$pid" 2>/dev/null; then
+    if [[ "$cgroup" != */ipcgrade-* ]] || ! kill -0 "$pid" 2>/dev/null; then
       log "FAIL: cgroup left behind: $cgroup"
+      [[ "$cgroup" != */ipcgrade-* ]] && rmdir "$cgroup"
       status=1
     fi
-  done < <(comm -13 <(echo "$cgroups_before") \
-             <(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d \( -name 'slurm*' -o -name 'ipcgrade-*' \) | sort))
+  done < <(comm -13 <(echo "$cgroups_before") <(cgroup_folders))
   rm -rf "$state"
   [[ -e "$state" ]] && { log "FAIL: $state is still there"; status=1; }
   ((status == 0)) && log "nothing left behind: no process, no folder, no cgroup"
@@ -153,8 +158,8 @@ SlurmdPidFile=$state/run/slurmd.pid
 SlurmctldLogFile=$state/log/slurmctld.log
 SlurmdLogFile=$state/log/slurmd.log
 # linuxproc tracks a job's processes by parentage and creates no cgroup, so the grader's cells
-# keep cgroups of their own (proctrack/cgroup ran too but left freezer/slurm_<node> behind).
-ProctrackType=proctrack/linuxproc
+# keep cgroups of their own. IPCG_SLURM_PROCTRACK=proctrack/cgroup measures the other choice.
+ProctrackType=${IPCG_SLURM_PROCTRACK:-proctrack/linuxproc}
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
 SelectType=select/cons_tres
@@ -168,6 +173,9 @@ ReturnToService=2
 $node_line State=UNKNOWN
 PartitionName=grade Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
+if [[ "${IPCG_SLURM_PROCTRACK:-}" == proctrack/cgroup ]]; then  # read beside slurm.conf
+  printf 'CgroupPlugin=cgroup/v1\nCgroupMountpoint=/sys/fs/cgroup\n' >"$state/etc/cgroup.conf"
+fi
 export SLURM_CONF="$state/etc/slurm.conf"
 
 started=$SECONDS
