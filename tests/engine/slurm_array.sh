@@ -63,6 +63,10 @@ cgroup_folders() {
     find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d \( -name 'slurm*' -o -name 'ipcgrade-*' \); } | sort
 }
 cgroups_before="$(cgroup_folders)"
+# The graders' work folders (ipcgrade-<pid>-XXXXXX): the cancelled task's grader could not remove
+# its own; the next grader on the node (the rerun) must.
+work_folders() { find "${TMPDIR:-/tmp}" -mindepth 1 -maxdepth 1 -type d -name 'ipcgrade-[0-9]*-??????' | sort; }
+work_before="$(work_folders)"
 munged_pid="" slurmctld_pid="" slurmd_pid=""
 
 stop() {  # stop PID NAME: TERM, then KILL at a deadline, then reap
@@ -121,6 +125,13 @@ cleanup() {
       status=1
     fi
   done < <(comm -13 <(echo "$cgroups_before") <(cgroup_folders))
+  local folder
+  while read -r folder; do
+    [[ -z "$folder" ]] && continue
+    local pid="${folder##*/ipcgrade-}"
+    pid="${pid%%-*}"
+    kill -0 "$pid" 2>/dev/null || { log "FAIL: work folder of a grader that is gone left behind: $folder"; status=1; }
+  done < <(comm -13 <(echo "$work_before") <(work_folders))
   rm -rf "$state"
   [[ -e "$state" ]] && { log "FAIL: $state is still there"; status=1; }
   ((status == 0)) && log "nothing left behind: no process, no folder, no cgroup"
