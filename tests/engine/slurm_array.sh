@@ -144,7 +144,9 @@ free_port() {
   local port
   while :; do
     port=$((20000 + RANDOM % 20000))
-    [[ -z "$(ss -Htan "( sport = :$port )")" ]] && echo "$port" && return
+    # No socket bound to it (the local address column of /proc/net/tcp*, the port in hex).
+    awk -v hex="$(printf '%04X' "$port")" 'FNR > 1 { split($2, addr, ":"); if (addr[2] == hex) found = 1 }
+      END { exit found }' /proc/net/tcp /proc/net/tcp6 && echo "$port" && return
   done
 }
 host="$(hostname -s)"
