@@ -2,14 +2,18 @@
 # Installs what ipcgrade needs, from Debian 12's packages only.
 #   .ci/install-deps.sh          what building the grader and grading need
 #   .ci/install-deps.sh --tests  that, plus what the test suite and bench/ need (GoogleTest,
-#                                Google Benchmark, xmllint, Chromium for the gradebook page test)
+#                                Google Benchmark, xmllint, Chromium for the gradebook page test,
+#                                a single-node Slurm cluster and munge for the engine test)
 #   .ci/install-deps.sh --list [--tests]   print the package names, one line, and change nothing
 # As root: apt-get installs whatever is missing, waiting for a held dpkg lock.
 # Otherwise: prints the exact apt-get line to run, and fails if anything is missing.
 set -euo pipefail
 
 grading_packages=(cmake make g++ gcc pkg-config libtomlplusplus-dev libseccomp-dev libcli11-dev nlohmann-json3-dev libfmt-dev libexpected-dev musl-tools)
-test_packages=(libgtest-dev libgmock-dev libbenchmark-dev libxml2-utils chromium bubblewrap)
+# slurmctld slurmd slurm-client munge: tests/engine/ brings up a one-node cluster of its own; no
+# daemon is started by installing them (nor wanted: the test starts its own, on its own ports).
+test_packages=(libgtest-dev libgmock-dev libbenchmark-dev libxml2-utils chromium bubblewrap
+               slurmctld slurmd slurm-client munge)
 
 with_tests=0 list=0
 for arg in "$@"; do

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "batch/gradebook.hpp"
+#include "batch/shard_manifest.hpp"
 #include "report/text_report.hpp"
 
 namespace ipcg {
@@ -156,11 +157,17 @@ Result<BatchSummary> run_batch(const LabSpec& lab, const BatchOptions& options, 
   summary.seed = pick_seed(options, log.rows());
   for (const auto& name : names) summary.skipped += options.shard.contains(name) ? 1 : 0;
   summary.skipped -= static_cast<int>(pending.size());
+  // What this folder is to hold, first; that it holds it, last (`grader merge` checks both).
+  ShardManifest manifest = manifest_for(options.shard, names, lab.id, lab.spec_hash,
+                                        options.grade_template.grader_version, summary.seed);
+  IPCG_CHECK(write_manifest(options.out, manifest));
   progress.started(static_cast<int>(pending.size()), summary.skipped, summary.seed);
   IPCG_CHECK(grade_all(lab, options, summary.seed, pending, log, progress, summary));
   progress.finished_all();
   IPCG_CHECK(log.compact());
   IPCG_CHECK(write_file_atomically(options.out / "gradebook.csv", gradebook_csv(log.rows())));
+  manifest.complete = true;
+  IPCG_CHECK(write_manifest(options.out, manifest));
   return summary;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "batch/gradebook.hpp"
+#include "batch/shard_manifest.hpp"
 
 namespace ipcg {
 namespace {
@@ -23,12 +24,32 @@ Result<void> check_same(const Origin& first, const Origin& other) {
   return {};
 }
 
-Result<std::vector<ResultRow>> read_shard(const fs::path& dir) {
-  const auto path = dir / "results.jsonl";
+// A folder as it is on disk; whatever is wrong with it is said, not returned, so that merge can
+// name every problem at once.
+ShardFolder read_folder(const fs::path& dir) {
+  ShardFolder folder{.source = dir.string()};
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return fail(Errc::usage, "no " + path.string() + " (not a batch output folder)");
-  IPCG_TRY(std::string text, read_text_file(path));
-  return parse_results(text).rows;
+  if (!fs::is_directory(dir, ec)) {
+    folder.unreadable = "no such folder (its task never started?)";
+    return folder;
+  }
+  auto manifest_text = read_text_file(dir / "shard.json");
+  if (!manifest_text || manifest_text->empty()) {
+    folder.unreadable = "no shard.json: not the output folder of `grader batch`, or its task never started";
+    return folder;
+  }
+  auto manifest = parse_manifest(*manifest_text);
+  if (!manifest) {
+    folder.unreadable = manifest.error().message;
+    return folder;
+  }
+  folder.manifest = std::move(*manifest);
+  if (auto text = read_text_file(dir / "results.jsonl")) {
+    auto parsed = parse_results(*text);
+    folder.rows = std::move(parsed.rows);
+    folder.cut_off_lines = parsed.ignored_lines;
+  }
+  return folder;
 }
 
 // Reports of every shard, each under its own name; a missing reports/ folder is not an error.
@@ -61,12 +82,19 @@ Result<std::vector<ResultRow>> merge_rows(const std::vector<std::vector<ResultRo
 }
 
 Result<void> merge_outputs(const std::vector<fs::path>& shard_dirs, const fs::path& out) {
+  std::vector<ShardFolder> folders;
+  for (const auto& dir : shard_dirs) folders.push_back(read_folder(dir));
+  if (auto problems = shard_problems(folders); !problems.empty()) {
+    std::string message = "the shards given do not hold the whole class; nothing merged:";
+    for (const auto& problem : problems) message += "\n  " + problem;
+    message += "\nrerun each shard named (same lab, folder, --seed, --shard and --out: a rerun resumes), then merge again";
+    return fail(Errc::usage, message);
+  }
   std::vector<std::vector<ResultRow>> shards;
   std::vector<std::string> sources;
-  for (const auto& dir : shard_dirs) {
-    IPCG_TRY(auto rows, read_shard(dir));
-    shards.push_back(std::move(rows));
-    sources.push_back(dir.string());
+  for (auto& folder : folders) {
+    shards.push_back(std::move(folder.rows));
+    sources.push_back(folder.source);
   }
   IPCG_TRY(std::vector<ResultRow> rows, merge_rows(shards, sources));
   IPCG_CHECK(copy_reports(shard_dirs, out));

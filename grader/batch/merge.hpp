@@ -3,8 +3,11 @@
 //   IPCG_CHECK(merge_outputs({"shard-1", "shard-2"}, "grades"));
 //   // grades/results.jsonl, grades/gradebook.csv (rows by submission name), grades/reports/
 //
-// Shards graded under different lab.toml hashes or grader versions are refused (Errc::usage):
-// their scores are not comparable.
+// Refused (Errc::usage), every reason named at once: shards graded under different lab.toml
+// hashes, grader versions, seeds or shard counts (their scores are not one class's), and any set
+// of folders that would lack students: a shard K of N not given, one that did not finish (no
+// complete shard.json: its task was killed, even while writing), one given twice
+// (batch/shard_manifest.hpp). Each message names the shard and the submissions it should hold.
 #pragma once
 
 #include <filesystem>

@@ -16,7 +16,9 @@ std::optional<long long> parse_int(std::string_view text) {
   return value;
 }
 
-// K from the engine's task index; both engines count from 0 unless Slurm says its minimum.
+// K from the engine's task index. Kubernetes counts from 0. A Slurm task's id is K itself
+// (--array=1-N): resubmitting one index alone (--array=2) makes SLURM_ARRAY_TASK_MIN that index,
+// so subtracting the minimum would regrade shard 1 into shard 2's folder.
 Result<long long> auto_index(const EnvLookup& env) {
   if (auto k8s = env("JOB_COMPLETION_INDEX")) {
     if (auto index = parse_int(*k8s)) return *index + 1;
@@ -25,10 +27,10 @@ Result<long long> auto_index(const EnvLookup& env) {
   if (auto slurm = env("SLURM_ARRAY_TASK_ID")) {
     auto index = parse_int(*slurm);
     if (!index) return fail(Errc::usage, "SLURM_ARRAY_TASK_ID is not a number: '" + *slurm + "'");
-    auto min = env("SLURM_ARRAY_TASK_MIN");
-    auto base = min ? parse_int(*min) : std::optional<long long>(0);
-    if (!base) return fail(Errc::usage, "SLURM_ARRAY_TASK_MIN is not a number: '" + *min + "'");
-    return *index - *base + 1;
+    if (*index < 1)
+      return fail(Errc::usage, "SLURM_ARRAY_TASK_ID is " + *slurm + ": number the array from 1 (--array=1-N), "
+                               "task K grades shard K");
+    return *index;
   }
   return fail(Errc::usage, "--shard auto/N needs JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID in the environment");
 }

@@ -4,8 +4,8 @@
 //   IPCG_TRY(Shard shard, parse_shard("auto/4", environment_lookup()));  // or "2/4"
 //   for (const auto& name : names) if (shard.contains(name)) ...
 //
-// "auto/N" takes K from JOB_COMPLETION_INDEX (Kubernetes, 0-based) or SLURM_ARRAY_TASK_ID
-// (minus SLURM_ARRAY_TASK_MIN when set, so 0- and 1-based arrays both work).
+// "auto/N" takes K from JOB_COMPLETION_INDEX (Kubernetes, 0-based) or SLURM_ARRAY_TASK_ID (K
+// itself: the array is --array=1-N, so a task resubmitted alone, --array=K, still grades shard K).
 #pragma once
 
 #include <cstdint>

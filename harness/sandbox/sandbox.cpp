@@ -174,6 +174,7 @@ Result<Sandbox> Sandbox::create(const SandboxConfig& config) {
     IPCG_TRY(impl->slot, internal::claim_slot());
     internal::sweep_dead_graders_cgroups();  // a grader killed outright leaves its cells' cgroups
   }
+  internal::sweep_dead_graders_work_dirs(config.work_parent);  // and a killed grader its work folders
   IPCG_TRY(impl->host_dir, internal::make_work_dir(config.work_parent));
   impl->work_fd = UniqueFd(::open(impl->host_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!impl->work_fd) return sys_fail("open " + impl->host_dir.string());

@@ -261,8 +261,11 @@ SandboxedProcess make_process(const std::shared_ptr<Cell::Core>& core, pid_t cel
 Result<std::vector<char>> encode_spawn_request(const CellIdentity& id, const SpawnSpec& spec);
 
 // --- the work folder and folders the box could write (work_dir.cpp) -----------------------------
-// A new private folder (0711) under requested, or $TMPDIR, or /tmp.
+// A new private folder (0711) under requested, or $TMPDIR, or /tmp: ipcgrade-<pid>-XXXXXX.
 Result<std::filesystem::path> make_work_dir(const std::filesystem::path& requested);
+// Removes the work folders there of graders that are gone (killed before their Sandbox ended);
+// returns how many.
+int sweep_dead_graders_work_dirs(const std::filesystem::path& requested);
 // A single folder name: not empty, ".", ".." or holding a '/'.
 bool valid_dir_name(const std::string& name);
 // The names in a folder, through a copy of its descriptor.

@@ -1,11 +1,14 @@
-// The Sandbox's work folder on the host: made private (0711) under $TMPDIR or /tmp, emptied at
-// the end without following anything the box may have planted in it.
+// The Sandbox's work folder on the host: made private (0711) under $TMPDIR or /tmp, named with
+// the grader's pid, emptied at the end without following anything the box may have planted in it
+// (or, when the grader was killed first, by the next grader's sweep).
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -55,17 +58,55 @@ void remove_children(int dir_fd, int depth) {
   for (const std::string& name : list_names(dir_fd)) remove_entry(dir_fd, name.c_str(), depth);
 }
 
+namespace {
+
+std::filesystem::path parent_of(const std::filesystem::path& requested) {
+  if (!requested.empty()) return requested;
+  const char* tmpdir = std::getenv("TMPDIR");
+  return tmpdir && *tmpdir ? tmpdir : "/tmp";
+}
+
+// The pid in "ipcgrade-<pid>-XXXXXX" (make_work_dir's names), or 0 for any other name.
+pid_t owner_of(std::string_view name) {
+  constexpr std::string_view prefix = "ipcgrade-";
+  if (!name.starts_with(prefix)) return 0;
+  name.remove_prefix(prefix.size());
+  long long pid = 0;
+  auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
+  const std::string_view rest(end, static_cast<std::size_t>(name.data() + name.size() - end));
+  if (ec != std::errc() || pid <= 0 || rest.size() != 7 || rest[0] != '-') return 0;
+  return static_cast<pid_t>(pid);
+}
+
+}  // namespace
+
 Result<std::filesystem::path> make_work_dir(const std::filesystem::path& requested) {
-  std::filesystem::path parent = requested;
-  if (parent.empty()) {
-    const char* tmpdir = std::getenv("TMPDIR");
-    parent = tmpdir && *tmpdir ? tmpdir : "/tmp";
-  }
-  std::string templ = (parent / "ipcgrade-XXXXXX").string();
-  if (!::mkdtemp(templ.data())) return sys_fail("mkdtemp in " + parent.string());
+  // The grader's pid in the name: a grader killed before its Sandbox ended (scancel, a time
+  // limit, SIGKILL) leaves the folder, and the next grader on this host removes it.
+  std::string templ = (parent_of(requested) / ("ipcgrade-" + std::to_string(::getpid()) + "-XXXXXX")).string();
+  if (!::mkdtemp(templ.data())) return sys_fail("mkdtemp in " + parent_of(requested).string());
   // 0711: a slot uid may reach what it is given inside, but may not list or create here.
   if (::chmod(templ.c_str(), 0711) != 0) return sys_fail("chmod " + templ);
   return std::filesystem::path(templ);
+}
+
+int sweep_dead_graders_work_dirs(const std::filesystem::path& requested) {
+  UniqueFd parent(::open(parent_of(requested).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!parent) return 0;
+  int removed = 0;
+  for (const std::string& name : list_names(parent.get())) {
+    const pid_t owner = owner_of(name);
+    // Only a grader that is gone: its pid answers no signal (a reused pid keeps the folder until
+    // that process is gone too), and only our own folders, never followed through a symlink.
+    struct stat st {};
+    if (owner <= 0 || (::kill(owner, 0) == 0 || errno != ESRCH)) continue;
+    if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
+        st.st_uid != ::geteuid())
+      continue;
+    remove_entry(parent.get(), name.c_str());
+    ++removed;
+  }
+  return removed;
 }
 
 bool valid_dir_name(const std::string& name) {

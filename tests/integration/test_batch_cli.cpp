@@ -108,6 +108,9 @@ TEST_F(Batch, MergeRefusesShardsOfDifferentSpecs) {
   fs::create_directories(root_ / "odd");
   std::ofstream(root_ / "odd" / "results.jsonl")
       << R"({"submission":"zed","lab":"lab1","spec_hash":"other","grader_version":"0"})" << "\n";
+  std::ofstream(root_ / "odd" / "shard.json")
+      << R"({"shard":"1/1","lab":"lab1","spec_hash":"other","grader_version":"0","seed":11,"complete":true,)"
+      << R"("submissions":["zed"],"everyone":["zed"]})";
   ASSERT_EQ(first_.exit_code, 0) << first_.err;
   auto merged = run_grader({"merge", batch_out("all"), batch_out("odd"), "--out", batch_out("refused")});
   EXPECT_EQ(merged.exit_code, 2);

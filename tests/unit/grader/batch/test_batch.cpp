@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,6 +15,7 @@
 #include "batch/merge.hpp"
 #include "batch/results_log.hpp"
 #include "batch/shard.hpp"
+#include "batch/shard_manifest.hpp"
 
 namespace fs = std::filesystem;
 using namespace ipcg;
@@ -64,9 +66,10 @@ TEST(Shard, ParsesExplicitAndEngineIndices) {
   auto none = env_of({});
   EXPECT_EQ(parse_shard("2/4", none)->index, 2);
   EXPECT_EQ(parse_shard("auto/4", env_of({{"JOB_COMPLETION_INDEX", "0"}}))->index, 1);
-  EXPECT_EQ(parse_shard("auto/4", env_of({{"SLURM_ARRAY_TASK_ID", "3"}}))->index, 4);
-  auto slurm_min = env_of({{"SLURM_ARRAY_TASK_ID", "3"}, {"SLURM_ARRAY_TASK_MIN", "1"}});
-  EXPECT_EQ(parse_shard("auto/4", slurm_min)->index, 3);
+  EXPECT_EQ(parse_shard("auto/4", env_of({{"SLURM_ARRAY_TASK_ID", "3"}}))->index, 3);
+  // Task 2 resubmitted alone (sbatch --array=2): Slurm sets the minimum to 2; it is still shard 2.
+  auto resubmitted = env_of({{"SLURM_ARRAY_TASK_ID", "2"}, {"SLURM_ARRAY_TASK_MIN", "2"}});
+  EXPECT_EQ(parse_shard("auto/4", resubmitted)->index, 2);
 }
 
 TEST(Shard, RejectsMalformedShards) {
@@ -76,7 +79,10 @@ TEST(Shard, RejectsMalformedShards) {
     ASSERT_FALSE(parsed) << bad;
     EXPECT_EQ(parsed.error().code, Errc::usage);
   }
-  EXPECT_FALSE(parse_shard("auto/4", env_of({{"SLURM_ARRAY_TASK_ID", "9"}})));  // K = 10 > 4
+  EXPECT_FALSE(parse_shard("auto/4", env_of({{"SLURM_ARRAY_TASK_ID", "5"}})));  // K = 5 > 4
+  auto zero = parse_shard("auto/4", env_of({{"SLURM_ARRAY_TASK_ID", "0"}}));  // a 0-based array
+  ASSERT_FALSE(zero);
+  EXPECT_NE(zero.error().message.find("--array=1-N"), std::string::npos) << zero.error().message;
 }
 
 TEST(ResultsFile, ResultLineNamesTheSubfolderOnOneLine) {
@@ -186,6 +192,96 @@ TEST(Merge, JoinsShardsSortedAndRefusesMixedSpecs) {
   EXPECT_NE(refused.error().message.find("s2"), std::string::npos);
 }
 
+// Six names of which each shard of 2 gets some (checked here, not assumed).
+std::vector<std::string> class_of(int count) {
+  std::vector<std::string> names;
+  for (const char* name : {"alice", "bob", "carol", "dave", "erin", "frank"}) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  EXPECT_FALSE(manifest_for(Shard{1, count}, names, "lab1", "h1", "1.0", 7).submissions.empty());
+  EXPECT_FALSE(manifest_for(Shard{2, count}, names, "lab1", "h1", "1.0", 7).submissions.empty());
+  return names;
+}
+
+// A shard folder as a finished batch leaves it: a complete manifest and a row per submission.
+ShardFolder finished(const Shard& shard, const std::vector<std::string>& everyone, std::uint64_t seed = 7) {
+  ShardFolder folder{.source = "shards/" + std::to_string(shard.index)};
+  folder.manifest = manifest_for(shard, everyone, "lab1", "h1", "1.0", seed);
+  folder.manifest->complete = true;
+  for (const auto& name : folder.manifest->submissions) folder.rows.push_back(row(result_line(lab_result(10, 5), name)));
+  return folder;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& line : lines) text += line + "\n";
+  return text;
+}
+
+TEST(ShardManifest, RoundTripsThroughItsJson) {
+  const auto names = class_of(2);
+  ShardManifest m = manifest_for(Shard{2, 2}, names, "lab1", "h1", "1.0", 7);
+  auto parsed = parse_manifest(manifest_json(m));
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->shard.label(), "2/2");
+  EXPECT_EQ(parsed->everyone, names);
+  EXPECT_EQ(parsed->submissions, m.submissions);
+  EXPECT_EQ(parsed->seed, 7u);
+  EXPECT_FALSE(parsed->complete);
+  EXPECT_FALSE(parse_manifest(R"({"shard": "2/2"})"));
+  EXPECT_FALSE(parse_manifest("{\"shard\": \"2/2\", \"lab\""));  // cut off while written
+}
+
+TEST(ShardManifest, EveryFinishedShardOnceIsTheWholeClass) {
+  const auto names = class_of(2);
+  EXPECT_TRUE(shard_problems({finished(Shard{2, 2}, names), finished(Shard{1, 2}, names)}).empty());
+}
+
+TEST(ShardManifest, AMissingShardIsNamedWithTheSubmissionsItShouldHold) {
+  const auto names = class_of(2);
+  const auto problems = shard_problems({finished(Shard{1, 2}, names)});
+  ASSERT_EQ(problems.size(), 1u) << joined(problems);
+  const auto expected = manifest_for(Shard{2, 2}, names, "lab1", "h1", "1.0", 7).submissions;
+  EXPECT_NE(problems[0].find("shard 2/2 is missing"), std::string::npos) << problems[0];
+  for (const auto& name : expected) EXPECT_NE(problems[0].find(name), std::string::npos) << name << ": " << problems[0];
+}
+
+TEST(ShardManifest, AShardKilledMidWayIsNamedWithWhatItLacks) {
+  const auto names = class_of(2);
+  ShardFolder killed = finished(Shard{2, 2}, names);
+  killed.manifest->complete = false;
+  const std::string lost = killed.rows.back().submission;
+  killed.rows.pop_back();
+  killed.cut_off_lines = 1;  // killed while writing the row of `lost`
+  const auto problems = shard_problems({finished(Shard{1, 2}, names), killed});
+  ASSERT_EQ(problems.size(), 1u) << joined(problems);
+  EXPECT_NE(problems[0].find("shard 2/2 (shards/2) did not finish"), std::string::npos) << problems[0];
+  EXPECT_NE(problems[0].find("no grade yet for " + lost + ";"), std::string::npos) << problems[0];
+  for (const auto& name : killed.manifest->submissions)  // every one it should hold, graded or not
+    EXPECT_NE(problems[0].find(name), std::string::npos) << name << ": " << problems[0];
+  EXPECT_NE(problems[0].find("cut short"), std::string::npos) << problems[0];
+
+  ShardFolder damaged = finished(Shard{2, 2}, names);  // complete, but a row is gone since
+  damaged.rows.pop_back();
+  EXPECT_EQ(shard_problems({finished(Shard{1, 2}, names), damaged}).size(), 1u);
+}
+
+TEST(ShardManifest, TwiceUnreadableOrGradedDifferentlyIsRefused) {
+  const auto names = class_of(2);
+  auto twice = shard_problems({finished(Shard{1, 2}, names), finished(Shard{1, 2}, names), finished(Shard{2, 2}, names)});
+  ASSERT_EQ(twice.size(), 1u) << joined(twice);
+  EXPECT_NE(twice[0].find("shard 1/2 is given twice"), std::string::npos) << twice[0];
+  ShardFolder never{.source = "shards/2", .unreadable = "no such folder"};
+  auto gone = shard_problems({finished(Shard{1, 2}, names), never});
+  ASSERT_EQ(gone.size(), 2u) << joined(gone);  // the folder, and the shard it should have been
+  EXPECT_NE(gone[0].find("shards/2: no such folder"), std::string::npos) << gone[0];
+  EXPECT_NE(gone[1].find("shard 2/2 is missing"), std::string::npos) << gone[1];
+  auto seeds = shard_problems({finished(Shard{1, 2}, names), finished(Shard{2, 2}, names, 8)});
+  ASSERT_EQ(seeds.size(), 1u) << joined(seeds);
+  EXPECT_NE(seeds[0].find("--seed 7"), std::string::npos) << seeds[0];
+  auto counts = shard_problems({finished(Shard{1, 2}, names), finished(Shard{2, 3}, names)});
+  ASSERT_EQ(counts.size(), 1u) << joined(counts);
+}
+
 TEST(Progress, PlainLineAndBar) {
   BatchOutcome o{.submission = "alice", .score = 120, .max_score = 140, .seconds = 2.06};
   EXPECT_EQ(progress_line(3, 12, o), "[3/12] alice: 120/140 (2.1 s)");
@@ -227,6 +323,11 @@ TEST_F(TempDir, BatchRecordsErrorsResumesAndKeepsItsSeed) {
   EXPECT_TRUE(fs::exists(dir_ / "out" / "reports" / "bob.txt"));
   const std::string csv = *read_text_file(dir_ / "out" / "gradebook.csv");
   EXPECT_NE(csv.find("bob,,,,,error: sandbox broke\r\n"), std::string::npos) << csv;
+  auto manifest = parse_manifest(*read_text_file(dir_ / "out" / "shard.json"));  // written last
+  ASSERT_TRUE(manifest);
+  EXPECT_TRUE(manifest->complete);
+  EXPECT_EQ(manifest->submissions, (std::vector<std::string>{"alice", "bob", "carol"}));
+  EXPECT_EQ(manifest->seed, 7u);
 
   options.seed.reset();  // a resumed batch reuses the seed its rows were graded with
   RecordingProgress second;
@@ -234,6 +335,49 @@ TEST_F(TempDir, BatchRecordsErrorsResumesAndKeepsItsSeed) {
   EXPECT_EQ(second.done, std::set<std::string>{"bob"});
   EXPECT_EQ(second.skipped, 2);
   EXPECT_EQ(second.seed, 7u);
+}
+
+// On disk: a shard whose task was killed while writing (manifest not complete, results.jsonl
+// cut mid-line) is refused by merge, nothing written; its rerun resumes, and the merge then equals
+// the unsharded gradebook.
+TEST_F(TempDir, MergeRefusesAShardKilledWhileWritingAndTakesItsRerun) {
+  for (const char* name : {"alice", "bob", "carol", "dave", "erin", "frank"}) fs::create_directories(dir_ / "subs" / name);
+  LabSpec lab;
+  lab.id = "lab1";
+  lab.spec_hash = "h1";
+  auto batch = [&](const Shard& shard, const std::string& out) {
+    BatchOptions options{.folder = dir_ / "subs", .out = dir_ / out, .jobs = 2, .shard = shard, .seed = 7};
+    options.grade_template.grader_version = "1.0";
+    options.grade_fn = [](const LabSpec&, const GradeOptions& g) -> Result<LabResult> {
+      return lab_result(g.submission.filename().string().size() % 2 ? 10 : 0, 5);
+    };
+    RecordingProgress progress;
+    ASSERT_TRUE(run_batch(lab, options, progress));
+  };
+  batch(Shard{}, "all");
+  batch(Shard{1, 2}, "1");
+  batch(Shard{2, 2}, "2");
+  auto manifest = parse_manifest(*read_text_file(dir_ / "2" / "shard.json"));
+  ASSERT_TRUE(manifest);
+  ASSERT_GE(manifest->submissions.size(), 2u);
+  manifest->complete = false;
+  ASSERT_TRUE(write_manifest(dir_ / "2", *manifest));
+  const std::string rows = *read_text_file(dir_ / "2" / "results.jsonl");
+  const auto second_line = rows.find('\n') + 1;
+  std::ofstream(dir_ / "2" / "results.jsonl", std::ios::trunc) << rows.substr(0, second_line + 10);
+
+  auto refused = merge_outputs({dir_ / "1", dir_ / "2"}, dir_ / "merged");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::usage);
+  EXPECT_NE(refused.error().message.find("shard 2/2 (" + (dir_ / "2").string() + ") did not finish"), std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find(manifest->submissions.back()), std::string::npos) << refused.error().message;
+  EXPECT_FALSE(fs::exists(dir_ / "merged" / "gradebook.csv"));
+
+  batch(Shard{2, 2}, "2");  // the rerun resumes
+  auto merged = merge_outputs({dir_ / "1", dir_ / "2"}, dir_ / "merged");
+  ASSERT_TRUE(merged) << merged.error().message;
+  EXPECT_EQ(*read_text_file(dir_ / "merged" / "gradebook.csv"), *read_text_file(dir_ / "all" / "gradebook.csv"));
 }
 
 // --lang reaches reports/<submission>.txt only: results.jsonl and gradebook.csv are the same in

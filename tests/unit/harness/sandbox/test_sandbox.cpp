@@ -483,6 +483,42 @@ TEST(WorkDir, IsPrivateAndMapsIntoTheBox) {
   EXPECT_FALSE(box->make_writable_dir("a/b"));
 }
 
+// A grader killed outright (scancel, a Slurm time limit) cannot remove its work folder; the next
+// Sandbox made on the host removes it, without following what the box planted in it, and touches
+// no folder of a grader alive nor any other name.
+TEST(WorkDir, ADeadGradersWorkFolderGoesWithTheNextSandbox) {
+  namespace fs = std::filesystem;
+  char parent_templ[] = "/tmp/ipcg-workparent-XXXXXX";
+  ASSERT_NE(::mkdtemp(parent_templ), nullptr);
+  const fs::path parent = parent_templ;
+  char outside_templ[] = "/tmp/ipcg-outside-XXXXXX";
+  ASSERT_NE(::mkdtemp(outside_templ), nullptr);
+  const fs::path outside = outside_templ;
+  std::ofstream(outside / "keep") << "x";
+  const pid_t dead = ::fork();  // a pid that answers no signal once reaped
+  if (dead == 0) ::_exit(0);
+  ASSERT_EQ(::waitpid(dead, nullptr, 0), dead);
+  const fs::path gone = parent / ("ipcgrade-" + std::to_string(dead) + "-AbC123");
+  const fs::path alive = parent / ("ipcgrade-" + std::to_string(::getpid()) + "-AbC123");
+  fs::create_directories(gone / "box" / "locked");
+  std::ofstream(gone / "box" / "locked" / "file") << "x";
+  fs::create_symlink(outside, gone / "box" / "escape");
+  fs::permissions(gone / "box" / "locked", fs::perms::none);
+  fs::create_directories(alive);
+  fs::create_directories(parent / "ipcgrade-slots");
+  {
+    auto box = Sandbox::create({.work_parent = parent});
+    ASSERT_TRUE(box) << box.error().message;
+    EXPECT_EQ(box->host_work_dir().filename().string().rfind("ipcgrade-" + std::to_string(::getpid()) + "-", 0), 0u);
+  }
+  EXPECT_FALSE(fs::exists(gone));
+  EXPECT_TRUE(fs::exists(alive));
+  EXPECT_TRUE(fs::exists(parent / "ipcgrade-slots"));
+  EXPECT_TRUE(fs::exists(outside / "keep"));
+  fs::remove_all(parent);
+  fs::remove_all(outside);
+}
+
 TEST(WorkDir, WritableDirsBelongToTheSlotAndSlotsAreNeverShared) {
   if (::geteuid() != 0) GTEST_SKIP() << "slot uids need root";
   auto a = Sandbox::create({});
