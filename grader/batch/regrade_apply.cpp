@@ -1,5 +1,8 @@
 #include "batch/regrade_apply.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <ctime>
 
 #include <fmt/format.h>
@@ -45,7 +48,11 @@ Result<void> archive_old(const fs::path& old_dir, const fs::path& archive) {
     IPCG_CHECK(io_check(ec, "copying " + (old_dir / name).string() + " into " + staging.string()));
   }
   fs::rename(staging, archive, ec);
-  return io_check(ec, "renaming " + staging.string() + " to " + archive.string());
+  IPCG_CHECK(io_check(ec, "renaming " + staging.string() + " to " + archive.string()));
+  // On disk before anything is replaced: a power cut must not keep the new files and lose the copies.
+  UniqueFd dir(::open(archive.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir || ::syncfs(dir.get()) != 0) return sys_fail("syncing " + archive.string());
+  return {};
 }
 
 // old/reports becomes a copy of new/reports: copied beside it, then swapped in by renames.
