@@ -17,6 +17,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       add_gradescope_setup_command(app),
       add_batch_command(app),
       add_merge_command(app),
+      add_diff_command(app),
       add_handout_command(app),
       add_policy_command(app),
       add_report_command(app),

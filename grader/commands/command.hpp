@@ -64,6 +64,11 @@ struct CostFlags {
 };
 void add_cost_flags(CLI::App* sub, CostFlags& flags);
 
+// The gradebook page of a batch's output folder written to `page` (`grader report`; redrawn by
+// `grader diff --apply`), with the last regrade's summary when out_dir holds regrade.json.
+// Returns what to print: "wrote <page> (N submissions, ...)".
+Result<std::string> write_gradebook_page(const std::filesystem::path& out_dir, const std::filesystem::path& page);
+
 // The seeds of `grader stress --seeds`: "1..200", "42" or "3,17,99"; a usage error otherwise.
 Result<std::vector<std::uint64_t>> parse_seed_list(std::string_view text);
 
@@ -72,6 +77,7 @@ Command add_run_command(CLI::App& app);
 Command add_gradescope_setup_command(CLI::App& app);
 Command add_batch_command(CLI::App& app);
 Command add_merge_command(CLI::App& app);
+Command add_diff_command(CLI::App& app);
 Command add_handout_command(CLI::App& app);
 Command add_policy_command(CLI::App& app);
 Command add_report_command(CLI::App& app);

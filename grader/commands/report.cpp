@@ -35,18 +35,25 @@ Result<void> write_file(const fs::path& path, const std::string& text) {
 
 int report_command(const ReportArgs& args, std::ostream& out, std::ostream& err) {
   const fs::path dir = args.out_dir;
-  const fs::path page = args.out_file.empty() ? dir / "gradebook.html" : fs::path(args.out_file);
-  auto book = gradebook::read_results(dir / "results.jsonl");
-  if (!book) return exit_for(with_context(book.error(), "grader report"), err);
-  const gradebook::Summary summary = gradebook::summarize(*book);
-  const std::string html = gradebook::gradebook_html(*book, summary, {.reports_href = reports_href(dir, page)});
-  if (auto written = write_file(page, html); !written) return exit_for(written.error(), err);
-  out << fmt::format("wrote {} ({} submissions, {} graded, {} not graded)\n", page.string(), summary.submissions,
-                     summary.graded, book->errors.size());
+  auto written = write_gradebook_page(dir, args.out_file.empty() ? dir / "gradebook.html" : fs::path(args.out_file));
+  if (!written) return exit_for(written.error(), err);
+  out << *written;
   return kExitPassed;
 }
 
 }  // namespace
+
+Result<std::string> write_gradebook_page(const fs::path& dir, const fs::path& page) {
+  auto book = gradebook::read_results(dir / "results.jsonl");
+  if (!book) return tl::unexpected(with_context(book.error(), "grader report"));
+  IPCG_TRY(auto regrade, gradebook::read_regrade_note(dir / "regrade.json"));
+  const gradebook::Summary summary = gradebook::summarize(*book);
+  const std::string html = gradebook::gradebook_html(
+      *book, summary, {.reports_href = reports_href(dir, page), .regrade = std::move(regrade)});
+  IPCG_CHECK(write_file(page, html));
+  return fmt::format("wrote {} ({} submissions, {} graded, {} not graded)\n", page.string(), summary.submissions,
+                     summary.graded, book->errors.size());
+}
 
 Command add_report_command(CLI::App& app) {
   auto args = std::make_shared<ReportArgs>();

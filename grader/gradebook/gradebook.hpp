@@ -11,6 +11,7 @@
 #include <array>
 #include <filesystem>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,5 +94,22 @@ Summary summarize(const Gradebook& book);
 
 // The histogram bin of a score: floor(10 * score / max_score), clamped to 0..9.
 int histogram_bin(double score, double max_score);
+
+// The last `grader diff --apply` of an output folder, from its regrade.json (format in
+// docs/grading-a-class.md, "Regrading"), for the page's "Last regrade" section.
+struct RegradeNote {
+  struct Change {
+    std::string submission;
+    double old_score = 0, new_score = 0;
+    std::string reason;
+  };
+  std::string when, archive;
+  std::string old_spec_hash, new_spec_hash, old_grader_version, new_grader_version;
+  int up = 0, down = 0, equal = 0;
+  std::vector<Change> changed;  // as the file lists them: the largest change first
+};
+
+// std::nullopt when the file does not exist; Errc::config naming the file when it is not JSON.
+Result<std::optional<RegradeNote>> read_regrade_note(const std::filesystem::path& regrade_json);
 
 }  // namespace ipcg::gradebook

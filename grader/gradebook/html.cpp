@@ -221,6 +221,29 @@ std::string errors_section(const Gradebook& book) {
   return html + "</ul>\n";
 }
 
+std::string hash_pair(std::string_view what, const std::string& before, const std::string& after) {
+  if (before == after) return fmt::format("same {} ({})", what, html_escape(after));
+  return fmt::format("{} {} → {}", what, html_escape(before), html_escape(after));
+}
+
+// What the last `grader diff --apply` changed: counts, why, and every changed submission.
+std::string regrade_section(const RegradeNote& note) {
+  std::string html = fmt::format(
+      "<h2>Last regrade</h2>\n<section id=\"regrade\" data-when=\"{0}\" data-up=\"{1}\" data-down=\"{2}\" "
+      "data-equal=\"{3}\">\n<p class=\"sub\">{0}: {1} up, {2} down, {3} equal; {4}, {5}. The previous results are "
+      "in {6}.</p>\n",
+      html_escape(note.when), note.up, note.down, note.equal,
+      hash_pair("spec_hash", note.old_spec_hash, note.new_spec_hash),
+      hash_pair("grader", note.old_grader_version, note.new_grader_version), html_escape(note.archive));
+  if (note.changed.empty()) return html + "</section>\n";
+  html += "<table id=\"regrade-changes\">\n<thead><tr><th>submission</th><th>old</th><th>new</th><th>why</th></tr></thead>\n<tbody>\n";
+  for (const auto& c : note.changed)
+    html += fmt::format("<tr data-submission=\"{0}\"><td>{0}</td><td>{1}</td><td>{2}</td><td>{3}</td></tr>\n",
+                        html_escape(c.submission), format_points(c.old_score), format_points(c.new_score),
+                        html_escape(c.reason));
+  return html + "</tbody></table>\n</section>\n";
+}
+
 std::string page_head(const Gradebook& book, const Summary& s) {
   const std::string lab = html_escape(book.lab.empty() ? "gradebook" : book.lab);
   return fmt::format(
@@ -265,6 +288,7 @@ std::string report_href(std::string_view reports_href, std::string_view submissi
 std::string gradebook_html(const Gradebook& book, const Summary& summary, const HtmlOptions& options) {
   std::string html = page_head(book, summary);
   html += totals_section(summary);
+  if (options.regrade) html += regrade_section(*options.regrade);
   html += outcomes_section(summary, book.errors.size());
   html += histogram_svg(summary);
   html += pass_rate_svg(summary);

@@ -10,6 +10,7 @@
 // escaped: submission names and messages are student-controlled.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,7 @@ namespace ipcg::gradebook {
 
 struct HtmlOptions {
   std::string reports_href = "reports/";  // where <submission>.txt lives, relative to the page
+  std::optional<RegradeNote> regrade;     // shown as "Last regrade" when set
 };
 
 std::string gradebook_html(const Gradebook& book, const Summary& summary, const HtmlOptions& options = {});

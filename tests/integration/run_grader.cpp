@@ -10,6 +10,7 @@
 
 #include <cstring>
 #include <dirent.h>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -127,6 +128,17 @@ std::string read_file(const std::string& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+std::string make_lab1_class(const std::string& tag, const std::vector<std::string>& samples) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / ("ipcg-" + tag + "-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "subs");
+  fs::copy(kSource + "/reference/lab1-pipe", root / "subs" / "ref", fs::copy_options::recursive);
+  for (const auto& s : samples)
+    fs::copy(kSource + "/tests/submissions/lab1/" + s, root / "subs" / s, fs::copy_options::recursive);
+  return root.string();
 }
 
 }  // namespace ipcg::testing

@@ -35,4 +35,8 @@ GraderRun run_grader(const std::vector<std::string>& args, const std::vector<std
 std::vector<pid_t> leftover_children();
 std::string read_file(const std::string& path);
 
+// A small class for `grader batch`: a fresh folder <tmp>/ipcg-<tag>-<pid>/ whose subs/ holds lab1's
+// reference as "ref" and the named samples of tests/submissions/lab1. Returns the folder.
+std::string make_lab1_class(const std::string& tag, const std::vector<std::string>& samples);
+
 }  // namespace ipcg::testing

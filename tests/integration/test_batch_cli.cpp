@@ -43,12 +43,7 @@ std::string fmt_score(double score) {
 class Batch : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    root_ = fs::temp_directory_path() / ("ipcg-batch-cli-" + std::to_string(::getpid()));
-    fs::remove_all(root_);
-    fs::create_directories(root_ / "subs");
-    fs::copy(kSource + "/reference/lab1-pipe", root_ / "subs" / "ref", fs::copy_options::recursive);
-    for (const char* s : {"no_waitpid", "waits_last_only", "dup2_no_close"})
-      fs::copy(kSource + "/tests/submissions/lab1/" + s, root_ / "subs" / s, fs::copy_options::recursive);
+    root_ = ipcg::testing::make_lab1_class("batch-cli", {"no_waitpid", "waits_last_only", "dup2_no_close"});
     first_ = run_grader({"batch", "lab1", (root_ / "subs").string(), "--jobs", "2", "--seed", "11", "--out",
                          (root_ / "all").string()});
   }

@@ -211,6 +211,33 @@ TEST(GraderReport, NoResultsIsAnError) {
   EXPECT_FALSE(fs::exists(dir.path() / "gradebook.html"));
 }
 
+TEST(GraderReport, ShowsTheLastRegradeWhenRegradeJsonIsThere) {
+  TempDir dir{"ipcg-gradebook"};
+  fs::copy_file(kFixture, dir.path() / "results.jsonl");
+  ASSERT_EQ(grader({"report", dir.path().string()}), 0);
+  EXPECT_THAT(read_all(dir.path() / "gradebook.html"), Not(HasSubstr("id=\"regrade\"")));
+  std::ofstream(dir.path() / "regrade.json") << R"({"when":"2026-12-06T00:19:36Z","archive":"regrades/20261206T001936Z",
+    "old":{"spec_hash":"aa","grader_version":"1.0"},"new":{"spec_hash":"bb","grader_version":"1.0"},
+    "up":1,"down":0,"equal":4,"changed":[{"submission":"<b>x</b>","old_score":90,"new_score":94,
+    "reason":"spec changed","tests":[]}],"added":[],"dropped":[],"errors":[]})";
+  ASSERT_EQ(grader({"report", dir.path().string()}), 0);
+  const std::string html = read_all(dir.path() / "gradebook.html");
+  EXPECT_THAT(html, HasSubstr("<section id=\"regrade\" data-when=\"2026-12-06T00:19:36Z\" data-up=\"1\" "
+                              "data-down=\"0\" data-equal=\"4\">"));
+  EXPECT_THAT(html, HasSubstr("spec_hash aa → bb, same grader (1.0)"));
+  EXPECT_THAT(html, HasSubstr("<tr data-submission=\"&lt;b&gt;x&lt;/b&gt;\">"));
+  EXPECT_THAT(html, HasSubstr("<td>spec changed</td>"));
+}
+
+TEST(GraderReport, ARegradeJsonThatIsNotJsonIsAConfigError) {
+  TempDir dir{"ipcg-gradebook"};
+  fs::copy_file(kFixture, dir.path() / "results.jsonl");
+  std::ofstream(dir.path() / "regrade.json") << "{cut";
+  std::string said;
+  EXPECT_EQ(grader({"report", dir.path().string()}, &said), 2);
+  EXPECT_THAT(said, HasSubstr("regrade.json"));
+}
+
 // --- headless Chromium ---------------------------------------------------------------------
 
 // Runs argv with stdout to out_file, in its own process group, killed whole at the deadline
