@@ -59,6 +59,7 @@
 
 #include "run_grader.hpp"
 #include "support/host_ipc.hpp"
+#include "support/nobodys_install.hpp"
 
 extern char** environ;
 
@@ -534,48 +535,7 @@ std::string test_text(const nlohmann::json& t) {
 
 class HostileSubmission : public ::testing::TestWithParam<CaseRun> {};
 
-constexpr uid_t kNobody = 65534;
-
-// A student's laptop: the grader, its labs, references and helpers, and the case's submission,
-// copied where nobody may read them (the checkout may sit in a folder nobody cannot enter), and
-// a build cache of nobody's own. Removed at the end.
-class NobodysCopy {
- public:
-  explicit NobodysCopy(const fs::path& case_dir) {
-    std::string name = "/tmp/ipcg-hostile-nobody-XXXXXX";
-    if (!::mkdtemp(name.data())) return;
-    root_ = name;
-    const std::string build = IPCG_BINARY_DIR;
-    fs::create_directories(root_ / "bin");
-    fs::create_directories(root_ / "share" / "ipcgrade");
-    fs::copy(IPCG_GRADER, root_ / "bin" / "grader");
-    fs::copy(build + "/libexec", root_ / "libexec", fs::copy_options::recursive);
-    fs::copy(source_dir() + "/labs", root_ / "share" / "ipcgrade" / "labs", fs::copy_options::recursive);
-    fs::copy(source_dir() + "/reference", root_ / "share" / "ipcgrade" / "reference", fs::copy_options::recursive);
-    // As submitted: a symlink stays a symlink (symlinked_source).
-    fs::copy(case_dir, submission(), fs::copy_options::recursive | fs::copy_options::copy_symlinks);
-    for (const auto& entry : fs::recursive_directory_iterator(root_))
-      if (!entry.is_symlink())
-        fs::permissions(entry.path(), fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
-    fs::permissions(root_, fs::perms(0755));
-    fs::create_directory(cache());
-    if (::chown(cache().c_str(), kNobody, kNobody) != 0) root_.clear();
-    ::chmod(cache().c_str(), 0700);
-  }
-  NobodysCopy(const NobodysCopy&) = delete;
-  NobodysCopy& operator=(const NobodysCopy&) = delete;
-  ~NobodysCopy() {
-    std::error_code ec;
-    if (!root_.empty()) fs::remove_all(root_, ec);
-  }
-  bool ok() const { return !root_.empty(); }
-  fs::path grader() const { return root_ / "bin" / "grader"; }
-  fs::path submission() const { return root_ / "submission"; }
-  fs::path cache() const { return root_ / "cache"; }
-
- private:
-  fs::path root_;
-};
+constexpr uid_t kNobody = ipcg::testing::NobodysInstall::kNobody;
 
 TEST_P(HostileSubmission, IsContained) {
   ASSERT_EQ(::geteuid(), 0u) << "the corpus checks full isolation and slot uids: run it as root";
@@ -583,11 +543,11 @@ TEST_P(HostileSubmission, IsContained) {
   Case c = for_level(read_case(run.dir), run.level);
   SCOPED_TRACE(c.name + " (" + std::string(to_string(run.level)) + "): " + c.description);
   const bool as_nobody = run.level == Level::user_namespace;
-  std::optional<NobodysCopy> copy;
+  std::optional<ipcg::testing::NobodysInstall> copy;
   if (as_nobody) {
-    copy.emplace(c.dir);
+    copy.emplace(source_dir(), IPCG_BINARY_DIR, IPCG_GRADER, std::vector<fs::path>{c.dir});
     ASSERT_TRUE(copy->ok()) << "could not copy the grader where nobody may read it";
-    c.dir = copy->submission();  // relative paths of the case are the graded copy's
+    c.dir = copy->submission(c.name);  // relative paths of the case are the graded copy's
   }
   std::vector<std::unique_ptr<HostListener>> listeners;
   if (c.listen_tcp) listeners.push_back(std::make_unique<HostListener>(AF_INET, "", c.listen_tcp));
@@ -639,8 +599,11 @@ TEST_P(HostileSubmission, IsContained) {
   args.insert(args.end(), c.args.begin(), c.args.end());
   if (run.level == Level::reduced) args.push_back("--reduced");
   std::vector<std::string> env{"IPCG_HOSTILE_SECRET=" + token};
-  if (as_nobody) env.insert(env.end(), {"HOME=/nonexistent", "IPCG_CACHE_DIR=" + copy->cache().string()});
-  const Finished f = run_grader_bounded(as_nobody ? copy->grader().string() : IPCG_GRADER, args, env, tmpdir,
+  if (as_nobody) {
+    const auto nobodys = copy->env();
+    env.insert(env.end(), nobodys.begin(), nobodys.end());
+  }
+  const Finished f = run_grader_bounded(as_nobody ? copy->grader_path().string() : IPCG_GRADER, args, env, tmpdir,
                                         c.max_seconds, as_nobody ? std::optional<uid_t>(kNobody) : std::nullopt);
 
   // 3. Containment, checked first: whatever the verdict, nothing may outlive the grader. The
