@@ -9,11 +9,15 @@
 # Otherwise: prints the exact apt-get line to run, and fails if anything is missing.
 set -euo pipefail
 
-grading_packages=(cmake make g++ gcc pkg-config libtomlplusplus-dev libseccomp-dev libcli11-dev nlohmann-json3-dev libfmt-dev libexpected-dev musl-tools)
+# libarchive-dev: `grader collect` reads LMS downloads (zip, tar); similarity-tester: `grader
+# similarity` runs its sim_c; uidmap: newuidmap/newgidmap give role uids without root.
+grading_packages=(cmake make g++ gcc pkg-config libtomlplusplus-dev libseccomp-dev libcli11-dev nlohmann-json3-dev libfmt-dev libexpected-dev musl-tools
+                  libarchive-dev similarity-tester uidmap)
 # slurmctld slurmd slurm-client munge: tests/engine/ brings up a one-node cluster of its own; no
 # daemon is started by installing them (nor wanted: the test starts its own, on its own ports).
+# zip: tests build Canvas- and Moodle-style downloads as the LMS would.
 test_packages=(libgtest-dev libgmock-dev libbenchmark-dev libxml2-utils chromium bubblewrap
-               slurmctld slurmd slurm-client munge)
+               slurmctld slurmd slurm-client munge zip)
 
 with_tests=0 list=0
 for arg in "$@"; do
