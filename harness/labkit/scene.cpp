@@ -126,9 +126,8 @@ Result<bool> Scene::run_until(const std::function<bool()>& done, const std::func
     if (tick) tick();
     if (done()) return true;
     // Past the deadline only while a stall under way is judged (StallDetector::judged_by).
-    const auto judged_by = stall_.judged_by();
-    if (Clock::now() >= deadline_ &&
-        !(judge_hangs_ && ctx_.test.limits.hang_grace.count() > 0 && judged_by && Clock::now() < *judged_by))
+    const auto now = Clock::now();
+    if (now >= deadline_ && !(judge_hangs_ && ctx_.test.limits.hang_grace.count() > 0 && stall_.judging(now)))
       return false;
     if (cell_hung()) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));  // the tick: /proc is polled

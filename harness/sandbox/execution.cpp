@@ -255,10 +255,7 @@ class Loop {
 
   bool judges_hangs() const { return req_.spec.limits.hang_grace.count() > 0; }
   // Past the wall limit, a stall under way is judged before the run ends (StallDetector::judged_by).
-  bool judging_a_stall(Clock::time_point now) const {
-    const auto by = stall_.judged_by();
-    return judges_hangs() && by && now < *by;
-  }
+  bool judging_a_stall(Clock::time_point now) const { return judges_hangs() && stall_.judging(now); }
 
   // Whether the cell has been stalled for the grace, confirmed: nothing the grader holds (the
   // input it still writes, a pipe a check feeds) is what a process waits on. The snapshots that

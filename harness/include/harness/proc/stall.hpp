@@ -83,6 +83,11 @@ class StallDetector {
     if (!stalled_since_) return std::nullopt;
     return *stalled_since_ + options_.grace + 2 * options_.sample_every;
   }
+  // Whether a stall under way at `now` is still being judged: the caller's wall limit waits.
+  bool judging(Clock::time_point now) const {
+    const auto by = judged_by();
+    return by && now < *by;
+  }
   const Options& options() const { return options_; }
 
  private:

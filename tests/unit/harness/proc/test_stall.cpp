@@ -82,6 +82,19 @@ TEST(StallDetector, AnyProgressStartsTheGraceAgain) {
   EXPECT_TRUE(stall.observe(tree, t0 + 550ms));
 }
 
+TEST(StallDetector, AStallUnderWayIsJudgedUntilItsGraceAndTwoLooksHavePassed) {
+  StallDetector stall({.grace = 300ms, .sample_every = 25ms});
+  const auto t0 = Clock::now();
+  std::vector<ProcessLook> tree = {asleep_in(1, SYS_wait4)};
+  EXPECT_FALSE(stall.judging(t0));  // nothing looked at yet: no stall under way
+  stall.observe(tree, t0);
+  EXPECT_TRUE(stall.judging(t0 + 349ms));
+  EXPECT_FALSE(stall.judging(t0 + 350ms));  // grace + 2 looks: a wall limit waits no longer
+  tree[0].state = 'R';  // progress ends the stall: nothing is judged, the limit stops the run
+  stall.observe(tree, t0 + 100ms);
+  EXPECT_FALSE(stall.judging(t0 + 101ms));
+}
+
 TEST(StallDetector, OneProcessNotWaitingForGoodKeepsTheTreeAlive) {
   StallDetector stall({.grace = 100ms});
   const auto t0 = Clock::now();
