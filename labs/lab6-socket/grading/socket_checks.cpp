@@ -480,47 +480,102 @@ CheckOutcome file_removed(TestContext& ctx) {
   return CheckOutcome::pass();
 }
 
-// Your client where no server is: a socket file nobody listens on (ECONNREFUSED), no file at
-// all (ENOENT). sock_connect returns -1 with connect's errno.
+// A call into the student's library that must fail: the role, its driver's arguments, and what
+// the failure must look like. The driver reports the errno and stops at a gate; the grader then
+// counts the sockets the process holds in /proc (it held none before the call).
+struct MustFail {
+  std::string program;             // "server" (sock_listen) or "client" (sock_connect)
+  std::vector<std::string> args;   // the driver's, ending with the address
+  std::string situation;           // "sock_connect to a socket file nobody listens on"
+  std::string failing_call;        // the system call that fails: "connect", "socket", "bind"
+  std::vector<int> want;           // acceptable errnos, the first one named in messages
+};
+
+// nullopt when the call returned -1 with a wanted errno and left no socket open.
+Result<std::optional<CheckOutcome>> judge_must_fail(TestContext& ctx, Scene& scene, const MustFail& m) {
+  IPCG_TRY(Actor * a, scene.start(label(ctx, m.program), program_spec(ctx, m.program, m.args)));
+  std::optional<ProcessSnapshot> at_gate;
+  IPCG_TRY(bool done, scene.run_until([&] {
+    if (scene.exited(*a)) return true;
+    if (!a->reported("error")) return false;
+    at_gate = scene.snapshot(*a);
+    return at_gate && at_gate->state == 'T';
+  }));
+  if (!done) return std::optional{scene.timed_out(m.situation)};
+  if (scene.exited(*a)) {  // it never reached the gate: ended inside the call, or the call succeeded
+    if (auto bad = judge_roles({a})) {
+      bad->message = fmt::format("{}: {}", m.situation, bad->message);
+      return std::optional{*bad};
+    }
+    return std::optional{CheckOutcome::fail(fmt::format("{} returned a descriptor: {}() failed, so it must return -1 "
+                                                        "with errno set", m.situation, m.failing_call),
+                                            a->lines())};
+  }
+  std::vector<std::string> held;
+  for (const auto& fd : at_gate->fds)
+    if (fd.kind == FdKind::socket) held.push_back(fmt::format("fd {} = {}", fd.fd, fd.target));
+  ::kill(a->proc->pid(), SIGCONT);
+  int err = 0;
+  const auto line = a->line("error");
+  if (!line || std::sscanf(line->c_str(), "error %*s %d", &err) != 1)
+    return std::optional{CheckOutcome::with(Status::error, "the driver's report is unreadable: " + line.value_or(""))};
+  if (std::find(m.want.begin(), m.want.end(), err) == m.want.end())
+    return std::optional{CheckOutcome::fail(fmt::format("{} failed with {}, expected {} ({}'s errno, kept)", m.situation,
+                                                        strerror_name(err), strerror_name(m.want[0]), m.failing_call))};
+  if (!held.empty()) {
+    held.insert(held.begin(), fmt::format("{} socket(s) still open in the process after the call returned -1 (/proc):",
+                                          held.size()));
+    held.push_back("close the socket before returning -1 (keep errno: save it around close()); a server that "
+                   "retries leaks one descriptor per try until socket() fails with EMFILE");
+    return std::optional{CheckOutcome::fail(fmt::format("{} returned -1 with {} as it should, but left its socket open",
+                                                        m.situation, strerror_name(err)),
+                                            held)};
+  }
+  return std::optional<CheckOutcome>{};
+}
+
+CheckOutcome first_failure(TestContext& ctx, Scene& scene, const std::vector<MustFail>& cases) {
+  for (const auto& c : cases) {
+    IPCG_TRY_OUTCOME(std::optional<CheckOutcome> bad, judge_must_fail(ctx, scene, c));
+    if (bad) return *bad;
+  }
+  return CheckOutcome::pass();
+}
+
+// sock_connect where no server is: a stale socket file (socktool leaves one), then no file.
 CheckOutcome refused(TestContext& ctx) {
   const Endpoint ep = endpoint_of(ctx);
   Scene scene(ctx);
   IPCG_TRY_OUTCOME(Actor * stale, start_tool(ctx, scene, "stale", {"stale", ep.path}));
   IPCG_TRY_OUTCOME(bool made, scene.run_until([&] { return scene.exited(*stale); }));
   if (!made) return scene.timed_out("socktool stale");
-  struct Case {
-    std::string address, why;
-    std::vector<int> want;
+  const std::vector<std::string> one_frame = {"1", "1", "1", "1", "1"};
+  const auto connect_to = [&](const std::string& address) {
+    std::vector<std::string> args = {"--refused", address};
+    args.insert(args.end(), one_frame.begin(), one_frame.end());
+    return args;
   };
-  const std::vector<Case> cases = {
-      {ep.address, "a socket file nobody listens on", {ECONNREFUSED}},
-      {"unix:" + ctx.ipc_names().fifo("nobody.sock"), "no socket file at all", {ENOENT, ECONNREFUSED}},
-  };
-  std::optional<CheckOutcome> verdict;
-  for (const auto& c : cases) {
-    IPCG_TRY_OUTCOME(Actor * client, scene.start(label(ctx, "client"), program_spec(ctx, "client", {"--refused", c.address,
-                                                                                                   "1", "1", "1", "1", "1"})));
-    IPCG_TRY_OUTCOME(bool done, scene.run_until([&] { return scene.exited(*client); }));
-    if (!done) { verdict = scene.timed_out("sock_connect to " + c.why); break; }
-    if (!client->last_call().empty() || !WIFEXITED(*client->status) || WEXITSTATUS(*client->status) != 0) {
-      verdict = judge_roles({client});
-      if (verdict) verdict->message = fmt::format("sock_connect to {}: {}", c.why, verdict->message);
-      break;
-    }
-    int err = 0;
-    const auto line = client->line("error");
-    if (!line || std::sscanf(line->c_str(), "error connect %d", &err) != 1) {
-      verdict = CheckOutcome::fail(fmt::format("sock_connect to {} returned a descriptor: connect() failed, so it must "
-                                               "return -1", c.why), client->lines());
-      break;
-    }
-    if (std::find(c.want.begin(), c.want.end(), err) == c.want.end()) {
-      verdict = CheckOutcome::fail(fmt::format("sock_connect to {} failed with {}, expected {} (connect's errno, kept)",
-                                               c.why, strerror_name(err), strerror_name(c.want[0])));
-      break;
-    }
-  }
-  return verdict.value_or(CheckOutcome::pass());
+  return first_failure(ctx, scene, {
+      {"client", connect_to(ep.address), "sock_connect to a socket file nobody listens on", "connect", {ECONNREFUSED}},
+      {"client", connect_to("unix:" + ctx.ipc_names().fifo("nobody.sock")), "sock_connect to a path with no socket file",
+       "connect", {ENOENT, ECONNREFUSED}},
+  });
+}
+
+// sock_listen and sock_connect when their system calls fail for reasons provoked from outside:
+// no descriptor left for socket() (RLIMIT_NOFILE lowered by the driver), a bind() to a path in a
+// folder that does not exist. -1 with the call's errno, the caller alive, no socket left open.
+CheckOutcome call_failures(TestContext& ctx) {
+  const Endpoint ep = endpoint_of(ctx);
+  const std::string nowhere = "unix:" + ctx.ipc_names().fifo("no-such-folder") + "/server.sock";
+  Scene scene(ctx);
+  return first_failure(ctx, scene, {
+      {"server", {"--listen-only", "--spare-fds", "0", ep.address},
+       "sock_listen with no file descriptor left (RLIMIT_NOFILE lowered)", "socket", {EMFILE}},
+      {"server", {"--listen-only", nowhere}, "sock_listen on a path in a folder that does not exist", "bind", {ENOENT}},
+      {"client", {"--refused", "--spare-fds", "0", ep.address, "1", "1", "1", "1", "1"},
+       "sock_connect with no file descriptor left (RLIMIT_NOFILE lowered)", "socket", {EMFILE}},
+  });
 }
 
 // TCP needs the cell's own network namespace (docs/threat-model.md, "Sockets"): without one,
@@ -560,6 +615,7 @@ IPCG_REGISTER_CHECK("lab6.interrupted_wait", removing_socket_files(own_network_o
 IPCG_REGISTER_CHECK("lab6.stale_file", removing_socket_files(stale_file));
 IPCG_REGISTER_CHECK("lab6.file_removed", removing_socket_files(file_removed));
 IPCG_REGISTER_CHECK("lab6.refused", removing_socket_files(refused));
+IPCG_REGISTER_CHECK("lab6.call_failures", removing_socket_files(call_failures));
 
 }  // namespace
 }  // namespace lab6
