@@ -5,10 +5,12 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "stop_signals.hpp"
 
 int main(int argc, char** argv) {
   // A student process closing its end of a pipe must not kill the grader.
   std::signal(SIGPIPE, SIG_IGN);
+  ipcg::install_stop_signal_cleanup();
   try {
     return ipcg::run_cli(std::vector<std::string>(argv, argv + argc), std::cout, std::cerr);
   } catch (const std::exception& e) {

@@ -63,8 +63,8 @@ cgroup_folders() {
     find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d \( -name 'slurm*' -o -name 'ipcgrade-*' \); } | sort
 }
 cgroups_before="$(cgroup_folders)"
-# The graders' work folders (ipcgrade-<pid>-XXXXXX): the cancelled task's grader could not remove
-# its own; the next grader on the node (the rerun) must.
+# The graders' work folders (ipcgrade-<pid>-XXXXXX): the cancelled task's grader has them removed
+# by `grader cleanup --after` (SIGTERM), or the next grader on the node (after SIGKILL).
 work_folders() { find "${TMPDIR:-/tmp}" -mindepth 1 -maxdepth 1 -type d -name 'ipcgrade-[0-9]*-??????' | sort; }
 work_before="$(work_folders)"
 munged_pid="" slurmctld_pid="" slurmd_pid=""

@@ -2,7 +2,11 @@
 // grading the working copy, text evidence, the isolation line and the report's language.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -11,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <thread>
 #include <utility>
 
 #include "language.hpp"
@@ -160,6 +165,62 @@ TEST(Cli, ReducedIsolationIsSaidWithItsReason) {
   auto j = nlohmann::json::parse(run.out);
   EXPECT_EQ(j["isolation"]["level"], "reduced");
   EXPECT_FALSE(j["isolation"]["reason"].get<std::string>().empty());
+}
+
+// Folders and cgroups named after grader `pid` (ipcgrade-<pid>-...) under `tmp` and /sys/fs/cgroup.
+std::vector<std::string> graders_leftovers(const fs::path& tmp, pid_t pid) {
+  const std::string prefix = "ipcgrade-" + std::to_string(pid) + "-";
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(tmp, ec)) found.push_back(e.path().string());
+  for (auto it = fs::recursive_directory_iterator("/sys/fs/cgroup", ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it.depth() >= 2) it.disable_recursion_pending();
+    if (it->path().filename().string().starts_with(prefix)) found.push_back(it->path().string());
+  }
+  return found;
+}
+
+// scancel, a CI job's cancel, Ctrl-C: the grader dies of the signal, and what it had made on the
+// host (its work folder; as root its cells' cgroups) is removed by the `grader cleanup --after`
+// it started, not left for the next grader.
+TEST(Cli, AGraderStoppedBySigtermLeavesNothingBehind) {
+  char tmpl[] = "/tmp/ipcg-sigterm-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const fs::path tmp = tmpl;
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);  // the cleanup outlives the grader: it comes back to us
+  const pid_t grader = ::fork();
+  if (grader == 0) {
+    const int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::setenv("TMPDIR", tmpl, 1);
+    ::execl(IPCG_GRADER, "grader", "run", "lab1", "--submission", (kSource + "/reference/lab1-pipe").c_str(), nullptr);
+    ::_exit(127);
+  }
+  ASSERT_GT(grader, 0);
+  // The event: its work folder exists (made before its first cell).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (fs::is_empty(tmp) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_FALSE(fs::is_empty(tmp)) << "the grader made no work folder in " << tmp;
+  ASSERT_EQ(::kill(grader, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(grader, &status, 0), grader);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << "wait status " << status;
+  // What the grader left running came back to us: its keepers (ending by their parent-death
+  // signal) and the cleanup, which waits for them all. Each must end by itself.
+  std::vector<pid_t> left = leftover_children();
+  EXPECT_FALSE(left.empty()) << "no `grader cleanup --after " << grader << "` was started";
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (pid_t p : left) {
+    int st = 0;
+    while (::waitpid(p, &st, WNOHANG) == 0 && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(leftover_children(), std::vector<pid_t>{}) << "still running 30 s after the grader died";
+  EXPECT_EQ(graders_leftovers(tmp, grader), std::vector<std::string>{});
+  fs::remove_all(tmp);
 }
 
 TEST(Cli, BuildFailureIsAVerdictWithCompilerOutput) {
