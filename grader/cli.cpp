@@ -18,6 +18,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       add_batch_command(app),
       add_merge_command(app),
       add_diff_command(app),
+      add_export_command(app),
       add_handout_command(app),
       add_policy_command(app),
       add_report_command(app),

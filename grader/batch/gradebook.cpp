@@ -22,21 +22,21 @@ std::vector<std::string> test_columns(const std::vector<ResultRow>& rows) {
   return names;
 }
 
-std::string number(const nlohmann::ordered_json& doc, const char* key) {
-  auto it = doc.find(key);
-  return it != doc.end() && it->is_number() ? fmt::format("{}", it->get<double>()) : std::string();
-}
-
 std::string row_csv(const ResultRow& row, const std::vector<std::string>& columns) {
   std::map<std::string, std::string> scores;
   if (row.doc.contains("tests"))
-    for (const auto& test : row.doc["tests"]) scores[test.value("name", std::string())] = number(test, "score");
-  std::string line = csv_field(row.submission) + "," + number(row.doc, "score") + "," + number(row.doc, "max_score");
+    for (const auto& test : row.doc["tests"]) scores[test.value("name", std::string())] = gradebook_number(test, "score");
+  std::string line = csv_field(row.submission) + "," + gradebook_number(row.doc, "score") + "," + gradebook_number(row.doc, "max_score");
   for (const auto& name : columns) line += "," + scores[name];
   return line + "," + csv_field(status_summary(row)) + "\r\n";
 }
 
 }  // namespace
+
+std::string gradebook_number(const nlohmann::ordered_json& doc, const char* key) {
+  auto it = doc.find(key);
+  return it != doc.end() && it->is_number() ? fmt::format("{}", it->get<double>()) : std::string();
+}
 
 std::string csv_field(std::string_view text) {
   if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);

@@ -17,6 +17,10 @@ namespace ipcg {
 // A field quoted when it holds a comma, quote, CR or LF (quotes doubled).
 std::string csv_field(std::string_view text);
 
+// A number of a results.jsonl row as gradebook.csv writes it ("95", "12.5"; "" when absent):
+// `grader export` writes the same text, so exported scores equal gradebook.csv's.
+std::string gradebook_number(const nlohmann::ordered_json& doc, const char* key);
+
 // "16 passed" / "14 passed, 2 failed" / "build_failed" / "error: <message>".
 std::string status_summary(const ResultRow& row);
 

@@ -78,6 +78,7 @@ Command add_gradescope_setup_command(CLI::App& app);
 Command add_batch_command(CLI::App& app);
 Command add_merge_command(CLI::App& app);
 Command add_diff_command(CLI::App& app);
+Command add_export_command(CLI::App& app);
 Command add_handout_command(CLI::App& app);
 Command add_policy_command(CLI::App& app);
 Command add_report_command(CLI::App& app);

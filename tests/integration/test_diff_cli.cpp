@@ -156,6 +156,42 @@ TEST_F(DiffCli, ApplyKeepsTheOldResultsAndInstallsTheNewGradebook) {
   EXPECT_NE(page.find("spec changed"), std::string::npos);
 }
 
+// batch --preview: the class regraded under the fixed lab.toml beside the old folder, the diff
+// printed, the old folder byte for byte as it was, and the old folder's seed reused.
+TEST_F(DiffCli, PreviewGradesBesideTheOldFolderAndLeavesItUntouched) {
+  ASSERT_EQ(old_run_.exit_code, 0) << old_run_.err;
+  std::map<std::string, std::string> before;  // every file of the old folder and its bytes
+  for (const auto& entry : fs::recursive_directory_iterator(dir("old")))
+    if (entry.is_regular_file()) before[entry.path().string()] = read_file(entry.path().string());
+  auto preview = run_grader({"batch", "lab1", (root_ / "subs").string(), "--jobs", "2", "--out", dir("old") + "/",
+                             "--preview"},
+                            {"IPCGRADE_HOME=" + dir("home-new")});
+  ASSERT_EQ(preview.exit_code, 0) << preview.out << preview.err;
+  std::map<std::string, std::string> after;
+  for (const auto& entry : fs::recursive_directory_iterator(dir("old")))
+    if (entry.is_regular_file()) after[entry.path().string()] = read_file(entry.path().string());
+  EXPECT_EQ(after, before) << "--preview must not write into the old folder";
+  const std::string regraded = dir("old") + ".preview";
+  EXPECT_EQ(read_file(regraded + "/gradebook.csv"), read_file(dir("new") + "/gradebook.csv"))
+      << "the preview is the same regrade as a batch into a new folder under the same seed";
+  std::istringstream rows(read_file(regraded + "/results.jsonl"));
+  for (std::string line; std::getline(rows, line);) EXPECT_EQ(nlohmann::json::parse(line)["seed"], 19) << line;
+  EXPECT_NE(preview.out.find("2 changed (2 up, 0 down), 1 equal"), std::string::npos) << preview.out;
+  EXPECT_NE(preview.out.find("\nref "), std::string::npos) << preview.out;
+  EXPECT_NE(preview.out.find("to apply: grader diff " + dir("old") + " " + regraded + " --apply"), std::string::npos)
+      << preview.out;
+}
+
+TEST(DiffCliUsage, PreviewNeedsAnOutputFolderToCompareWith) {
+  const fs::path root = fs::temp_directory_path() / ("ipcg-preview-usage-" + std::to_string(::getpid()));
+  auto run = run_grader({"batch", "lab1", kSource + "/tests/submissions/lab1", "--out", (root / "none").string(),
+                         "--preview"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("grader batch --preview: no " + (root / "none" / "results.jsonl").string()), std::string::npos)
+      << run.err;
+  EXPECT_FALSE(fs::exists(root)) << "nothing graded, nothing written";
+}
+
 TEST(DiffCliUsage, AMalformedResultsFileIsExit2NamingFileAndLine) {
   const fs::path root = fs::temp_directory_path() / ("ipcg-diff-usage-" + std::to_string(::getpid()));
   fs::remove_all(root);
