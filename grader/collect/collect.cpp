@@ -156,7 +156,9 @@ std::string summary_text(const CollectSummary& summary, const std::string& out_d
   for (const auto& note : summary.notes) text += "  note: " + note + "\n";
   for (const auto& s : summary.students) {
     const std::string status = s.status == kNotSubmitted ? "not submitted" : s.status;
-    text += fmt::format("  {:<14} {:<22} {:<13} {}{}\n", s.roster.id, s.roster.name, status, s.late ? "LATE " : "", s.reason);
+    std::string line = fmt::format("  {:<14} {:<22} {:<14} {}{}", s.roster.id, s.roster.name, status, s.late ? "LATE " : "", s.reason);
+    line.erase(line.find_last_not_of(' ') + 1);
+    text += line + "\n";
     for (const auto& note : s.notes) text += "      " + note + "\n";
   }
   if (!summary.unmatched.empty()) text += "files no student owns (not collected):\n";

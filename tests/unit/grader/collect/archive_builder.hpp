@@ -7,6 +7,8 @@
 #pragma once
 
 #include <archive.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
 #include <archive_entry.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -118,6 +120,22 @@ class ArchiveBuilder {
   archive* a_;
   std::string out_;
   bool refuse_more_ = false;
+};
+
+// A folder of the current test's own under the temporary folder, empty; removed at destruction.
+class TestFolder {
+ public:
+  explicit TestFolder(const std::string& tag)
+      : path_(std::filesystem::temp_directory_path() /
+              ("ipcg-" + tag + "-" + std::to_string(::getpid()) + "-" +
+               ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+    std::filesystem::remove_all(path_);
+  }
+  ~TestFolder() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
 };
 
 inline void write_bytes(const std::filesystem::path& path, const std::string& bytes) {

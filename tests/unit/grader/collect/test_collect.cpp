@@ -26,13 +26,8 @@ std::string slurp(const fs::path& path) {
 
 class Collect : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() / ("ipcg-collect-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-  }
-  void TearDown() override { fs::remove_all(root_); }
-  fs::path root_;
+  testing::TestFolder folder_{"collect"};
+  const fs::path& root_ = folder_.path();
 };
 
 TEST_F(Collect, CanvasDownloadBecomesOneFolderPerStudent) {

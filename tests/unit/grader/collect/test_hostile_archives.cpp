@@ -25,13 +25,7 @@ std::set<std::string> listing(const fs::path& root) {
 
 class Hostile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() / ("ipcg-collect-hostile-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_ / "class");
-  }
-  void TearDown() override { fs::remove_all(root_); }
+  void SetUp() override { fs::create_directories(root_ / "class"); }
 
   // Collects `bytes` as a Canvas download into class/out; returns the error message ("" when it
   // was not refused) after checking that nothing was written anywhere under the test's folder.
@@ -47,7 +41,8 @@ class Hostile : public ::testing::Test {
   }
   std::string archive_name() const { return (root_ / "in" / "download.zip").string(); }
 
-  fs::path root_;
+  testing::TestFolder folder_{"collect-hostile"};
+  const fs::path& root_ = folder_.path();
 };
 
 TEST_F(Hostile, DotDotPathIsRefused) {
