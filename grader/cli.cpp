@@ -15,6 +15,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       add_list_command(app),
       add_run_command(app),
       add_gradescope_setup_command(app),
+      add_collect_command(app),
       add_batch_command(app),
       add_merge_command(app),
       add_diff_command(app),

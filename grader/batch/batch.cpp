@@ -4,12 +4,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "batch/gradebook.hpp"
+#include "batch/not_submitted.hpp"
 #include "batch/shard_manifest.hpp"
 #include "report/text_report.hpp"
 
@@ -22,7 +24,10 @@ struct Graded {
   std::string submission;
   Result<LabResult> result;
   double seconds = 0;
+  std::string not_submitted;  // collect.json's reason: nothing was graded
 };
+
+using Absent = std::map<std::string, std::string>;  // read_not_submitted
 
 // Results handed from worker threads to the one thread that writes files and progress.
 class Mailbox {
@@ -69,6 +74,7 @@ std::uint64_t pick_seed(const BatchOptions& options, const std::vector<ResultRow
 }
 
 std::string text_of(const Graded& graded, const TextOptions& options) {
+  if (!graded.not_submitted.empty()) return "not submitted: " + graded.not_submitted + "\n";
   if (!graded.result) return tr(options.lang, Msg::grader_error, graded.result.error().message) + "\n";
   std::ostringstream text;
   write_text_report(*graded.result, text, options);
@@ -76,7 +82,8 @@ std::string text_of(const Graded& graded, const TextOptions& options) {
 }
 
 BatchOutcome outcome_of(const Graded& graded) {
-  BatchOutcome o{.submission = graded.submission, .seconds = graded.seconds};
+  BatchOutcome o{.submission = graded.submission, .seconds = graded.seconds, .not_submitted = graded.not_submitted};
+  if (!o.not_submitted.empty()) return o;
   if (!graded.result) {
     o.error = true;
     o.message = graded.result.error().message;
@@ -92,21 +99,27 @@ BatchOutcome outcome_of(const Graded& graded) {
 Result<void> record(const LabSpec& lab, const BatchOptions& options, ResultsLog& log, const Graded& graded) {
   IPCG_CHECK(write_file_atomically(options.out / "reports" / (graded.submission + ".txt"), text_of(graded, options.text)));
   const std::string& version = options.grade_template.grader_version;
+  if (!graded.not_submitted.empty())
+    return log.append(not_submitted_line(graded.submission, graded.not_submitted, lab.id, lab.spec_hash, version));
   return log.append(graded.result ? result_line(*graded.result, graded.submission)
                                   : error_line(graded.submission, graded.result.error().message, lab.id,
                                                lab.spec_hash, version));
 }
 
 Result<void> grade_all(const LabSpec& lab, const BatchOptions& options, std::uint64_t seed,
-                       const std::vector<std::string>& pending, ResultsLog& log, ProgressSink& progress,
-                       BatchSummary& summary) {
+                       const std::vector<std::string>& pending, const Absent& absent, ResultsLog& log,
+                       ProgressSink& progress, BatchSummary& summary) {
   Mailbox mailbox;
   std::atomic<std::size_t> next{0};
   const int slots = std::max(1, std::min<int>(options.jobs, static_cast<int>(pending.size())));
   std::vector<std::jthread> workers;
   for (int i = 0; i < slots && !pending.empty(); ++i)
     workers.emplace_back([&] {
-      for (std::size_t k; (k = next++) < pending.size();) mailbox.put(grade_one(lab, options, seed, pending[k]));
+      for (std::size_t k; (k = next++) < pending.size();) {
+        auto it = absent.find(pending[k]);
+        mailbox.put(it == absent.end() ? grade_one(lab, options, seed, pending[k])
+                                       : Graded{pending[k], LabResult{}, 0, it->second});
+      }
     });
   Result<void> status;
   for (std::size_t done = 0; done < pending.size(); ++done) {
@@ -138,7 +151,7 @@ std::vector<std::string> pending_submissions(const std::vector<std::string>& nam
                                              std::string_view grader_version) {
   std::set<std::string> done;
   for (const auto& row : rows)
-    if (already_graded(row, spec_hash, grader_version)) done.insert(row.submission);
+    if (already_graded(row, spec_hash, grader_version) && !is_not_submitted(row)) done.insert(row.submission);
   std::vector<std::string> pending;
   for (const auto& name : names)
     if (shard.contains(name) && !done.count(name)) pending.push_back(name);
@@ -147,6 +160,7 @@ std::vector<std::string> pending_submissions(const std::vector<std::string>& nam
 
 Result<BatchSummary> run_batch(const LabSpec& lab, const BatchOptions& options, ProgressSink& progress) {
   IPCG_TRY(std::vector<std::string> names, list_submissions(options.folder));
+  IPCG_TRY(const Absent absent, read_not_submitted(options.folder, lab.build.sources));
   std::error_code ec;
   fs::create_directories(options.out / "reports", ec);
   if (ec) return fail(Errc::io, "create " + (options.out / "reports").string() + ": " + ec.message());
@@ -162,7 +176,7 @@ Result<BatchSummary> run_batch(const LabSpec& lab, const BatchOptions& options, 
                                         options.grade_template.grader_version, summary.seed);
   IPCG_CHECK(write_manifest(options.out, manifest));
   progress.started(static_cast<int>(pending.size()), summary.skipped, summary.seed);
-  IPCG_CHECK(grade_all(lab, options, summary.seed, pending, log, progress, summary));
+  IPCG_CHECK(grade_all(lab, options, summary.seed, pending, absent, log, progress, summary));
   progress.finished_all();
   IPCG_CHECK(log.compact());
   IPCG_CHECK(write_file_atomically(options.out / "gradebook.csv", gradebook_csv(log.rows())));

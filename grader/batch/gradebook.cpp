@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "batch/not_submitted.hpp"
+
 namespace ipcg {
 namespace {
 
@@ -47,6 +49,7 @@ std::string csv_field(std::string_view text) {
 
 std::string status_summary(const ResultRow& row) {
   if (row.is_error()) return "error: " + row.field("error");
+  if (is_not_submitted(row)) return not_submitted_status(row);
   if (row.doc.contains("build") && !row.doc["build"].value("ok", true)) return "build_failed";
   std::vector<std::pair<std::string, int>> counts;  // in order of first appearance
   for (const auto& test : row.doc.value("tests", nlohmann::ordered_json::array())) {

@@ -5,6 +5,7 @@
 namespace ipcg {
 
 std::string progress_line(int done, int total, const BatchOutcome& o) {
+  if (!o.not_submitted.empty()) return fmt::format("[{}/{}] {}: not submitted: {}", done, total, o.submission, o.not_submitted);
   if (o.error) return fmt::format("[{}/{}] {}: error: {} ({:.1f} s)", done, total, o.submission, o.message, o.seconds);
   return fmt::format("[{}/{}] {}: {}/{} ({:.1f} s)", done, total, o.submission, o.score, o.max_score, o.seconds);
 }

@@ -23,6 +23,7 @@ struct BatchOutcome {
   double max_score = 0;
   double seconds = 0;
   std::string message;
+  std::string not_submitted;  // nothing graded: collect.json's reason
 };
 
 class ProgressSink {

@@ -75,6 +75,7 @@ Result<std::vector<std::uint64_t>> parse_seed_list(std::string_view text);
 Command add_list_command(CLI::App& app);
 Command add_run_command(CLI::App& app);
 Command add_gradescope_setup_command(CLI::App& app);
+Command add_collect_command(CLI::App& app);
 Command add_batch_command(CLI::App& app);
 Command add_merge_command(CLI::App& app);
 Command add_diff_command(CLI::App& app);

@@ -45,6 +45,8 @@ Line parse_line(const std::string& text) {
   Line line{.lab = doc.value("lab", std::string())};
   if (doc.contains("error")) {
     line.error = GraderError{std::move(name), doc.at("error").get<std::string>()};
+  } else if (doc.contains("not_submitted")) {  // `grader collect` found nothing to grade
+    line.error = GraderError{std::move(name), "not submitted: " + doc.at("not_submitted").get<std::string>()};
   } else {
     if (!doc.contains("tests")) throw std::invalid_argument("neither \"tests\" nor \"error\"");
     line.graded = submission_from(doc, std::move(name));

@@ -1,0 +1,174 @@
+// `grader collect` then `grader batch`, as a TA runs them on a Canvas-style and a Moodle-style
+// download built here with the `zip` tool from the lab1 samples: every student gets a gradebook
+// row, the one who submitted nothing with the reason, the one who used another name graded.
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "run_grader.hpp"
+
+namespace fs = std::filesystem;
+using ipcg::testing::kSource;
+using ipcg::testing::read_file;
+using ipcg::testing::run_grader;
+
+extern char** environ;
+
+namespace {
+
+// Runs a tool in `dir` and returns its exit status.
+int run_in(const fs::path& dir, std::vector<std::string> argv) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return -1;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void put(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+std::string sample(const std::string& name) { return read_file(kSource + "/tests/submissions/lab1/" + name + "/pipeline.c"); }
+std::string reference() { return read_file(kSource + "/reference/lab1-pipe/pipeline.c"); }
+
+// gradebook.csv's rows by submission: the whole line.
+std::map<std::string, std::string> rows_of(const std::string& csv) {
+  std::map<std::string, std::string> rows;
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) rows[line.substr(0, line.find(','))] = line;
+  return rows;
+}
+
+std::vector<std::string> roster_ids(const std::string& csv) {
+  std::vector<std::string> ids;
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) ids.push_back(line.substr(0, line.find(',')));
+  return ids;
+}
+
+class CollectCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = fs::temp_directory_path() / ("ipcg collect cli " + std::to_string(::getpid()));  // a space on purpose
+    fs::remove_all(root_);
+    // Canvas: flat, lastfirst[_LATE]_<user id>_<submission id>_<name>[-N].
+    const fs::path canvas = root_ / "canvas";
+    put(canvas / "doejane_1001_5001_pipeline.c", reference());
+    put(canvas / "roebob_LATE_1002_5002_pipeline.c", "this old version does not compile\n");
+    put(canvas / "roebob_LATE_1002_5002_pipeline-1.c", sample("correct_alt"));
+    put(canvas / "smithann_1003_5003_pipe.c", sample("dup2_no_close"));
+    put(canvas / "leekim_1004_5004_answers.txt", "I ran out of time\n");
+    put(root_ / "inner" / "lab1" / "pipeline.c", sample("waits_last_only"));
+    ASSERT_EQ(run_in(root_ / "inner", {"zip", "-q", "-r", (canvas / "parkmin_1005_5005_lab1.zip").string(), "lab1"}), 0);
+    ASSERT_EQ(run_in(canvas, {"zip", "-q", "-r", (root_ / "canvas.zip").string(), "."}), 0);
+    // Moodle: one folder per participant, "Full Name_<participant id>_assignsubmission_<plugin>_".
+    const fs::path moodle = root_ / "moodle";
+    put(moodle / "Jane Doe_201_assignsubmission_file_" / "pipeline.c", reference());
+    put(moodle / "Bob Roe_202_assignsubmission_file_" / "src" / "my_pipeline.c", sample("no_waitpid"));
+    put(moodle / "Kim Lee_203_assignsubmission_onlinetext_" / "onlinetext.html", "<p>see attached</p>");
+    ASSERT_EQ(run_in(moodle, {"zip", "-q", "-r", (root_ / "moodle.zip").string(), "."}), 0);
+
+    canvas_collect_ = run_grader({"collect", (root_ / "canvas.zip").string(), "--lab", "lab1", "--from", "canvas",
+                                  "--out", (root_ / "canvas-subs").string()});
+    moodle_collect_ = run_grader({"collect", (root_ / "moodle.zip").string(), "--lab", "lab1", "--from", "moodle",
+                                  "--out", (root_ / "moodle-subs").string()});
+    canvas_batch_ = run_grader({"batch", "lab1", (root_ / "canvas-subs").string(), "--jobs", "2", "--seed", "7",
+                                "--out", (root_ / "canvas-grades").string()});
+    moodle_batch_ = run_grader({"batch", "lab1", (root_ / "moodle-subs").string(), "--jobs", "2", "--seed", "7",
+                                "--out", (root_ / "moodle-grades").string()});
+  }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
+
+  static inline fs::path root_;
+  static inline ipcg::testing::GraderRun canvas_collect_, moodle_collect_, canvas_batch_, moodle_batch_;
+};
+
+TEST_F(CollectCli, CanvasDownloadIsCollectedAndReported) {
+  ASSERT_EQ(canvas_collect_.exit_code, 0) << canvas_collect_.out << canvas_collect_.err;
+  const std::string& out = canvas_collect_.out;
+  EXPECT_NE(out.find("collected 5 students"), std::string::npos) << out;
+  EXPECT_NE(out.find("4 collected, 0 partial, 1 not submitted"), std::string::npos) << out;
+  EXPECT_NE(out.find("smithann_1003_5003_pipe.c taken as pipeline.c"), std::string::npos) << out;
+  EXPECT_NE(out.find("unpacked parkmin_1005_5005_lab1.zip (1 files)"), std::string::npos) << out;
+  EXPECT_NE(out.find("LATE"), std::string::npos) << out;
+  EXPECT_EQ(read_file((root_ / "canvas-subs" / "1002" / "pipeline.c").string()), sample("correct_alt"));
+  EXPECT_EQ(roster_ids(read_file((root_ / "canvas-subs" / "roster.csv").string())),
+            (std::vector<std::string>{"1001", "1002", "1003", "1004", "1005"}));
+}
+
+TEST_F(CollectCli, EveryCanvasStudentHasAGradebookRow) {
+  ASSERT_EQ(canvas_batch_.exit_code, 0) << canvas_batch_.out << canvas_batch_.err;
+  const auto rows = rows_of(read_file((root_ / "canvas-grades" / "gradebook.csv").string()));
+  for (const auto& id : roster_ids(read_file((root_ / "canvas-subs" / "roster.csv").string())))
+    EXPECT_TRUE(rows.count(id)) << "no gradebook row for " << id;
+  ASSERT_EQ(rows.size(), 5u);
+  // Nothing to grade: the reason, no score (not a zero), no compiler error.
+  EXPECT_TRUE(rows.at("1004").starts_with("1004,,,")) << rows.at("1004");
+  EXPECT_TRUE(rows.at("1004").ends_with(",not submitted: no pipeline.c among the files submitted (answers.txt)\r"))
+      << rows.at("1004");
+  EXPECT_NE(canvas_batch_.out.find("1004: not submitted"), std::string::npos) << canvas_batch_.out;
+  for (const auto* id : {"1001", "1002", "1003", "1005"}) {
+    EXPECT_EQ(rows.at(id).find("build_failed"), std::string::npos) << rows.at(id);
+    EXPECT_EQ(rows.at(id).find("not submitted"), std::string::npos) << rows.at(id);
+  }
+  // The reference and the newest (correct) version pass everything; the renamed sample is graded.
+  EXPECT_NE(rows.at("1001").find("passed"), std::string::npos) << rows.at("1001");
+  EXPECT_EQ(rows.at("1001").find("failed"), std::string::npos) << rows.at("1001");
+  EXPECT_EQ(rows.at("1002").find("failed"), std::string::npos) << rows.at("1002");
+  EXPECT_NE(rows.at("1003").find("failed"), std::string::npos) << rows.at("1003");  // dup2_no_close's defect
+}
+
+TEST_F(CollectCli, EveryMoodleParticipantHasAGradebookRow) {
+  ASSERT_EQ(moodle_collect_.exit_code, 0) << moodle_collect_.out << moodle_collect_.err;
+  EXPECT_EQ(read_file((root_ / "moodle-subs" / "roster.csv").string()),
+            "id,name,login,email,sis_user_id,section,lms_id\r\n201,Jane Doe,,,,,201\r\n202,Bob Roe,,,,,202\r\n"
+            "203,Kim Lee,,,,,203\r\n");
+  ASSERT_EQ(moodle_batch_.exit_code, 0) << moodle_batch_.out << moodle_batch_.err;
+  const auto rows = rows_of(read_file((root_ / "moodle-grades" / "gradebook.csv").string()));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows.at("202").find("build_failed"), std::string::npos) << rows.at("202");
+  EXPECT_TRUE(rows.at("203").ends_with(",not submitted: no pipeline.c among the files submitted (onlinetext.html)\r"))
+      << rows.at("203");
+  const auto doc = nlohmann::json::parse(read_file((root_ / "moodle-subs" / "collect.json").string()));
+  EXPECT_EQ(doc["students"]["202"]["notes"][0],
+            "Bob Roe_202_assignsubmission_file_/src/my_pipeline.c taken as pipeline.c (submitted under another name)");
+}
+
+TEST_F(CollectCli, ASymlinkInTheZipIsRefusedAndNothingIsWritten) {
+  const fs::path dir = root_ / "evil";
+  fs::create_directories(dir);
+  fs::create_symlink("/etc/passwd", dir / "doejane_1001_5001_pipeline.c");
+  ASSERT_EQ(run_in(dir, {"zip", "-q", "--symlinks", (root_ / "evil.zip").string(), "doejane_1001_5001_pipeline.c"}), 0);
+  auto run = run_grader({"collect", (root_ / "evil.zip").string(), "--lab", "lab1", "--from", "canvas", "--out",
+                         (root_ / "evil-subs").string()});
+  EXPECT_EQ(run.exit_code, 2) << run.out << run.err;
+  EXPECT_NE(run.err.find("grader: error: grader collect: " + (root_ / "evil.zip").string() +
+                         ": entry \"doejane_1001_5001_pipeline.c\" refused: a symbolic link"),
+            std::string::npos)
+      << run.err;
+  EXPECT_FALSE(fs::exists(root_ / "evil-subs"));
+  for (const auto& e : fs::directory_iterator(root_))
+    EXPECT_FALSE(e.path().filename().string().starts_with(".evil-subs")) << e.path();
+}
+
+}  // namespace
