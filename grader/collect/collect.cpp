@@ -1,4 +1,5 @@
 #include "collect/collect.hpp"
+#include "collect/text.hpp"
 
 #include <fmt/format.h>
 
@@ -13,8 +14,6 @@ namespace ipcg::collect {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-std::string base_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
 std::string joined(const std::vector<std::string>& items, std::size_t at_most = 6) {
   std::string text;

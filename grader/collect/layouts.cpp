@@ -1,4 +1,5 @@
 #include "collect/layouts.hpp"
+#include "collect/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -11,12 +12,6 @@ namespace {
 
 bool all_digits(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
 }
 
 std::vector<std::string> split(std::string_view text, char sep) {
@@ -35,8 +30,6 @@ std::string after_first_component(const std::string& path) {
   const auto slash = path.find('/');
   return slash == std::string::npos ? "" : path.substr(slash + 1);
 }
-std::string base_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
-
 
 // Students by key, in key order; each file is added to its student.
 class Roll {

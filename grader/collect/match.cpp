@@ -1,4 +1,5 @@
 #include "collect/match.hpp"
+#include "collect/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -7,12 +8,6 @@
 
 namespace ipcg::collect {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::string extension(const std::string& name) {
   const auto dot = name.rfind('.');
