@@ -713,7 +713,9 @@ TEST_P(HostileSubmission, IsContained) {
   if (as_nobody && report["isolation"]["setting"] == "user namespaces refused") {
     GTEST_SKIP() << "this host refuses unprivileged user namespaces: " << report["isolation"]["reason"];
   }
-  if (run.level == Level::role_uids) EXPECT_EQ(report["isolation"]["setting"], "user namespace");
+  if (run.level == Level::role_uids) {
+    EXPECT_EQ(report["isolation"]["setting"], "user namespace");
+  }
   EXPECT_EQ(report["isolation"]["level"], run.level == Level::reduced          ? "reduced"
                                           : run.level == Level::user_namespace ? "user_namespace_without_role_uids"
                                                                                : "full");
