@@ -265,6 +265,8 @@ Result<std::shared_ptr<Cell::Core>> start_cell(KeeperPlan& plan, CellIdentity id
       const UniqueFd child(pidfd);  // the child has given up (Step::map_ids) and exited
       int status = 0;
       ::waitpid(keeper, &status, 0);
+      for (int fd : plan.cgroup_procs) ::close(fd);
+      plan.cgroup_procs.clear();
       return fail(Errc::system, "map the cell's role ids: " + mapped.error().message);
     }
   }
