@@ -8,7 +8,9 @@
 // the Nobody* cases time the same work as uid and gid 65534 (a user namespace cell, bubblewrap
 // unprivileged): a child drops to nobody and re-execs this binary in helper mode, which times
 // the spawns and prints the total; the table shows the helper's time (manual time), and each
-// row's label says which uid and isolation level it ran at.
+// row's label says which uid and isolation level it ran at. The NobodyRoleUids* cases do the
+// same with a subordinate id range for nobody in /etc/subuid and /etc/subgid while they run
+// (restored after): a cell at `full (user namespace)`, its ids mapped by newuidmap.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 #include <fcntl.h>
@@ -32,6 +34,7 @@
 #include <vector>
 
 #include "harness/sandbox/sandbox.hpp"
+#include "support/subordinate_ids.hpp"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
@@ -213,10 +216,14 @@ int helper_main(const std::string& mode, const std::string& program, long n) {
     return report(time_rounds(n, [&] { return fork_exec_wait(argv) == 0 ? "" : std::string("bwrap failed"); }),
                   uid + (setuid ? ", setuid bwrap" : ", bwrap's own user namespace"));
   }
-  // A cell in the user-namespace mode: Sandbox::create decides by our euid (nobody's).
-  const bool existing = mode == "cell", prepared = mode == "cell_prepared";
-  if (!existing && !prepared && mode != "cell_cold") return std::printf("error unknown mode %s\n", mode.c_str()), 1;
-  auto box = make_box(program, true, prepared, ipcg::IsolationLevel::user_namespace_without_role_uids);
+  // A cell in a user namespace: Sandbox::create decides by our euid (nobody's) and, for the
+  // role_* modes, the subordinate ids the parent gave nobody.
+  const bool role_uids = mode.rfind("role_", 0) == 0;
+  const std::string cell_mode = role_uids ? mode.substr(5) : mode;
+  const bool existing = cell_mode == "cell", prepared = cell_mode == "cell_prepared";
+  if (!existing && !prepared && cell_mode != "cell_cold") return std::printf("error unknown mode %s\n", mode.c_str()), 1;
+  auto box = make_box(program, true, prepared,
+                      role_uids ? ipcg::IsolationLevel::full : ipcg::IsolationLevel::user_namespace_without_role_uids);
   if (!box) return std::printf("error %s\n", box.error().message.c_str()), 1;
   if (existing) {
     auto cell = box->open_cell();
@@ -378,6 +385,18 @@ void NobodyInExistingCell(benchmark::State& state) { as_nobody(state, "cell"); }
 void NobodyCellCreateRunTeardown(benchmark::State& state) {
   as_nobody(state, state.range(0) == 1 ? "cell_prepared" : "cell_cold");
 }
+// The same cells at `full (user namespace)`: nobody has a subordinate range while the case runs.
+void as_nobody_with_role_uids(benchmark::State& state, const std::string& mode) {
+  if (::geteuid() != 0) return state.SkipWithError("run bench_spawn as root: the case drops to nobody");
+  if (!exists("/usr/bin/newuidmap")) return state.SkipWithError("newuidmap is not installed (apt install uidmap)");
+  const ipcg::testing::SubordinateIds ids;
+  if (!ids.ok()) return state.SkipWithError("could not add nobody's range to /etc/subuid and /etc/subgid");
+  as_nobody(state, mode);
+}
+void NobodyRoleUidsInExistingCell(benchmark::State& state) { as_nobody_with_role_uids(state, "role_cell"); }
+void NobodyRoleUidsCellCreateRunTeardown(benchmark::State& state) {
+  as_nobody_with_role_uids(state, state.range(0) == 1 ? "role_cell_prepared" : "role_cell_cold");
+}
 void NobodyBwrap(benchmark::State& state) {
   if (!exists("/usr/bin/bwrap")) return state.SkipWithError("bwrap is not installed (apt install bubblewrap)");
   as_nobody(state, "bwrap");
@@ -399,6 +418,8 @@ BENCHMARK(Unshare)->Apply(configure);
 BENCHMARK(NobodyPlainForkExec)->Apply(configure_nobody);
 BENCHMARK(NobodyInExistingCell)->Apply(configure_nobody);
 BENCHMARK(NobodyCellCreateRunTeardown)->Arg(0)->Arg(1)->ArgName("prepared")->Apply(configure_nobody);
+BENCHMARK(NobodyRoleUidsInExistingCell)->Apply(configure_nobody);
+BENCHMARK(NobodyRoleUidsCellCreateRunTeardown)->Arg(0)->Arg(1)->ArgName("prepared")->Apply(configure_nobody);
 BENCHMARK(NobodyBwrap)->Apply(configure_nobody);
 // Collects the medians for the ratio table, and prints as usual.
 class MedianCollector : public benchmark::ConsoleReporter {
@@ -455,6 +476,15 @@ int main(int argc, char** argv) {
               "NobodyCellCreateRunTeardown/prepared:0", "NobodyBwrap", 0.5, "<= 0.5x");
   print_ratio(reporter, "whole cell, cold (user ns) / whole cell, cold (full, root)",
               "NobodyCellCreateRunTeardown/prepared:0", "CellCreateRunTeardown/full:1/prepared:0", 1e9, "(none)");
+  std::printf("As nobody with subordinate ids (full (user namespace): a uid per role, mapped by newuidmap):\n");
+  print_ratio(reporter, "process in an existing cell (role uids) / (user ns, one uid)",
+              "NobodyRoleUidsInExistingCell", "NobodyInExistingCell", 1e9, "(none)");
+  print_ratio(reporter, "whole cell, prepared (role uids) / bwrap as nobody",
+              "NobodyRoleUidsCellCreateRunTeardown/prepared:1", "NobodyBwrap", 0.5, "<= 0.5x");
+  print_ratio(reporter, "whole cell, cold (role uids) / (user ns, one uid)",
+              "NobodyRoleUidsCellCreateRunTeardown/prepared:0", "NobodyCellCreateRunTeardown/prepared:0", 1e9, "(none)");
+  print_ratio(reporter, "whole cell, cold (role uids) / whole cell, cold (full, root)",
+              "NobodyRoleUidsCellCreateRunTeardown/prepared:0", "CellCreateRunTeardown/full:1/prepared:0", 1e9, "(none)");
   print_ratio(reporter, "bwrap as nobody / bwrap as root", "NobodyBwrap", "Bwrap", 1e9, "(none)");
   print_ratio(reporter, "plain fork+exec as nobody / as root", "NobodyPlainForkExec", "PlainForkExec", 1e9, "(none)");
   benchmark::Shutdown();

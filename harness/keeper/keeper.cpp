@@ -63,6 +63,7 @@ struct TargetPlan {
   bool change_ids = false;
   uid_t uid = 0;
   gid_t gid = 0;
+  gid_t real_gid = 0;
   const sock_fprog* filter = nullptr;
   int report_fd = -1;
   pid_t keeper = 0;
@@ -401,7 +402,7 @@ void target_identity(const TargetPlan& t, int report) {
   if (!t.change_ids) return;
   // Supplementary groups first: keeping root's group 0 was a real judge's hole.
   check(::syscall(SYS_setgroups, 0, nullptr) == 0, report, Step::setgroups);
-  check(::syscall(SYS_setresgid, t.gid, t.gid, t.gid) == 0, report, Step::setgid);
+  check(::syscall(SYS_setresgid, t.real_gid, t.gid, t.gid) == 0, report, Step::setgid);
   check(::syscall(SYS_setresuid, t.uid, t.uid, t.uid) == 0, report, Step::setuid);
 }
 
@@ -525,6 +526,7 @@ void keeper_spawn(const Keeper& k, size_t length, size_t n_received, pid_t self)
   t.change_ids = req.change_ids != 0;
   t.uid = req.uid;
   t.gid = req.gid;
+  t.real_gid = req.real_gid;
   const auto filter = static_cast<int>(req.filter);
   t.filter = filter >= 0 && filter < kFilterCount ? &k.filters[filter] : nullptr;
   t.keeper = self;

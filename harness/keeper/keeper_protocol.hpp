@@ -78,6 +78,7 @@ struct SpawnRequest {
   int32_t change_ids = 0;
   uint32_t uid = 0;
   uint32_t gid = 0;
+  uint32_t real_gid = 0;  // the real gid beside gid (effective and saved); differs to keep it non-dumpable
   int32_t n_limits = 0;
   ResourceLimit limits[kMaxLimits] = {};
   int32_t n_fds = 0;

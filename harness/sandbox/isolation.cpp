@@ -1,9 +1,11 @@
 // Which isolation a Sandbox gets, and why: full as root (namespaces and a uid per role); as an
-// unprivileged user, the same namespaces inside a user namespace of its own, every role one uid;
+// unprivileged user, the same namespaces inside a user namespace of its own, with a uid per role
+// where newuidmap maps subordinate ids (full, "user namespace"), else every role one uid;
 // reduced when namespaces are refused (a container, a sysctl) or not wanted
 // (IPCGRADE_ISOLATION=reduced, --reduced). The answer is a CellPowers value: the rest of the
 // sandbox asks it, never the euid.
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -32,6 +34,12 @@ constexpr const char* kSharedUidMeans =
     "fails the test and stops the grading; the reference's sources are removed once built), and "
     "fill the work folder; namespaces, the read-only root, seccomp and rlimits still keep it from "
     "the host's processes and files, the keeper and other cells";
+
+// What the level with subordinate ids means (docs/threat-model.md).
+constexpr const char* kMappedMeans =
+    "each cell is a user namespace of its own whose roles have uids of their own (subordinate ids from "
+    "/etc/subuid and /etc/subgid, mapped by newuidmap): a student process cannot signal, trace or read a "
+    "reference process nor replace its programs; cgroups only where a delegated one exists";
 
 constexpr unsigned long kCellNamespaces = CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS;
 
@@ -87,6 +95,28 @@ int probe_user_namespace() {
   return result;
 }
 
+// The subordinate ids, when newuidmap maps them into a user namespace of ours and a child there
+// can take the roles' ids (setgroups, setresgid, setresuid); else why not. Cached per euid.
+Result<RoleIdMap> probe_role_ids() {
+  static std::mutex mutex;
+  static int cached_for = -1;
+  static Result<RoleIdMap> result = fail(Errc::internal, "not probed");
+  const std::lock_guard lock(mutex);
+  if (cached_for == static_cast<int>(::geteuid())) return result;
+  cached_for = static_cast<int>(::geteuid());
+  result = find_role_id_map();
+  if (!result) return result;
+  const auto take_role_ids = [] {
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(kMappedObserverGid, kMappedReferenceUid, kMappedReferenceUid) != 0 ||
+        ::setresuid(kMappedReferenceUid, kMappedReferenceUid, kMappedReferenceUid) != 0)
+      return errno;
+    return 0;
+  };
+  if (auto tried = as_cell_root(*result, take_role_ids, "take a role's ids in a mapped user namespace"); !tried)
+    result = tl::unexpected(tried.error());
+  return result;
+}
+
 // A sysctl's value, or -1 when the host does not have it.
 long sysctl_value(const char* path) {
   std::ifstream in(path);
@@ -112,13 +142,13 @@ std::string refused_reason(int error) {
 }
 
 Isolation reduced(std::string setting, std::string reason, bool role_uids) {
-  return {{IsolationLevel::reduced, std::move(setting), std::move(reason)}, {false, false, role_uids}};
+  return {{IsolationLevel::reduced, std::move(setting), std::move(reason)}, {false, false, role_uids, std::nullopt}};
 }
 
 Isolation as_root() {
   if (const int error = probe_namespaces(); error != 0)
     return reduced("container without namespaces", refused_reason(error), true);
-  return {{IsolationLevel::full, "root", ""}, {true, false, true}};
+  return {{IsolationLevel::full, "root", ""}, {true, false, true, std::nullopt}};
 }
 
 Isolation as_user() {
@@ -126,7 +156,11 @@ Isolation as_user() {
     const std::string why = user_namespace_refusal(error);
     return reduced("user namespaces refused", "not root, and no user namespace: " + why + "; " + kReducedMeans, false);
   }
-  return {{IsolationLevel::user_namespace_without_role_uids, "unprivileged", kSharedUidMeans}, {true, true, false}};
+  auto mapped = probe_role_ids();
+  if (mapped) return {{IsolationLevel::full, "user namespace", kMappedMeans}, {true, true, true, *mapped}};
+  return {{IsolationLevel::user_namespace_without_role_uids, "unprivileged",
+           "no role uids (" + mapped.error().message + "); " + kSharedUidMeans},
+          {true, true, false, std::nullopt}};
 }
 
 }  // namespace

@@ -97,15 +97,26 @@ struct Sandbox::Impl {
     id.box_dir = box_dir.string();
     if (root) id.readonly = root->readonly_mappings();
     using Count = internal::CellIdentity::ProcessCount;
-    id.process_count = slot ? Count::per_role : powers.user_namespace ? Count::cell_wide : Count::user_wide;
-    if (slot) {
+    const auto ids = role_ids();
+    id.process_count = ids ? Count::per_role : powers.user_namespace ? Count::cell_wide : Count::user_wide;
+    if (ids) {
       id.change_ids = true;
-      id.student_uid = slot->uid;
-      id.student_gid = slot->gid;
-      id.reference_uid = slot->reference_uid();
-      id.reference_gid = static_cast<gid_t>(slot->reference_uid());
+      id.student_uid = ids->first;
+      id.student_gid = static_cast<gid_t>(ids->first);
+      id.reference_uid = ids->second;
+      id.reference_gid = static_cast<gid_t>(ids->second);
     }
+    if (powers.mapped_ids) id.real_gid = internal::kMappedObserverGid;
     return id;
+  }
+
+  // The student's and the reference's uid (each also their gid) where roles have their own: the
+  // slot's (root), or the ids mapped inside every cell (not root, newuidmap); none where every
+  // role runs as the caller.
+  std::optional<std::pair<uid_t, uid_t>> role_ids() const {
+    if (slot) return std::pair{slot->uid, slot->reference_uid()};
+    if (powers.mapped_ids) return std::pair{internal::kMappedStudentUid, internal::kMappedReferenceUid};
+    return std::nullopt;
   }
 
   // A cgroup for the cell where ours may have children (root, or a subtree delegated to us: a
@@ -135,8 +146,8 @@ struct Sandbox::Impl {
     internal::KeeperPlan plan;
     plan.namespaces = powers.namespaces;
     if (plan.namespaces) plan.mounts = root->steps();
-    if (powers.user_namespace) {
-      plan.user_namespace = true;
+    plan.user_namespace = powers.user_namespace;
+    if (powers.user_namespace && !powers.mapped_ids) {  // one id, which the child maps itself
       plan.uid_map = internal::one_id_map(internal::kCellUid, ::geteuid());
       plan.gid_map = internal::one_id_map(internal::kCellUid, ::getegid());
     }
@@ -144,13 +155,20 @@ struct Sandbox::Impl {
     plan.filters_fd = filter_file.get();
     IPCG_TRY(auto extra, extras(limits, plan));
     // Reduced mode: every process of these uids dies with the cell.
-    return internal::start_cell(plan, identity(), plan.namespaces ? std::vector<uid_t>{} : role_uids(), std::move(extra));
+    return internal::start_cell(plan, identity(), plan.namespaces ? std::vector<uid_t>{} : role_uids(), std::move(extra),
+                                powers.mapped_ids ? &*powers.mapped_ids : nullptr);
   }
 
   ~Impl() {
     if (cells) cells->stop();
     if (!work_fd) return;
-    remove_children(work_fd.get(), 0);
+    // Role folders hold files of the mapped ids, which only the cell's root may remove.
+    const auto remove_all = [fd = work_fd.get()] {
+      remove_children(fd, 0);
+      return 0;
+    };
+    if (!powers.mapped_ids || !internal::as_cell_root(*powers.mapped_ids, remove_all, "remove the work folder"))
+      remove_all();
     ::rmdir(host_dir.c_str());
   }
 };
@@ -170,7 +188,7 @@ Result<Sandbox> Sandbox::create(const SandboxConfig& config) {
   IPCG_TRY(impl->keeper_exe, internal::open_keeper_executable());
   const SeccompFilter* const filters[internal::kFilterCount] = {&lab_filter, &build_filter};
   IPCG_TRY(impl->filter_file, internal::make_filter_file(filters));
-  if (impl->powers.role_uids) {
+  if (impl->powers.role_uids && !impl->powers.mapped_ids) {
     IPCG_TRY(impl->slot, internal::claim_slot());
     internal::sweep_dead_graders_cgroups();  // a grader killed outright leaves its cells' cgroups
   }
@@ -221,6 +239,14 @@ Result<std::filesystem::path> Sandbox::make_writable_dir(const std::string& name
     const uid_t uid = is_reference(owner) ? impl_->slot->reference_uid() : impl_->slot->uid;
     if (::fchown(fd.get(), uid, static_cast<gid_t>(uid)) != 0) return sys_fail("chown " + name + " to the slot uid");
     if (::fchmod(fd.get(), 0700) != 0) return sys_fail("chmod " + name);
+  } else if (impl_->powers.mapped_ids) {
+    // Ours (the cell's root) with the role's group, 0770: we can still put the staged sources in
+    // and chmod it, the role writes there, the other role cannot enter. The group is a mapped
+    // id, which only the cell's root may give.
+    const gid_t gid = static_cast<gid_t>(is_reference(owner) ? internal::kMappedReferenceUid : internal::kMappedStudentUid);
+    const auto give = [&fd, gid] { return ::fchown(fd.get(), static_cast<uid_t>(-1), gid) == 0 ? 0 : errno; };
+    IPCG_CHECK(internal::as_cell_root(*impl_->powers.mapped_ids, give, "chown " + name + " to the role's group"));
+    if (::fchmod(fd.get(), 0770) != 0) return sys_fail("chmod " + name);
   } else if (::fchmod(fd.get(), 0755) != 0) {
     return sys_fail("chmod " + name);
   }
@@ -231,9 +257,11 @@ Result<void> Sandbox::seal_dir(const std::string& name, Role owner) {
   if (!internal::valid_dir_name(name)) return fail(Errc::usage, "seal_dir: bad folder name '" + name + "'");
   UniqueFd fd(::openat(impl_->work_fd.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return sys_fail("open " + name + " in the work folder");
-  const bool root = impl_->slot.has_value();
+  // root: the slot's uids, or (not root) the mapped ids, with us as the cell's root.
+  const auto ids = impl_->role_ids();
+  const bool root = ids.has_value();
   const bool reference = is_reference(owner) && root;
-  const gid_t gid = reference ? static_cast<gid_t>(impl_->slot->reference_uid()) : 0;
+  const gid_t gid = reference ? static_cast<gid_t>(ids->second) : 0;
   // Where every role shares one uid (a user namespace without role uids, reduced mode without
   // root), a student process can read anything the reference's folder holds: only its programs
   // stay, so that its sources (and objects) are neither read nor compiled in.
@@ -242,26 +270,39 @@ Result<void> Sandbox::seal_dir(const std::string& name, Role owner) {
   // child, as lab1's conversation tests do) but readable by none but the reference's group.
   const mode_t dir_mode = reference ? 0711 : 0755, program_mode = reference ? 0711 : 0755;
   const mode_t inner_dir_mode = reference ? 0750 : 0755, data_mode = reference ? 0640 : 0644;
-  for (const std::string& entry : list_names(fd.get())) {
-    struct stat st {};
-    if (::fstatat(fd.get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    const bool dir = S_ISDIR(st.st_mode);
-    if (!dir && !S_ISREG(st.st_mode)) {  // a symlink, FIFO or socket the build left: not ours to keep
-      ::unlinkat(fd.get(), entry.c_str(), 0);
-      continue;
+  const auto seal = [&]() -> Result<void> {
+    for (const std::string& entry : list_names(fd.get())) {
+      struct stat st {};
+      if (::fstatat(fd.get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      const bool dir = S_ISDIR(st.st_mode);
+      if (!dir && !S_ISREG(st.st_mode)) {  // a symlink, FIFO or socket the build left: not ours to keep
+        ::unlinkat(fd.get(), entry.c_str(), 0);
+        continue;
+      }
+      if (programs_only && (dir || !(st.st_mode & 0111))) {
+        internal::remove_entry(fd.get(), entry.c_str(), 0);
+        continue;
+      }
+      UniqueFd item(::openat(fd.get(), entry.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+      if (!item) return sys_fail("open " + name + "/" + entry);
+      if (root && ::fchown(item.get(), 0, gid) != 0) return sys_fail("chown " + name + "/" + entry);
+      const mode_t mode = dir ? inner_dir_mode : (st.st_mode & 0111) ? program_mode : data_mode;
+      if (::fchmod(item.get(), mode) != 0) return sys_fail("chmod " + name + "/" + entry);
     }
-    if (programs_only && (dir || !(st.st_mode & 0111))) {
-      internal::remove_entry(fd.get(), entry.c_str(), 0);
-      continue;
-    }
-    UniqueFd item(::openat(fd.get(), entry.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-    if (!item) return sys_fail("open " + name + "/" + entry);
-    if (root && ::fchown(item.get(), 0, gid) != 0) return sys_fail("chown " + name + "/" + entry);
-    const mode_t mode = dir ? inner_dir_mode : (st.st_mode & 0111) ? program_mode : data_mode;
-    if (::fchmod(item.get(), mode) != 0) return sys_fail("chmod " + name + "/" + entry);
+    if (root && ::fchown(fd.get(), 0, gid) != 0) return sys_fail("chown " + name);
+    if (::fchmod(fd.get(), dir_mode) != 0) return sys_fail("chmod " + name);
+    return {};
+  };
+  if (impl_->powers.mapped_ids) {
+    // The build left files of a mapped id: only the cell's root may chown and chmod them.
+    const auto seal_as_root = [&seal] {
+      errno = 0;
+      return seal() ? 0 : errno ? errno : EIO;
+    };
+    IPCG_CHECK(internal::as_cell_root(*impl_->powers.mapped_ids, seal_as_root, "seal " + name));
+  } else {
+    IPCG_CHECK(seal());
   }
-  if (root && ::fchown(fd.get(), 0, gid) != 0) return sys_fail("chown " + name);
-  if (::fchmod(fd.get(), dir_mode) != 0) return sys_fail("chmod " + name);
   if (is_reference(owner)) {
     IPCG_TRY(auto entries, fingerprint(fd.get()));
     const std::lock_guard lock(impl_->seals_mutex);

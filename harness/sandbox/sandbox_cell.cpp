@@ -51,6 +51,7 @@ Result<void> await_ready(int report_fd, const KeeperPlan& plan) {
 
 std::vector<int> keeper_keep(const KeeperPlan& plan) {
   std::vector<int> keep = {plan.control_fd, plan.report_fd, plan.filters_fd, plan.keeper_exe_fd};
+  if (plan.map_ready_fd >= 0) keep.insert(keep.end(), {plan.map_ready_fd, plan.map_go_fd});
   keep.insert(keep.end(), plan.cgroup_procs.begin(), plan.cgroup_procs.end());
   std::sort(keep.begin(), keep.end());
   keep.erase(std::unique(keep.begin(), keep.end()), keep.end());
@@ -224,7 +225,13 @@ void reap_keeper(Cell::Core& c, int timeout_ms) {
 }  // namespace
 
 Result<std::shared_ptr<Cell::Core>> start_cell(KeeperPlan& plan, CellIdentity identity, std::vector<uid_t> slot_uids,
-                                               std::unique_ptr<CellExtras> extras) {
+                                               std::unique_ptr<CellExtras> extras, const RoleIdMap* parent_maps) {
+  std::unique_ptr<ParentMapping> mapping;
+  if (parent_maps) {
+    IPCG_TRY(mapping, ParentMapping::start(*parent_maps));
+    plan.map_ready_fd = mapping->child_ready_fd();
+    plan.map_go_fd = mapping->child_go_fd();
+  }
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return sys_fail("socketpair");
   UniqueFd grader_end(sv[0]), keeper_end(sv[1]);
@@ -252,6 +259,18 @@ Result<std::shared_ptr<Cell::Core>> start_cell(KeeperPlan& plan, CellIdentity id
   }
   int pidfd = -1;
   const pid_t keeper = clone_keeper(plan, flags, &pidfd);
+  const int clone_error = errno;
+  if (mapping) {
+    if (auto mapped = mapping->finish(); !mapped && keeper > 0) {
+      const UniqueFd child(pidfd);  // the child has given up (Step::map_ids) and exited
+      int status = 0;
+      ::waitpid(keeper, &status, 0);
+      for (int fd : plan.cgroup_procs) ::close(fd);
+      plan.cgroup_procs.clear();
+      return fail(Errc::system, "map the cell's role ids: " + mapped.error().message);
+    }
+  }
+  errno = clone_error;
   if (keeper < 0) return sys_fail("clone the sandbox keeper");
 
   // Threads of one grader (batch --jobs) share its pid: the serial tells their cells apart.

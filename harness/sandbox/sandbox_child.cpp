@@ -198,9 +198,28 @@ void write_self(const KeeperPlan& p, const char* path, const char* text, size_t 
   ::close(fd);
 }
 
+// Several ids (newuidmap): the grader maps them from outside. It needs our pid as it sees it,
+// which /proc/self of its (still mounted) proc gives; getpid() says 1 in our new PID namespace.
+void keeper_await_parent_maps(const KeeperPlan& p) {
+  char pid[24];
+  const ssize_t n = ::readlink("/proc/self", pid, sizeof pid - 1);
+  check(n > 0, p.report_fd, Step::map_ids);
+  pid[n] = '\n';
+  check(::write(p.map_ready_fd, pid, static_cast<size_t>(n) + 1) == n + 1, p.report_fd, Step::map_ids);
+  ::close(p.map_ready_fd);
+  char go = 0;
+  errno = EPERM;  // EOF: the grader could not map us (its error says why)
+  check(::read(p.map_go_fd, &go, 1) == 1 && go == 'm', p.report_fd, Step::map_ids);
+  ::close(p.map_go_fd);
+}
+
 // Not root: our uid and gid become kCellUid inside (the only ids an unprivileged user may map).
 // setgroups must be denied before the gid map; nobody in the cell needs it.
 void keeper_user_namespace(const KeeperPlan& p) {
+  if (p.map_ready_fd >= 0) {
+    keeper_await_parent_maps(p);
+    return;
+  }
   write_self(p, "/proc/self/uid_map", p.uid_map.data(), p.uid_map.size());
   write_self(p, "/proc/self/setgroups", "deny", 4);
   write_self(p, "/proc/self/gid_map", p.gid_map.data(), p.gid_map.size());

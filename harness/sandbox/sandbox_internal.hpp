@@ -34,6 +34,7 @@
 #include "cgroup.hpp"
 #include "keeper_protocol.hpp"
 #include "pidfd.hpp"
+#include "role_ids.hpp"
 
 namespace ipcg::internal {
 
@@ -46,7 +47,10 @@ struct CellPowers {
   // (to kCellUid), so /dev nodes are bound from the host (mknod needs the host's root) and a
   // bind keeps the flags the host's mount has (the kernel locks them).
   bool user_namespace = false;
-  bool role_uids = false;       // roles run as the slot's uids (root)
+  bool role_uids = false;       // roles run as uids of their own (root: the slot's)
+  // Not root, role uids: the subordinate ids newuidmap maps into each cell's user namespace
+  // (role_ids.hpp). Roles then have the same uids inside as root's first slot.
+  std::optional<RoleIdMap> mapped_ids;
 };
 
 // The uid and gid every process of a cell has inside a user namespace of its own (what our
@@ -113,6 +117,9 @@ struct KeeperPlan {
   // ("<inside> <outside> 1\n", made by the grader: the child may not allocate).
   bool user_namespace = false;
   std::string uid_map, gid_map;
+  // Mapped by the grader instead (newuidmap: several ids): the child sends its pid on
+  // map_ready_fd and waits for a byte on map_go_fd (ParentMapping), and leaves setgroups allowed.
+  int map_ready_fd = -1, map_go_fd = -1;
   pid_t grader_pid = 0;
   int control_fd = -1;     // the keeper's end of the control socket
   int report_fd = -1;      // write end of the CLOEXEC report pipe (a StepFailure, or EOF when ready)
@@ -194,6 +201,9 @@ struct CellIdentity {
   bool change_ids = false;  // root: roles take the slot's uids
   uid_t student_uid = 0, reference_uid = 0;
   gid_t student_gid = 0, reference_gid = 0;
+  // The real gid roles run with when it differs from their gid (kMappedObserverGid: keeps them
+  // non-dumpable, so the grader can read their /proc); none: the role's gid.
+  std::optional<gid_t> real_gid;
   // What RLIMIT_NPROC counts for the cell's processes (the kernel counts per uid, and in a user
   // namespace per uid of that namespace), and so what a role's allowance becomes.
   enum class ProcessCount {
@@ -245,8 +255,10 @@ struct Cell::Core {
 namespace ipcg::internal {
 
 // Clones the keeper and waits until it is ready (or says which setup step failed).
+// parent_maps: the cell's ids are mapped by the grader (newuidmap) while the child waits.
 Result<std::shared_ptr<Cell::Core>> start_cell(KeeperPlan& plan, CellIdentity identity,
-                                               std::vector<uid_t> slot_uids, std::unique_ptr<CellExtras> extras);
+                                               std::vector<uid_t> slot_uids, std::unique_ptr<CellExtras> extras,
+                                               const RoleIdMap* parent_maps = nullptr);
 // Sends an encoded spawn request (SpawnRequest + strings) with its descriptors and waits for the
 // answer.
 Result<SandboxedProcess> spawn_in(const std::shared_ptr<Cell::Core>& core, const std::vector<char>& request,

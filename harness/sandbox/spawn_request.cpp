@@ -125,6 +125,7 @@ Result<std::vector<char>> encode_spawn_request(const CellIdentity& id, const Spa
   const bool reference = spec.role == Role::reference || spec.role == Role::reference_build;
   req.uid = reference ? id.reference_uid : id.student_uid;
   req.gid = reference ? id.reference_gid : id.student_gid;
+  req.real_gid = id.real_gid.value_or(req.gid);
   const auto limits = resource_limits(spec.limits, id.process_count);
   req.n_limits = static_cast<std::int32_t>(std::min(limits.size(), kMaxLimits));
   std::copy_n(limits.begin(), req.n_limits, req.limits);

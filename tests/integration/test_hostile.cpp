@@ -4,7 +4,9 @@
 // Each case runs the real grader binary, as root, once (and again with --reduced when the case
 // says `reduced = true`, and as nobody, in a user namespace of its own without role uids, when it
 // says `user_namespace = true`: a copy of the grader and its data that nobody may read, as on a
-// student's laptop; IPCG_HOSTILE_EVERY_LEVEL=1 runs every case at every level), and the test
+// student's laptop; and as nobody with a subordinate id range, every role its own uid, when it
+// says `role_uids = true`: `full (user namespace)`, with root's expectations unless `role_uids_*`
+// keys say otherwise; IPCG_HOSTILE_EVERY_LEVEL=1 runs every case at every level), and the test
 // asserts:
 //   1. the grader finished normally: exit 0 or 1 as declared, never 2/3 or a signal, within the
 //      case's max_seconds, and its stdout is one JSON document;
@@ -60,6 +62,7 @@
 #include "run_grader.hpp"
 #include "support/host_ipc.hpp"
 #include "support/nobodys_install.hpp"
+#include "support/subordinate_ids.hpp"
 
 extern char** environ;
 
@@ -99,6 +102,7 @@ struct Case {
   std::string pending;
   bool reduced = false;
   bool user_namespace = false;
+  bool role_uids = false;
   std::string lab = "lab1";  // the lab the submission is graded as
   // Host services the test starts before the run, for the attack to try to reach: a TCP
   // listener on the host's 127.0.0.1, an abstract UNIX socket, a UNIX socket file.
@@ -143,6 +147,7 @@ Case read_case(const fs::path& dir) {
   c.pending = doc["pending"].value_or(std::string());
   c.reduced = doc["reduced"].value_or(false);
   c.user_namespace = doc["user_namespace"].value_or(false);
+  c.role_uids = doc["role_uids"].value_or(false);
   c.lab = doc["lab"].value_or(std::string("lab1"));
   c.listen_tcp = doc["listen_tcp"].value_or(0);
   c.listen_abstract = doc["listen_abstract"].value_or(std::string());
@@ -150,10 +155,10 @@ Case read_case(const fs::path& dir) {
   return c;
 }
 
-enum class Level { full, reduced, user_namespace };
+enum class Level { full, reduced, user_namespace, role_uids };
 
 std::string_view to_string(Level l) {
-  return l == Level::full ? "full" : l == Level::reduced ? "reduced" : "user_namespace";
+  return l == Level::full ? "full" : l == Level::reduced ? "reduced" : l == Level::user_namespace ? "user_namespace" : "role_uids";
 }
 
 // The case as it applies to one level: where the levels differ (sockets, the costs of one uid:
@@ -244,6 +249,7 @@ std::vector<CaseRun> corpus() {
     runs.push_back({d, Level::full});
     if (c.reduced || every_level) runs.push_back({d, Level::reduced});
     if (c.user_namespace || every_level) runs.push_back({d, Level::user_namespace});
+    if (c.role_uids || every_level) runs.push_back({d, Level::role_uids});
   }
   return runs;
 }
@@ -542,8 +548,13 @@ TEST_P(HostileSubmission, IsContained) {
   const CaseRun run = GetParam();
   Case c = for_level(read_case(run.dir), run.level);
   SCOPED_TRACE(c.name + " (" + std::string(to_string(run.level)) + "): " + c.description);
-  const bool as_nobody = run.level == Level::user_namespace;
+  const bool as_nobody = run.level == Level::user_namespace || run.level == Level::role_uids;
   std::optional<ipcg::testing::NobodysInstall> copy;
+  std::optional<ipcg::testing::SubordinateIds> subordinate_ids;  // restored when the test ends
+  if (run.level == Level::role_uids) {
+    subordinate_ids.emplace();
+    ASSERT_TRUE(subordinate_ids->ok()) << "could not add nobody's range to /etc/subuid and /etc/subgid";
+  }
   if (as_nobody) {
     copy.emplace(source_dir(), IPCG_BINARY_DIR, IPCG_GRADER, std::vector<fs::path>{c.dir});
     ASSERT_TRUE(copy->ok()) << "could not copy the grader where nobody may read it";
@@ -624,6 +635,16 @@ TEST_P(HostileSubmission, IsContained) {
     }
     EXPECT_TRUE(new_ones.empty()) << "processes of nobody's alive after the grader exited: " << joined(new_ones);
   }
+  if (run.level == Level::role_uids) {  // the roles' uids on the host: nobody's subordinate ids
+    std::vector<std::string> new_ones;
+    for (uid_t uid = ipcg::testing::SubordinateIds::kStart; uid < ipcg::testing::SubordinateIds::kStart + 3; ++uid)
+      for (const auto& [pid, what] : processes_of_uid(uid, pids_before)) {
+        new_ones.push_back(what);
+        ::kill(pid, SIGKILL);
+      }
+    EXPECT_TRUE(new_ones.empty()) << "processes of the roles' subordinate uids alive after the grader exited: "
+                                  << joined(new_ones);
+  }
 
   std::vector<std::string> cgroups;
   find_cgroups("/sys/fs/cgroup", "ipcgrade-" + std::to_string(f.pid) + "-", 4, cgroups);
@@ -691,6 +712,9 @@ TEST_P(HostileSubmission, IsContained) {
   EXPECT_EQ(report["seed"], 7);
   if (as_nobody && report["isolation"]["setting"] == "user namespaces refused") {
     GTEST_SKIP() << "this host refuses unprivileged user namespaces: " << report["isolation"]["reason"];
+  }
+  if (run.level == Level::role_uids) {
+    EXPECT_EQ(report["isolation"]["setting"], "user namespace");
   }
   EXPECT_EQ(report["isolation"]["level"], run.level == Level::reduced          ? "reduced"
                                           : run.level == Level::user_namespace ? "user_namespace_without_role_uids"
