@@ -19,6 +19,7 @@ struct SimilarityArgs {
   std::string out;
   int threshold = 50;
   int jobs = 1;
+  int common = 10;
 };
 
 constexpr int kTableRows = 25;
@@ -45,7 +46,8 @@ int similarity_command(const SimilarityArgs& args, std::ostream& out, std::ostre
   if (!names) return exit_for(names.error(), err);
   const similarity::SimilarityInput input{.submissions_dir = args.folder, .names = *names,
                                           .sources = (*lab)->build.sources, .handout_files = handout_files(**lab)};
-  const similarity::SimilarityOptions options{.sim_c = *sim_c, .threshold = args.threshold, .jobs = args.jobs};
+  const similarity::SimilarityOptions options{.sim_c = *sim_c, .threshold = args.threshold, .jobs = args.jobs,
+                                              .common_limit = args.common};
   auto report = similarity::compare_submissions(input, options);
   if (!report) return exit_for(with_context(report.error(), "grader similarity"), err);
   if (auto written = similarity::write_similarity_site(*report, (*lab)->id, args.out); !written)
@@ -68,6 +70,9 @@ Command add_similarity_command(CLI::App& app) {
                   "flag a pair when either submission has at least this % of its text in the other (default 50)")
       ->check(CLI::Range(1, 100));
   sub->add_option("--jobs", args->jobs, "sim_c processes run at once")->check(CLI::Range(1, 256));
+  sub->add_option("--common", args->common,
+                  "take out code that this many submissions or more hold, as the skeleton is (default 10; 0: never)")
+      ->check(CLI::Range(0, 100000));
   return {sub, [args](std::ostream& out, std::ostream& err) { return similarity_command(*args, out, err); }};
 }
 

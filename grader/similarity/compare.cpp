@@ -102,6 +102,7 @@ SubmissionText read_submission(const SimilarityInput& input, const std::string& 
   std::size_t lines = 0;
   for (const auto& f : s.files) lines += f.lines.size();
   s.handout.assign(lines, false);
+  s.common = s.handout;
   return s;
 }
 
@@ -112,7 +113,7 @@ std::string document(const SubmissionText& s, bool strip_handout) {
   std::size_t line = 0;
   for (const auto& f : s.files)
     for (const auto& l : f.lines) {
-      if (!(strip_handout && s.handout[line])) text += l;
+      if (!(strip_handout && (s.handout[line] || s.common[line]))) text += l;
       text += '\n';
       ++line;
     }
@@ -237,13 +238,15 @@ void rank(std::vector<PairResult>& pairs, const std::vector<SubmissionText>& sub
 
 int percent(long shared, int tokens) { return tokens > 0 ? static_cast<int>(shared * 100 / tokens) : 0; }
 
-std::vector<PairResult> pairs_from(const std::vector<SimOutput>& outputs, std::vector<SubmissionText>& subs,
-                                   int threshold) {
+using Directions = std::map<std::pair<int, int>, Direction>;
+
+// Runs by ordered pair (a's text found in b), and sim_c's token count of each submission.
+Directions collect(const std::vector<SimOutput>& outputs, std::vector<SubmissionText>& subs) {
   const int n = static_cast<int>(subs.size());
-  std::map<std::pair<int, int>, Direction> directions;
+  Directions directions;
   for (const SimOutput& out : outputs) {
-    for (int i = 0; i < n; ++i)
-      if (out.files[static_cast<std::size_t>(i)].tokens >= 0) subs[static_cast<std::size_t>(i)].tokens = out.files[i].tokens;
+    for (std::size_t i = 0; i < subs.size(); ++i)
+      if (out.files[i].tokens >= 0) subs[i].tokens = out.files[i].tokens;
     for (const SimRun& r : out.runs) {
       if (r.a >= n || r.b >= n || r.a == r.b) continue;
       Direction& d = directions[{r.a, r.b}];
@@ -251,6 +254,37 @@ std::vector<PairResult> pairs_from(const std::vector<SimOutput>& outputs, std::v
       d.runs.push_back({r.a_first, r.a_last, r.b_first, r.b_last, r.tokens});
     }
   }
+  return directions;
+}
+
+// Marks the lines of each submission that `limit` or more submissions hold (it and limit-1
+// others): code that common is a shared source (a lecture example, a manual page, a solution
+// passed around), not evidence against one pair. Returns how many lines were marked.
+int mark_common(std::vector<SubmissionText>& subs, const Directions& directions, int limit) {
+  std::vector<std::vector<int>> holders(subs.size());
+  for (std::size_t i = 0; i < subs.size(); ++i) holders[i].assign(subs[i].handout.size(), 0);
+  std::vector<char> covered;
+  for (const auto& [key, d] : directions) {
+    auto& count = holders[static_cast<std::size_t>(key.first)];
+    covered.assign(count.size(), 0);
+    for (const SharedRun& r : d.runs)
+      for (int l = r.left_first; l <= r.left_last && l <= static_cast<int>(count.size()); ++l) covered[l - 1] = 1;
+    for (std::size_t l = 0; l < count.size(); ++l) count[l] += covered[l];
+  }
+  int marked = 0;
+  for (std::size_t i = 0; i < subs.size(); ++i) {
+    subs[i].common.assign(subs[i].handout.size(), false);
+    for (std::size_t l = 0; l < holders[i].size(); ++l)
+      if (holders[i][l] >= limit - 1 && !subs[i].handout[l]) {
+        subs[i].common[l] = true;
+        ++marked;
+      }
+  }
+  return marked;
+}
+
+std::vector<PairResult> pairs_from(Directions& directions, const std::vector<SubmissionText>& subs, int threshold) {
+  const int n = static_cast<int>(subs.size());
   std::vector<PairResult> pairs;
   for (int a = 0; a < n; ++a)
     for (int b = a + 1; b < n; ++b) {
@@ -271,6 +305,16 @@ std::vector<PairResult> pairs_from(const std::vector<SimOutput>& outputs, std::v
     }
   rank(pairs, subs);
   return pairs;
+}
+
+// Every pair compared, what is left of each submission after the handout (and common code) is
+// taken out.
+Result<Directions> compare_all(std::vector<SubmissionText>& subs, const fs::path& dir, const SimilarityOptions& options,
+                               int& sim_runs) {
+  IPCG_TRY(Staged staged, stage(dir, subs, {}, true));
+  IPCG_TRY(std::vector<SimOutput> outputs, compare_chunks(staged, dir, options));
+  sim_runs += static_cast<int>(outputs.size());
+  return collect(outputs, subs);
 }
 
 }  // namespace
@@ -301,7 +345,8 @@ std::string describe_lines(const SubmissionText& s, int first, int last) {
 
 Result<SimilarityReport> compare_submissions(const SimilarityInput& input, const SimilarityOptions& options) {
   if (options.sim_c.empty()) return fail(Errc::internal, "compare_submissions: no sim_c");
-  SimilarityReport report{.threshold = options.threshold, .min_run = options.min_run, .handout_run = options.handout_run};
+  SimilarityReport report{.threshold = options.threshold, .min_run = options.min_run, .handout_run = options.handout_run,
+                          .common_limit = options.common_limit};
   for (const auto& name : input.names) report.submissions.push_back(read_submission(input, name, options.max_file_bytes));
   std::vector<SubmissionText> handout;
   for (const auto& path : input.handout_files) {
@@ -309,15 +354,18 @@ Result<SimilarityReport> compare_submissions(const SimilarityInput& input, const
     h.files.push_back(read_source(path, h.name, options.max_file_bytes));
     if (!h.files[0].note.empty()) return fail(Errc::config, "handout file " + path.string() + ": " + h.files[0].note);
     h.handout.assign(h.files[0].lines.size(), false);
+    h.common = h.handout;
     handout.push_back(std::move(h));
   }
   IPCG_TRY(TempDir work, TempDir::create(temp_root(options)));
-  IPCG_TRY(int handout_runs, mark_handout(report.submissions, handout, work.path() / "raw", options));
+  IPCG_TRY(report.sim_runs, mark_handout(report.submissions, handout, work.path() / "raw", options));
   if (report.submissions.size() < 2) return report;
-  IPCG_TRY(Staged staged, stage(work.path() / "stripped", report.submissions, {}, true));
-  IPCG_TRY(std::vector<SimOutput> outputs, compare_chunks(staged, work.path() / "stripped", options));
-  report.sim_runs = handout_runs + static_cast<int>(outputs.size());
-  report.pairs = pairs_from(outputs, report.submissions, options.threshold);
+  IPCG_TRY(Directions directions, compare_all(report.submissions, work.path() / "pass1", options, report.sim_runs));
+  // Code `common_limit` submissions hold is taken out like the handout, and the pairs compared again.
+  if (options.common_limit > 0 && mark_common(report.submissions, directions, options.common_limit) > 0) {
+    IPCG_TRY(directions, compare_all(report.submissions, work.path() / "pass2", options, report.sim_runs));
+  }
+  report.pairs = pairs_from(directions, report.submissions, options.threshold);
   return report;
 }
 

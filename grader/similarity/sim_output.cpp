@@ -105,7 +105,8 @@ Result<SimOutput> parse_sim_output(std::string_view text, const std::vector<std:
     text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
     ++number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty() || line.starts_with("Total input: ")) continue;
+    // The summary and the line sim_c prints where the '/' between new and old files stood.
+    if (line.empty() || line.starts_with("Total input: ") || line == "File /: new/old separator") continue;
     IPCG_TRY(bool was_file, read_file_line(line, index, names, out, number));
     if (was_file) continue;
     auto run = read_run(line, index);

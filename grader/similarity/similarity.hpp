@@ -11,6 +11,7 @@
 // It flags, it does not judge: a flagged pair is a reason to look at two programs side by side.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -34,6 +35,7 @@ struct SimilarityOptions {
   int jobs = 1;                 // sim_c processes at once
   int min_run = 24;             // tokens: shorter shared runs are ignored (sim_c's -r)
   int handout_run = 12;         // tokens: a run this long found in the handout is the handout's
+  int common_limit = 10;        // code this many submissions hold is taken out too (0: never)
   std::chrono::milliseconds time_limit{600'000};  // per sim_c run
   std::size_t output_cap = std::size_t{256} << 20;  // bytes per sim_c run
   std::size_t max_file_bytes = std::size_t{1} << 20;  // a longer source is read up to this
@@ -51,6 +53,7 @@ struct SubmissionText {
   std::string name;
   std::vector<SourceFile> files;
   std::vector<bool> handout;  // per document line (index 0 = line 1): taken out as handout code
+  std::vector<bool> common;   // per document line: taken out, held by common_limit submissions or more
   int tokens = 0;             // sim_c's count of what is left
   int line_count() const { return static_cast<int>(handout.size()); }
 };
@@ -73,7 +76,7 @@ struct PairResult {
 struct SimilarityReport {
   std::vector<SubmissionText> submissions;
   std::vector<PairResult> pairs;  // every pair, most similar first
-  int threshold = 0, min_run = 0, handout_run = 0;
+  int threshold = 0, min_run = 0, handout_run = 0, common_limit = 0;
   int sim_runs = 0;               // sim_c processes run
   int flagged() const;
 };

@@ -37,11 +37,13 @@ std::string caveat(const SimilarityReport& r) {
       "reason to look at two programs side by side, not evidence of copying. What is counted: sim_c compares "
       "token sequences, ignoring layout, comments, identifier names and the values of numbers and strings. The "
       "code every student received (the lab's skeleton and headers) was taken out first, so it counts for "
-      "nobody; shared runs shorter than {} tokens are ignored. What is left can still be shared honestly: "
+      "nobody, and so does code that {} or more submissions hold (a common source: a lecture example, a manual "
+      "page, a solution passed around a whole class); shared runs shorter than {} tokens are ignored. What is "
+      "left can still be shared honestly: "
       "independent solutions of a small lab converge on the same calls in the same order, students who worked "
       "from the same lecture example or manual page write alike, and a short program leaves little room to "
       "differ. Talk to the students and read the code before concluding anything.</div>\n",
-      r.min_run);
+      r.common_limit, r.min_run);
 }
 
 const char* kStyle =
@@ -51,7 +53,7 @@ const char* kStyle =
     ".sides{display:grid;grid-template-columns:1fr 1fr;gap:1em}.side{overflow-x:auto;border:1px solid #ccc}"
     ".side h3{margin:.3em .5em;font-size:1em}.src{font-family:monospace;font-size:12px;white-space:pre}"
     ".src div{padding:0 .4em}.ln{color:#888;display:inline-block;width:4em;text-align:right;margin-right:.6em}"
-    ".h{color:#aaa;background:#f4f4f4}.jump{text-decoration:none;margin-left:.5em}"
+    ".h{color:#aaa;background:#f4f4f4}.m{color:#99a;background:#eef0f6}.jump{text-decoration:none;margin-left:.5em}"
     ".c0{background:#ffd6d6}.c1{background:#d6f0ff}.c2{background:#dcf5d0}.c3{background:#f3dcff}"
     ".c4{background:#ffe9c7}.c5{background:#d0f2ee}.c6{background:#f7f3b5}.c7{background:#e3e3ff}"
     ".note{color:#a00}";
@@ -65,9 +67,11 @@ std::string page(const std::string& title, const std::string& body) {
 }
 
 std::string summary_line(const SimilarityReport& r, const std::string& lab) {
+  const std::string common =
+      r.common_limit > 0 ? fmt::format(" and code held by {} or more submissions", r.common_limit) : "";
   return fmt::format("{}: {} submissions, {} pairs compared, {} flagged (either holds at least {}% of the other's text; "
-                     "skeleton removed, runs of at least {} tokens)",
-                     lab, r.submissions.size(), r.pairs.size(), r.flagged(), r.threshold, r.min_run);
+                     "skeleton{} removed, runs of at least {} tokens)",
+                     lab, r.submissions.size(), r.pairs.size(), r.flagged(), r.threshold, common, r.min_run);
 }
 
 std::string notes_html(const SimilarityReport& r) {
@@ -113,7 +117,8 @@ std::string side_html(const SubmissionText& s, const std::vector<SharedRun>& run
     html += fmt::format("<h3>{}{}</h3><div class=\"src\">", html_escape(f.name),
                         f.note.empty() ? "" : " <span class=\"note\">(" + html_escape(f.note) + ")</span>");
     for (std::size_t i = 0; i < f.lines.size(); ++i, ++doc_line) {
-      std::string cls = s.handout[static_cast<std::size_t>(doc_line - 1)] ? "h" : "";
+      const auto at = static_cast<std::size_t>(doc_line - 1);
+      std::string cls = s.handout[at] ? "h" : at < s.common.size() && s.common[at] ? "m" : "";
       if (colour[doc_line] >= 0) cls = fmt::format("c{} run", colour[doc_line] % kColours);
       std::string anchor;
       if (starts[doc_line] >= 0)
@@ -165,6 +170,15 @@ std::string similarity_table(const SimilarityReport& r, const std::string& lab, 
 std::string index_html(const SimilarityReport& r, const std::string& lab) {
   std::string body = fmt::format("<h1>Similar submissions: {}</h1>\n", html_escape(lab)) + caveat(r);
   body += fmt::format("<p id=\"summary\">{}</p>\n", html_escape(summary_line(r, lab)));
+  const auto with_common = std::count_if(r.submissions.begin(), r.submissions.end(), [](const SubmissionText& s) {
+    return std::find(s.common.begin(), s.common.end(), true) != s.common.end();
+  });
+  if (with_common > 0)
+    body += fmt::format("<p id=\"common\">{} submissions hold code that {} or more submissions hold; it was taken out "
+                        "before comparing (blue-grey on the pair pages). A common source explains most such code; a "
+                        "solution passed around a large group looks the same: <code>--common 0</code> compares it "
+                        "too.</p>\n",
+                        with_common, r.common_limit);
   body += "<p>a in b: the share of a's own text (skeleton removed) that is also in b, and the other way round. "
           "Every pair, flagged or not, is in <a href=\"pairs.csv\">pairs.csv</a>.</p>\n";
   if (r.flagged() == 0) {
@@ -190,9 +204,9 @@ std::string pair_html(const SimilarityReport& r, const std::string& lab, std::si
   body += fmt::format(
       "<p id=\"numbers\">Rank {}. {}% of {}'s text is also in {}; {}% of {}'s is in {}. Longest shared run: {}. "
       "Each shared run has one colour on both sides; &#8644; jumps to the same run on the other side. Grey lines "
-      "are handout code, not compared.</p>\n",
+      "are handout code, blue-grey ones code that {} or more submissions hold: neither was compared.</p>\n",
       rank, p.percent_a_in_b, html_escape(a.name), html_escape(b.name), p.percent_b_in_a, html_escape(b.name),
-      html_escape(a.name), longest_text(p));
+      html_escape(a.name), longest_text(p), r.common_limit);
   body += "<div class=\"sides\">\n" + side_html(a, p.runs, true) + side_html(b, p.runs, false) + "</div>\n";
   return page(lab + ": " + a.name + " and " + b.name, body);
 }

@@ -129,8 +129,19 @@ std::string student_text(int variant) {
   return text;
 }
 
-TEST_F(Compare, HandoutCodeCountsForNobodyAndPercentagesAreSimCs) {
-  const std::string handout = function_text("given", 0);
+// The handout's own shape (a switch), which no student text has: sim_c ignores names and numbers.
+std::string handout_text() {
+  std::string text;
+  for (int f = 0; f < 3; ++f) {
+    text += "int given" + std::to_string(f) + "(int c) {\n    switch (c) {\n";
+    for (int i = 0; i < 4; ++i) text += "    case " + std::to_string(i) + ": return c * " + std::to_string(i) + ";\n";
+    text += "    default: break;\n    }\n    return -1;\n}\n";
+  }
+  return text;
+}
+
+TEST_F(Compare, HandoutCodeCountsForNobodyAndTheCopyRanksFirst) {
+  const std::string handout = handout_text();
   write(root_ / "skeleton.c", handout);
   // a and b share only the handout; c copies a's own code; d is small and independent.
   write(root_ / "subs/a/main.c", handout + student_text(0));
@@ -191,6 +202,27 @@ TEST_F(Compare, WithoutAHandoutTheNumbersAreThoseOfSimCMinusP) {
   EXPECT_GE(compared, 10);
 }
 
+// Code most of the class holds is a common source: taken out like the handout, so the pair that
+// shares something else stands out.
+TEST_F(Compare, CodeHeldByCommonLimitSubmissionsIsTakenOut) {
+  const std::string everyone = handout_text();
+  for (const std::string name : {"p", "q", "r", "s"})
+    write(root_ / "subs" / name / "main.c", everyone + (name == "p" || name == "q" ? student_text(0) : ""));
+  SimilarityInput input{.submissions_dir = root_ / "subs", .names = {"p", "q", "r", "s"}, .sources = {"main.c"}};
+  auto kept = compare_submissions(input, {.sim_c = sim_c_, .common_limit = 0});
+  ASSERT_TRUE(kept) << kept.error().message;
+  EXPECT_EQ(kept->flagged(), 6) << "without the common pass every pair shares the common code";
+  auto report = compare_submissions(input, {.sim_c = sim_c_, .common_limit = 3});
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->flagged(), 1);
+  const PairResult& first = report->pairs[0];
+  EXPECT_EQ(report->submissions[first.a].name, "p");
+  EXPECT_EQ(report->submissions[first.b].name, "q");
+  EXPECT_EQ(first.percent_a_in_b, 100);
+  EXPECT_TRUE(report->submissions[2].common[0]);
+  EXPECT_FALSE(report->submissions[0].common.back()) << "p's own code is held by two submissions only";
+}
+
 TEST_F(Compare, AHostileFolderIsReadNotFollowed) {
   write(root_ / "subs/a/main.c", student_text(0));
   write(root_ / "subs/b/other.c", student_text(0));
@@ -246,7 +278,7 @@ TEST(Site, TableAndCsvKeepNamesInTheirPlace) {
   EXPECT_THAT(table, HasSubstr("100%"));
   const std::string csv = pairs_csv(r);
   EXPECT_THAT(csv, HasSubstr("\"with,comma \"\"quoted\"\"\""));
-  EXPECT_THAT(csv, HasSubstr(",100,90,30,\"<script>x.c:1-2\",\"main.c:1-2\",yes,pair-1.html\r\n"));
+  EXPECT_THAT(csv, HasSubstr(",100,90,30,<script>x.c:1-2,main.c:1-2,yes,pair-1.html\r\n"));
 }
 
 }  // namespace
