@@ -2,7 +2,7 @@
 // 45 000 pairs) compared with `grader similarity lab1 DIR --out OUT --jobs J`, timed from here.
 // Each submission is one of lab1's sources (the reference and every sample of
 // tests/submissions/lab1) with seeded mutations: a line dropped, two lines swapped, a statement
-// of its own inserted, each at a rate drawn per submission from 0 to 60%, so some pairs stay
+// of its own inserted, each at a rate drawn per submission from 0 to 20%, so some pairs stay
 // near-copies and most drift apart, as in a class where a few students share work.
 // Run by hand: build/bin/bench_similarity [N] [--jobs J] [--seed S]. Not part of ctest.
 #include <sys/wait.h>

@@ -283,7 +283,8 @@ int mark_common(std::vector<SubmissionText>& subs, const Directions& directions,
   return marked;
 }
 
-std::vector<PairResult> pairs_from(Directions& directions, const std::vector<SubmissionText>& subs, int threshold) {
+std::vector<PairResult> pairs_from(Directions& directions, const std::vector<SubmissionText>& subs,
+                                   const SimilarityOptions& options) {
   const int n = static_cast<int>(subs.size());
   std::vector<PairResult> pairs;
   for (int a = 0; a < n; ++a)
@@ -293,6 +294,8 @@ std::vector<PairResult> pairs_from(Directions& directions, const std::vector<Sub
       Direction& ba = directions[{b, a}];
       p.percent_a_in_b = percent(ab.shared, subs[static_cast<std::size_t>(a)].tokens);
       p.percent_b_in_a = percent(ba.shared, subs[static_cast<std::size_t>(b)].tokens);
+      p.shared_a_in_b = ab.shared;
+      p.shared_b_in_a = ba.shared;
       for (SharedRun& r : ba.runs) r = {r.right_first, r.right_last, r.left_first, r.left_last, r.tokens};
       for (const auto* d : {&ab, &ba})
         for (const SharedRun& r : d->runs)
@@ -300,7 +303,8 @@ std::vector<PairResult> pairs_from(Directions& directions, const std::vector<Sub
       p.runs = std::move(p.percent_a_in_b >= p.percent_b_in_a ? ab.runs : ba.runs);
       std::sort(p.runs.begin(), p.runs.end(),
                 [](const SharedRun& x, const SharedRun& y) { return x.left_first < y.left_first; });
-      p.flagged = p.top() >= threshold && p.longest.tokens > 0;
+      const long shared = p.percent_a_in_b >= p.percent_b_in_a ? p.shared_a_in_b : p.shared_b_in_a;
+      p.flagged = p.top() >= options.threshold && shared >= options.min_shared;
       pairs.push_back(std::move(p));
     }
   rank(pairs, subs);
@@ -346,7 +350,7 @@ std::string describe_lines(const SubmissionText& s, int first, int last) {
 Result<SimilarityReport> compare_submissions(const SimilarityInput& input, const SimilarityOptions& options) {
   if (options.sim_c.empty()) return fail(Errc::internal, "compare_submissions: no sim_c");
   SimilarityReport report{.threshold = options.threshold, .min_run = options.min_run, .handout_run = options.handout_run,
-                          .common_limit = options.common_limit};
+                          .common_limit = options.common_limit, .min_shared = options.min_shared};
   for (const auto& name : input.names) report.submissions.push_back(read_submission(input, name, options.max_file_bytes));
   std::vector<SubmissionText> handout;
   for (const auto& path : input.handout_files) {
@@ -365,7 +369,7 @@ Result<SimilarityReport> compare_submissions(const SimilarityInput& input, const
   if (options.common_limit > 0 && mark_common(report.submissions, directions, options.common_limit) > 0) {
     IPCG_TRY(directions, compare_all(report.submissions, work.path() / "pass2", options, report.sim_runs));
   }
-  report.pairs = pairs_from(directions, report.submissions, options.threshold);
+  report.pairs = pairs_from(directions, report.submissions, options);
   return report;
 }
 

@@ -36,6 +36,7 @@ struct SimilarityOptions {
   int min_run = 24;             // tokens: shorter shared runs are ignored (sim_c's -r)
   int handout_run = 12;         // tokens: a run this long found in the handout is the handout's
   int common_limit = 10;        // code this many submissions hold is taken out too (0: never)
+  int min_shared = 100;         // tokens: a flagged pair shares at least this much (1% of 33 tokens is noise)
   std::chrono::milliseconds time_limit{600'000};  // per sim_c run
   std::size_t output_cap = std::size_t{256} << 20;  // bytes per sim_c run
   std::size_t max_file_bytes = std::size_t{1} << 20;  // a longer source is read up to this
@@ -67,6 +68,7 @@ struct PairResult {
   int a = 0, b = 0;                 // indexes into SimilarityReport::submissions
   int percent_a_in_b = 0;           // % of a's tokens (handout removed) found in b, as sim_c -p
   int percent_b_in_a = 0;
+  long shared_a_in_b = 0, shared_b_in_a = 0;  // tokens
   SharedRun longest;                // left = a
   std::vector<SharedRun> runs;      // the direction with the larger share; left = a
   bool flagged = false;
@@ -76,7 +78,7 @@ struct PairResult {
 struct SimilarityReport {
   std::vector<SubmissionText> submissions;
   std::vector<PairResult> pairs;  // every pair, most similar first
-  int threshold = 0, min_run = 0, handout_run = 0, common_limit = 0;
+  int threshold = 0, min_run = 0, handout_run = 0, common_limit = 0, min_shared = 0;
   int sim_runs = 0;               // sim_c processes run
   int flagged() const;
 };

@@ -69,9 +69,9 @@ std::string page(const std::string& title, const std::string& body) {
 std::string summary_line(const SimilarityReport& r, const std::string& lab) {
   const std::string common =
       r.common_limit > 0 ? fmt::format(" and code held by {} or more submissions", r.common_limit) : "";
-  return fmt::format("{}: {} submissions, {} pairs compared, {} flagged (either holds at least {}% of the other's text; "
-                     "skeleton{} removed, runs of at least {} tokens)",
-                     lab, r.submissions.size(), r.pairs.size(), r.flagged(), r.threshold, common, r.min_run);
+  return fmt::format("{}: {} submissions, {} pairs compared, {} flagged (either holds at least {}% of the other's text, "
+                     "at least {} tokens; skeleton{} removed, runs of at least {} tokens)",
+                     lab, r.submissions.size(), r.pairs.size(), r.flagged(), r.threshold, r.min_shared, common, r.min_run);
 }
 
 std::string notes_html(const SimilarityReport& r) {

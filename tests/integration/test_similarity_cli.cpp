@@ -107,6 +107,8 @@ TEST_F(SimilarityCli, WritesTheSiteThatFlagsAndDoesNotJudge) {
   const std::string index = read_file((out_ / "index.html").string());
   EXPECT_NE(index.find("This page flags, it does not judge."), std::string::npos);
   EXPECT_NE(index.find("href=\"pair-1.html\""), std::string::npos);
+  // The 22 reference-derived samples share the reference's text: common code, said so.
+  EXPECT_NE(index.find("<p id=\"common\">"), std::string::npos);
   const std::string page = read_file((out_ / "pair-1.html").string());
   EXPECT_NE(page.find("renamed_copy_of_correct_alt"), std::string::npos);
   EXPECT_NE(page.find("class=\"c0 run\""), std::string::npos) << "shared runs are marked";
