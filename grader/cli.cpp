@@ -25,6 +25,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       add_report_command(app),
       add_stress_command(app),
       add_cleanup_command(app),
+      add_similarity_command(app),
   };
 
   std::vector<const char*> argv;

@@ -85,5 +85,6 @@ Command add_policy_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
 Command add_stress_command(CLI::App& app);
 Command add_cleanup_command(CLI::App& app);
+Command add_similarity_command(CLI::App& app);
 
 }  // namespace ipcg
