@@ -1,6 +1,7 @@
-// `grader collect` then `grader batch`, as a TA runs them on a Canvas-style and a Moodle-style
-// download built here with the `zip` tool from the lab1 samples: every student gets a gradebook
-// row, the one who submitted nothing with the reason, the one who used another name graded.
+// `grader collect`, `grader batch`, then `grader export`, as a TA runs them on a Canvas-style and a
+// Moodle-style download built here with the `zip` tool from the lab1 samples: every student gets
+// a gradebook row, the one who submitted nothing with the reason, the one who used another name
+// graded, and the files for the LMS carry gradebook.csv's scores (no score: an empty cell).
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -8,10 +9,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "export/csv.hpp"
 #include "run_grader.hpp"
 
 namespace fs = std::filesystem;
@@ -152,6 +155,57 @@ TEST_F(CollectCli, EveryMoodleParticipantHasAGradebookRow) {
   const auto doc = nlohmann::json::parse(read_file((root_ / "moodle-subs" / "collect.json").string()));
   EXPECT_EQ(doc["students"]["202"]["notes"][0],
             "Bob Roe_202_assignsubmission_file_/src/my_pipeline.c taken as pipeline.c (submitted under another name)");
+}
+
+// Records of a CSV file written by the grader, by the value of column `key` (the header's name).
+std::map<std::string, std::map<std::string, std::string>> csv_by(const fs::path& file, const std::string& key) {
+  auto records = ipcg::lms::csv::parse(read_file(file.string()), file.string());
+  EXPECT_TRUE(records.has_value()) << file;
+  std::map<std::string, std::map<std::string, std::string>> by;
+  if (!records || records->empty()) return by;
+  const auto& header = records->front().fields;
+  for (std::size_t r = 1; r < records->size(); ++r) {
+    std::map<std::string, std::string> row;
+    for (std::size_t c = 0; c < header.size() && c < (*records)[r].fields.size(); ++c) row[header[c]] = (*records)[r].fields[c];
+    by[row[key]] = row;
+  }
+  return by;
+}
+
+// What the LMS receives equals gradebook.csv: `lms_key(id)` is how the export names student `id`.
+void expect_export_equals_gradebook(const fs::path& grades, const fs::path& exported, const std::string& key_column,
+                                    const std::string& score_column,
+                                    const std::function<std::string(const std::string&)>& lms_key) {
+  const auto gradebook = csv_by(grades / "gradebook.csv", "submission");
+  const auto lms = csv_by(exported, key_column);
+  ASSERT_FALSE(gradebook.empty());
+  for (const auto& [id, row] : gradebook) {
+    ASSERT_TRUE(lms.count(lms_key(id))) << "no row for " << id << " in " << exported;
+    EXPECT_EQ(lms.at(lms_key(id)).at(score_column), row.at("score")) << id;  // "" for not submitted
+  }
+}
+
+TEST_F(CollectCli, CanvasImportFileCarriesTheGradebooksScores) {
+  ASSERT_EQ(canvas_batch_.exit_code, 0) << canvas_batch_.err;
+  const fs::path file = root_ / "canvas-import.csv";
+  const auto run = run_grader({"export", (root_ / "canvas-grades").string(), "--to", "canvas", "--roster",
+                               (root_ / "canvas-subs" / "roster.csv").string(), "--column", "Lab 1 (777)", "--out",
+                               file.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  expect_export_equals_gradebook(root_ / "canvas-grades", file, "ID", "Lab 1 (777)", [](const std::string& id) { return id; });
+  EXPECT_EQ(csv_by(file, "ID").at("1001").at("Student"), "doejane");
+  EXPECT_EQ(csv_by(file, "ID").at("1004").at("Lab 1 (777)"), "") << "not submitted: an empty cell, never a 0";
+}
+
+TEST_F(CollectCli, MoodleWorksheetCarriesTheGradebooksScores) {
+  ASSERT_EQ(moodle_batch_.exit_code, 0) << moodle_batch_.err;
+  const fs::path file = root_ / "moodle-worksheet.csv";
+  const auto run = run_grader({"export", (root_ / "moodle-grades").string(), "--to", "moodle", "--roster",
+                               (root_ / "moodle-subs" / "roster.csv").string(), "--out", file.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  expect_export_equals_gradebook(root_ / "moodle-grades", file, "Identifier", "Grade",
+                                 [](const std::string& id) { return "Participant " + id; });
+  EXPECT_EQ(csv_by(file, "Identifier").at("Participant 202").at("Full name"), "Bob Roe");
 }
 
 TEST_F(CollectCli, ASymlinkInTheZipIsRefusedAndNothingIsWritten) {
