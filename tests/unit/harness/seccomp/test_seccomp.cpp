@@ -201,6 +201,19 @@ TEST(Seccomp, IoctlWorksButTiocstiIsRefused) {
   EXPECT_EQ(exit_code(run_filtered(compiled({"pipe"}), fionread)), 0);
 }
 
+// A role stays non-dumpable, its /proc the grader's to read: PR_SET_DUMPABLE is refused (high
+// bits set too), every other prctl reaches the kernel.
+TEST(Seccomp, PrctlWorksButSettingDumpableIsRefused) {
+  for (unsigned long high : {0ul, 1ul << 32}) {
+    const auto set_dumpable = [high] { return errno_of(::syscall(SYS_prctl, high | PR_SET_DUMPABLE, 1, 0, 0, 0)); };
+    EXPECT_EQ(exit_code(run_filtered(compiled({"process"}), set_dumpable)), EPERM) << "high bits " << high;
+  }
+  const auto get_dumpable = [] { return ::prctl(PR_GET_DUMPABLE) >= 0 ? 0 : 98; };
+  EXPECT_EQ(exit_code(run_filtered(compiled({"process"}), get_dumpable)), 0);
+  const auto name = [] { return errno_of(::prctl(PR_SET_NAME, "renamed", 0, 0, 0)); };
+  EXPECT_EQ(exit_code(run_filtered(compiled({"process"}), name)), 0);
+}
+
 TEST(Seccomp, Clone3GetsEnosysSoLibcFallsBackToClone) {
   const auto clone3_errno = [] { return errno_of(::syscall(SYS_clone3, nullptr, 0)); };
   EXPECT_EQ(exit_code(run_filtered(compiled({"process"}), clone3_errno)), ENOSYS);
