@@ -12,7 +12,7 @@ namespace {
 // keeps the two lists in step). The tests are not built in the image.
 constexpr std::string_view kPackages =
     "cmake make g++ gcc pkg-config libtomlplusplus-dev libseccomp-dev libcli11-dev "
-    "nlohmann-json3-dev libfmt-dev libexpected-dev musl-tools";
+    "nlohmann-json3-dev libfmt-dev libexpected-dev musl-tools libarchive-dev similarity-tester uidmap";
 
 constexpr std::string_view kSetupTemplate = R"SH(#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image. /autograder/source is

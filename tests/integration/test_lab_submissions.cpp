@@ -12,30 +12,15 @@
 
 #include "run_grader.hpp"
 #include "support/nobodys_install.hpp"
+#include "support/sample_expectation.hpp"
 
 namespace fs = std::filesystem;
 using ipcg::testing::leftover_children;
+using ipcg::testing::read_expectation;
 using ipcg::testing::run_grader;
+using ipcg::testing::Expectation;
 
 namespace {
-
-struct Expectation {
-  std::set<std::string> fails;
-  std::vector<std::string> mentions;
-  std::string only;
-};
-
-Expectation read_expectation(const fs::path& dir) {
-  Expectation e;
-  if (!fs::exists(dir / "expect.toml")) return e;  // the reference: everything passes
-  auto doc = toml::parse_file((dir / "expect.toml").string());
-  if (auto* fails = doc["fails"].as_array())
-    for (auto& f : *fails) e.fails.insert(f.value_or(std::string()));
-  if (auto* mentions = doc["mentions"].as_array())
-    for (auto& m : *mentions) e.mentions.push_back(m.value_or(std::string()));
-  e.only = doc["only"].value_or(std::string());
-  return e;
-}
 
 struct Sample {
   std::string lab;     // "lab2"

@@ -6,14 +6,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "run_grader.hpp"
 #include "support/nobodys_install.hpp"
+#include "support/sample_expectation.hpp"
 #include "support/subordinate_ids.hpp"
 
 namespace fs = std::filesystem;
@@ -39,15 +43,22 @@ class RoleUidsAsNobody : public ::testing::Test {
     if (!tmpdir_.empty()) fs::remove_all(tmpdir_, ec);
   }
 
-  ipcg::testing::GraderRun grade(std::vector<std::string> extra) {
+  // `grader run lab1 <extra>` as nobody; grade() then checks that nothing was left behind.
+  ipcg::testing::GraderRun run_as_nobody(const std::vector<std::string>& extra) {
     std::vector<std::string> args = {"run", "lab1"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto env = install_->env();
     env.push_back("TMPDIR=" + tmpdir_.string());
-    auto run = ipcg::testing::run_grader(args, env, install_->grader_path().string(),
-                                         {.uid = static_cast<int>(NobodysInstall::kNobody)});
+    return ipcg::testing::run_grader(args, env, install_->grader_path().string(),
+                                     {.uid = static_cast<int>(NobodysInstall::kNobody)});
+  }
+  void expect_nothing_left() {
     EXPECT_TRUE(ipcg::testing::leftover_children().empty());
     EXPECT_TRUE(fs::is_empty(tmpdir_)) << "the work folder was left in " << tmpdir_;
+  }
+  ipcg::testing::GraderRun grade(const std::vector<std::string>& extra) {
+    auto run = run_as_nobody(extra);
+    expect_nothing_left();
     return run;
   }
   // The checkout may sit in a folder nobody cannot enter: lab1's reference from the install's copy.
@@ -86,6 +97,56 @@ TEST_F(RoleUidsAsNobody, TextReportNamesTheLevel) {
   EXPECT_NE(run.out.find("isolation: full (user namespace) — each cell is a user namespace of its own"),
             std::string::npos)
       << run.out;
+}
+
+// Every lab1 sample as nobody with role uids fails exactly the tests its expect.toml declares, as
+// under root (LabSubmission) and without role uids (LabSubmissionAsNobody). Two graders at a
+// time: the samples are independent, and this test runs alone.
+TEST_F(RoleUidsAsNobody, EveryLab1SampleFailsExactlyWhatItDeclares) {
+  std::vector<fs::path> dirs;
+  for (const auto& e : fs::directory_iterator(ipcg::testing::kSource + "/tests/submissions/lab1"))
+    if (e.is_directory()) dirs.push_back(e.path());
+  std::sort(dirs.begin(), dirs.end());
+  ASSERT_GE(dirs.size(), 20u);
+  install_.emplace(ipcg::testing::kSource, IPCG_BINARY_DIR, IPCG_GRADER, dirs);  // with the samples this time
+  ASSERT_TRUE(install_->ok());
+  const SubordinateIds ids;
+  ASSERT_TRUE(ids.ok());
+  struct Verdict {
+    std::string level, failed, error;
+  };
+  std::vector<Verdict> verdicts(dirs.size());
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (std::size_t i; (i = next++) < dirs.size();) {
+      const auto want = ipcg::testing::read_expectation(dirs[i]);
+      std::vector<std::string> args = {"--submission", install_->submission(dirs[i].filename().string()).string(),
+                                       "--format", "json", "--seed", "7", "--show-hidden", "--confirm", "0"};
+      if (!want.only.empty()) args.insert(args.end(), {"--only", want.only});
+      const auto run = run_as_nobody(args);
+      try {
+        const auto j = nlohmann::json::parse(run.out);
+        verdicts[i].level = std::string(j["isolation"]["level"]) + " (" + std::string(j["isolation"]["setting"]) + ")";
+        for (const auto& t : j["tests"])
+          if (t["status"] != "passed" && t["status"] != "skipped") verdicts[i].failed += std::string(t["name"]) + " ";
+      } catch (const std::exception& e) {
+        verdicts[i].error = e.what() + (": " + run.err);
+      }
+    }
+  };
+  std::thread second(work);
+  work();
+  second.join();
+  expect_nothing_left();
+  for (std::size_t i = 0; i < dirs.size(); ++i) {
+    const auto want = ipcg::testing::read_expectation(dirs[i]);
+    std::string declared;
+    for (const auto& f : want.fails) declared += f + " ";
+    EXPECT_EQ(verdicts[i].error, "") << dirs[i].filename();
+    if (verdicts[i].level == "reduced (user namespaces refused)") GTEST_SKIP() << "this host refuses user namespaces";
+    EXPECT_EQ(verdicts[i].level, "full (user namespace)") << dirs[i].filename();
+    EXPECT_EQ(verdicts[i].failed, declared) << dirs[i].filename();
+  }
 }
 
 // No range for nobody: the cell is still a user namespace, every role one uid, and the reason
