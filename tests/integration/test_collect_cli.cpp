@@ -102,11 +102,19 @@ class CollectCli : public ::testing::Test {
   }
   static void TearDownTestSuite() { fs::remove_all(root_); }
 
+  // The steps of the round trip, checked in one test: ctest runs every test in a process of its
+  // own, and the downloads, collects and batches above take most of the time.
+  void CanvasDownloadIsCollectedAndReported();
+  void EveryCanvasStudentHasAGradebookRow();
+  void EveryMoodleParticipantHasAGradebookRow();
+  void CanvasImportFileCarriesTheGradebooksScores();
+  void MoodleWorksheetCarriesTheGradebooksScores();
+
   static inline fs::path root_;
   static inline ipcg::testing::GraderRun canvas_collect_, moodle_collect_, canvas_batch_, moodle_batch_;
 };
 
-TEST_F(CollectCli, CanvasDownloadIsCollectedAndReported) {
+void CollectCli::CanvasDownloadIsCollectedAndReported() {
   ASSERT_EQ(canvas_collect_.exit_code, 0) << canvas_collect_.out << canvas_collect_.err;
   const std::string& out = canvas_collect_.out;
   EXPECT_NE(out.find("collected 5 students"), std::string::npos) << out;
@@ -119,7 +127,7 @@ TEST_F(CollectCli, CanvasDownloadIsCollectedAndReported) {
             (std::vector<std::string>{"1001", "1002", "1003", "1004", "1005"}));
 }
 
-TEST_F(CollectCli, EveryCanvasStudentHasAGradebookRow) {
+void CollectCli::EveryCanvasStudentHasAGradebookRow() {
   ASSERT_EQ(canvas_batch_.exit_code, 0) << canvas_batch_.out << canvas_batch_.err;
   const auto rows = rows_of(read_file((root_ / "canvas-grades" / "gradebook.csv").string()));
   for (const auto& id : roster_ids(read_file((root_ / "canvas-subs" / "roster.csv").string())))
@@ -141,7 +149,7 @@ TEST_F(CollectCli, EveryCanvasStudentHasAGradebookRow) {
   EXPECT_NE(rows.at("1003").find("failed"), std::string::npos) << rows.at("1003");  // dup2_no_close's defect
 }
 
-TEST_F(CollectCli, EveryMoodleParticipantHasAGradebookRow) {
+void CollectCli::EveryMoodleParticipantHasAGradebookRow() {
   ASSERT_EQ(moodle_collect_.exit_code, 0) << moodle_collect_.out << moodle_collect_.err;
   EXPECT_EQ(read_file((root_ / "moodle-subs" / "roster.csv").string()),
             "id,name,login,email,sis_user_id,section,lms_id\r\n201,Jane Doe,,,,,201\r\n202,Bob Roe,,,,,202\r\n"
@@ -185,7 +193,7 @@ void expect_export_equals_gradebook(const fs::path& grades, const fs::path& expo
   }
 }
 
-TEST_F(CollectCli, CanvasImportFileCarriesTheGradebooksScores) {
+void CollectCli::CanvasImportFileCarriesTheGradebooksScores() {
   ASSERT_EQ(canvas_batch_.exit_code, 0) << canvas_batch_.err;
   const fs::path file = root_ / "canvas-import.csv";
   const auto run = run_grader({"export", (root_ / "canvas-grades").string(), "--to", "canvas", "--roster",
@@ -197,7 +205,7 @@ TEST_F(CollectCli, CanvasImportFileCarriesTheGradebooksScores) {
   EXPECT_EQ(csv_by(file, "ID").at("1004").at("Lab 1 (777)"), "") << "not submitted: an empty cell, never a 0";
 }
 
-TEST_F(CollectCli, MoodleWorksheetCarriesTheGradebooksScores) {
+void CollectCli::MoodleWorksheetCarriesTheGradebooksScores() {
   ASSERT_EQ(moodle_batch_.exit_code, 0) << moodle_batch_.err;
   const fs::path file = root_ / "moodle-worksheet.csv";
   const auto run = run_grader({"export", (root_ / "moodle-grades").string(), "--to", "moodle", "--roster",
@@ -208,21 +216,48 @@ TEST_F(CollectCli, MoodleWorksheetCarriesTheGradebooksScores) {
   EXPECT_EQ(csv_by(file, "Identifier").at("Participant 202").at("Full name"), "Bob Roe");
 }
 
-TEST_F(CollectCli, ASymlinkInTheZipIsRefusedAndNothingIsWritten) {
-  const fs::path dir = root_ / "evil";
+TEST_F(CollectCli, TheTaRoundTrip) {
+  {
+    SCOPED_TRACE("CanvasDownloadIsCollectedAndReported");
+    CanvasDownloadIsCollectedAndReported();
+  }
+  {
+    SCOPED_TRACE("EveryCanvasStudentHasAGradebookRow");
+    EveryCanvasStudentHasAGradebookRow();
+  }
+  {
+    SCOPED_TRACE("EveryMoodleParticipantHasAGradebookRow");
+    EveryMoodleParticipantHasAGradebookRow();
+  }
+  {
+    SCOPED_TRACE("CanvasImportFileCarriesTheGradebooksScores");
+    CanvasImportFileCarriesTheGradebooksScores();
+  }
+  {
+    SCOPED_TRACE("MoodleWorksheetCarriesTheGradebooksScores");
+    MoodleWorksheetCarriesTheGradebooksScores();
+  }
+}
+
+// Without the class fixture: nothing is graded.
+TEST(CollectRefusal, ASymlinkInTheZipIsRefusedAndNothingIsWritten) {
+  const fs::path root = fs::temp_directory_path() / ("ipcg collect evil " + std::to_string(::getpid()));
+  fs::remove_all(root);
+  const fs::path dir = root / "evil";
   fs::create_directories(dir);
   fs::create_symlink("/etc/passwd", dir / "doejane_1001_5001_pipeline.c");
-  ASSERT_EQ(run_in(dir, {"zip", "-q", "--symlinks", (root_ / "evil.zip").string(), "doejane_1001_5001_pipeline.c"}), 0);
-  auto run = run_grader({"collect", (root_ / "evil.zip").string(), "--lab", "lab1", "--from", "canvas", "--out",
-                         (root_ / "evil-subs").string()});
+  ASSERT_EQ(run_in(dir, {"zip", "-q", "--symlinks", (root / "evil.zip").string(), "doejane_1001_5001_pipeline.c"}), 0);
+  auto run = run_grader({"collect", (root / "evil.zip").string(), "--lab", "lab1", "--from", "canvas", "--out",
+                         (root / "evil-subs").string()});
   EXPECT_EQ(run.exit_code, 2) << run.out << run.err;
-  EXPECT_NE(run.err.find("grader: error: grader collect: " + (root_ / "evil.zip").string() +
+  EXPECT_NE(run.err.find("grader: error: grader collect: " + (root / "evil.zip").string() +
                          ": entry \"doejane_1001_5001_pipeline.c\" refused: a symbolic link"),
             std::string::npos)
       << run.err;
-  EXPECT_FALSE(fs::exists(root_ / "evil-subs"));
-  for (const auto& e : fs::directory_iterator(root_))
+  EXPECT_FALSE(fs::exists(root / "evil-subs"));
+  for (const auto& e : fs::directory_iterator(root))
     EXPECT_FALSE(e.path().filename().string().starts_with(".evil-subs")) << e.path();
+  fs::remove_all(root);
 }
 
 }  // namespace

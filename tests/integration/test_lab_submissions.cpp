@@ -161,10 +161,15 @@ TEST_P(LabSubmissionAsNobody, FailsExactlyWhatItDeclaresInAUserNamespace) {
   EXPECT_EQ(failed, want.fails) << failed_text;
 }
 
+// Every lab1 sample runs as nobody with role uids in test_role_uids (full (user namespace));
+// here, where roles share one uid, the reference and the samples whose verdicts rest on what
+// /proc shows of other processes and descriptors, on rlimits, or on a hang or a spinner.
 std::vector<Sample> lab1_samples() {
+  const std::set<std::string> shared_uid_cases = {"child_keeps_write_end", "closes_caller_fds", "exits_on_pipe_failure",
+                                                  "fork_bomb", "loops_forever", "no_waitpid", "waits_for_any_child"};
   std::vector<Sample> out;
   for (const Sample& s : samples())
-    if (s.lab == "lab1") out.push_back(s);
+    if (s.lab == "lab1" && (s.reference || shared_uid_cases.count(s.dir.filename().string()))) out.push_back(s);
   return out;
 }
 
