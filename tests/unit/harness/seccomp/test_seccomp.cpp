@@ -212,6 +212,9 @@ TEST(Seccomp, PrctlWorksButSettingDumpableIsRefused) {
   EXPECT_EQ(exit_code(run_filtered(compiled({"process"}), get_dumpable)), 0);
   const auto name = [] { return errno_of(::prctl(PR_SET_NAME, "renamed", 0, 0, 0)); };
   EXPECT_EQ(exit_code(run_filtered(compiled({"process"}), name)), 0);
+  // Nor can the real gid be made the effective one, after which an exec would leave it dumpable.
+  const auto same_gids = [] { return errno_of(::syscall(SYS_setresgid, ::getegid(), ::getegid(), ::getegid())); };
+  EXPECT_EQ(exit_code(run_filtered(compiled({"process", "file"}), same_gids)), EPERM);
 }
 
 TEST(Seccomp, Clone3GetsEnosysSoLibcFallsBackToClone) {
